@@ -1,0 +1,77 @@
+# Pay Later assistant. `make run` and `make test` work on a fresh clone: every install step is here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+BIN      := $(VENV)/bin
+PY       := $(BIN)/python
+RASA     := $(BIN)/rasa
+STAMP    := .make
+MODEL    := models/paylater.tar.gz
+export PYTHONUNBUFFERED := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Rasa 3.6 needs Python 3.10: the first python3.10 that really is 3.10 (pyenv shims may not be).
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	  if "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then command -v "$$p" || echo "$$p"; break; fi; done)
+
+RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+.PHONY: help install browsers train validate demo-data run test test-unit test-stories test-nlu shell bench clean
+
+help:
+	@echo "make run    - install, train if needed, load demo data, start Rasa, actions, backend API, gateway"
+	@echo "make test   - install if needed and run every test (pytest, rasa data validate, conversation tests)"
+	@echo "make install | train | validate | demo-data | shell | bench | clean"
+
+$(PY):
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
+	$(PYTHON310) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip<25" wheel "setuptools<71"
+
+$(STAMP)/installed: pyproject.toml | $(PY)
+	@mkdir -p $(STAMP)
+	$(BIN)/pip install -q -e ".[test]"
+	@touch $@
+
+install: $(STAMP)/installed
+
+# Debian's chromium for the browser tests (Playwright drives it through executablePath).
+$(STAMP)/browsers:
+	@mkdir -p $(STAMP)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; fi
+	@touch $@
+
+browsers: $(STAMP)/browsers
+
+# rasa train also skips by fingerprint, but make's own check avoids loading TensorFlow at all.
+$(MODEL): $(RASA_DATA) | $(STAMP)/installed
+	$(RASA) train --fixed-model-name paylater --out models --quiet
+
+train: $(MODEL)
+
+validate: $(STAMP)/installed
+	$(RASA) data validate --fail-on-warnings
+
+demo-data: $(STAMP)/installed
+	$(PY) -m bot.demo_data
+
+run: $(MODEL) demo-data
+	$(PY) -m bot.stack run
+
+shell: $(MODEL)
+	$(PY) -m bot.stack shell
+
+test: $(STAMP)/installed $(STAMP)/browsers $(MODEL)
+	$(RASA) data validate --fail-on-warnings
+	$(BIN)/pytest -q -ra
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/core
+	$(PY) -m bot.nlu_check --model $(MODEL) --data tests/nlu --out results/nlu
+
+bench: $(STAMP)/installed $(MODEL)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(STAMP) models results var .pytest_cache
