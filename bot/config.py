@@ -14,7 +14,7 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'paylater.db'}"
 
 # The development secret is used by `make run`'s demo mode only (the Makefile exports it).
 # Code never falls back to it: without PAYLATER_JWT_SECRET no buyer token verifies.
-DEMO_JWT_SECRET = "paylater-demo-secret-change-me"
+DEMO_JWT_SECRET = "paylater-demo-secret-for-make-run-only-change-me"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
