@@ -1,0 +1,146 @@
+"""Conversations through the real model, the real action server and the backend on demo data
+(PRODUCT.md "Demo data"), over Rasa's REST channel with the metadata the gateway sends."""
+from __future__ import annotations
+
+import pytest
+
+from bot.auth import mint_buyer_token
+
+pytestmark = pytest.mark.stack
+
+
+def handoffs(customs):
+    return [c["handoff"] for c in customs if "handoff" in c]
+
+
+# ---------------------------------------------------------------- FAQ, by client
+@pytest.mark.parametrize(
+    "question, facts",
+    [
+        ("what is pay later?", ["kabbage"]),
+        ("is there a processing fee for pay later", ["free"]),
+        ("which currency can I use with pay later", ["usd"]),
+        ("what's the maximum credit I can get", ["150,000"]),
+        ("how long can I finance an order for", ["six months"]),
+        ("when does the supplier receive the money", ["1", "3 working days"]),
+        ("who is the lender behind pay later", ["kabbage"]),
+    ],
+)
+def test_faq_topics_answered_with_the_article_facts(chat, question, facts):
+    answer = chat(client="web").say(question)
+    for fact in facts:
+        assert fact in answer, answer
+
+
+def test_how_to_pay_steps_follow_the_client(chat):
+    web = chat(client="web").say("how do I pay for my order with pay later?")
+    app = chat(client="app").say("how do I pay for my order with pay later?")
+    assert "all orders" in web and "my alibaba" not in web, web
+    assert "my alibaba" in app and "complete application" in app, app
+
+
+def test_out_of_scope_is_not_answered_with_pay_later_facts(chat):
+    answer = chat().say("what's the weather like in Chicago tomorrow?")
+    assert "150,000" not in answer and "kabbage" not in answer, answer
+    assert "can't" in answer or "cannot" in answer, answer
+
+
+# ---------------------------------------------------------------- identity
+def test_anonymous_visitor_is_asked_to_sign_in_for_orders(chat):
+    answer = chat().say("show my orders")
+    assert "sign in" in answer, answer
+    assert "ta-100231" not in answer
+
+
+def test_forged_token_reveals_nothing(chat):
+    forged = mint_buyer_token("buyer-001", "not-the-real-secret-but-long-enough-000000")
+    answer = chat(token=forged).say("show my orders")
+    assert "sign in" in answer and "ta-100231" not in answer, answer
+
+
+def test_other_buyers_order_looks_like_an_unknown_one(chat):
+    theirs = chat("buyer-002").say("where is my order TA-100231")
+    unknown = chat("buyer-002").say("where is my order TA-999999")
+    assert "can't find that order" in theirs, theirs
+    assert theirs == unknown
+    assert "17,360" not in theirs
+
+
+# ---------------------------------------------------------------- orders and Pay Later
+def test_lists_the_buyers_orders(chat):
+    answer = chat("buyer-001").say("show my orders")
+    for order in ["ta-100231", "ta-100245", "ta-100198", "ta-100212", "ta-100260", "po-55012"]:
+        assert order in answer, answer
+
+
+def test_one_order_with_paid_and_due(chat):
+    answer = chat("buyer-001").say("where is my order TA-100231")
+    assert "7,440.00" in answer and "17,360.00" in answer, answer
+
+
+@pytest.mark.parametrize(
+    "order, words",
+    [("TA-100260", ["eur", "usd"]), ("PO-55012", ["trade assurance"])],
+)
+def test_pay_later_refusals_say_exactly_why(chat, order, words):
+    answer = chat("buyer-001").say(f"can I pay {order} with pay later")
+    for w in words:
+        assert w in answer, answer
+
+
+def test_pay_later_yes_with_amount_and_available_credit(chat):
+    answer = chat("buyer-001").say("can I pay TA-100231 with pay later")
+    assert "17,360.00" in answer and "31,620.00" in answer, answer
+
+
+def test_credit_line(chat):
+    answer = chat("buyer-001").say("how much credit do I have left?")
+    assert "31,620.00" in answer and "50,000.00" in answer, answer
+
+
+# ---------------------------------------------------------------- disbursement
+def test_disbursement_processing_gives_dates(chat):
+    answer = chat("buyer-001").say("when will the supplier get the money for TA-100245")
+    assert "working day" in answer, answer
+
+
+def test_late_disbursement_apologises_and_hands_off(chat):
+    c = chat("buyer-001")
+    customs = c.custom("when will the supplier get the money for TA-100212")
+    assert [h["reason"] for h in handoffs(customs)] == ["late_disbursement"], customs
+
+
+def test_arrived_disbursement_gives_the_date(chat):
+    answer = chat("buyer-001").say("has the money for TA-100198 reached the supplier?")
+    assert "arrived" in answer, answer
+
+
+# ---------------------------------------------------------------- cost and handoff
+def test_loan_cost_schedule(chat):
+    answer = chat("buyer-001").say("how much would it cost to borrow 20,000 with pay later")
+    assert "20,000.00" in answer and "month 6" in answer.replace("month  6", "month 6"), answer
+
+
+def test_asking_for_a_person_hands_off(chat):
+    customs = chat("buyer-001").custom("I want to talk to a person")
+    h = handoffs(customs)
+    assert h and h[0]["reason"] == "requested", customs
+    assert h[0]["summary"]["buyer_id"] == "buyer-001"
+
+
+# ---------------------------------------------------------------- application form
+def test_application_form_end_to_end_and_idempotent(chat):
+    c = chat("buyer-002")
+    assert "business" in c.say("I want to apply for pay later")
+    c.say("Blue Harbor Imports Inc")
+    refused = c.say("my ssn is 123-45-6789")
+    assert "123-45-6789" not in refused and ("never" in refused or "don't" in refused or "do not" in refused), refused
+    c.say("yes, we are in New Jersey")
+    c.say("6 years")
+    c.say("about 2.5 million a year")
+    summary = c.say("100k")
+    assert "100,000" in summary, summary
+    done = c.say("yes")
+    assert "https://" in done, done
+    again = chat("buyer-002").say("I want to apply for pay later")
+    assert "https://" in again or "already" in again, again
