@@ -79,6 +79,7 @@ def stack_env(base: Optional[Dict[str, str]] = None, demo: bool = True, ports: O
     env.setdefault("PAYLATER_RASA_URL", f"http://127.0.0.1:{ports.rasa}")
     env.setdefault("PAYLATER_BACKEND_URL", f"http://127.0.0.1:{ports.backend}")
     env.setdefault("PAYLATER_ACTION_ENDPOINT", f"http://127.0.0.1:{ports.actions}/webhook")
+    env.setdefault("PAYLATER_TRACKER_DB", str(PROJECT_ROOT / "var" / "rasa-tracker.db"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
