@@ -76,9 +76,10 @@ def stack_env(base: Optional[Dict[str, str]] = None, demo: bool = True, ports: O
         env.setdefault("PAYLATER_JWT_SECRET", DEMO_JWT_SECRET)
         env.setdefault("PAYLATER_SERVICE_TOKEN", DEMO_SERVICE_TOKEN)
     env.setdefault("PAYLATER_RASA_TOKEN", secrets.token_urlsafe(24))
-    env.setdefault("PAYLATER_RASA_URL", f"http://127.0.0.1:{ports.rasa}")
-    env.setdefault("PAYLATER_BACKEND_URL", f"http://127.0.0.1:{ports.backend}")
-    env.setdefault("PAYLATER_ACTION_ENDPOINT", f"http://127.0.0.1:{ports.actions}/webhook")
+    # URLs follow the ports this stack really uses (never an inherited default port).
+    env["PAYLATER_RASA_URL"] = f"http://127.0.0.1:{ports.rasa}"
+    env["PAYLATER_BACKEND_URL"] = f"http://127.0.0.1:{ports.backend}"
+    env["PAYLATER_ACTION_ENDPOINT"] = f"http://127.0.0.1:{ports.actions}/webhook"
     env.setdefault("PAYLATER_TRACKER_DB", str(PROJECT_ROOT / "var" / "rasa-tracker.db"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
