@@ -1,0 +1,165 @@
+"""Async load generator: N concurrent conversations, each sending its M messages one after
+another (a conversation never has two messages in flight, as with a real user), recording the
+latency of every message. Bounded in count (N*M) and in time (deadline); loopback only."""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Awaitable, Callable, Dict, List, Optional, Sequence
+from urllib.parse import urlparse
+
+import aiohttp
+
+# A conversation script: the messages one simulated user sends, in order.
+Script = Sequence[str]
+# Builds the HTTP request for one message: (conversation index, sender id, text) -> (url, json, headers).
+RequestFactory = Callable[[int, str, str], "Request"]
+
+
+@dataclass
+class Request:
+    url: str
+    json: dict
+    headers: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LoadResult:
+    label: str
+    concurrency: int
+    messages_per_conversation: int
+    sent: int
+    ok: int
+    errors: int
+    timeouts: int
+    duration_s: float
+    throughput_mps: float
+    p50_ms: Optional[float]
+    p95_ms: Optional[float]
+    p99_ms: Optional[float]
+    mean_ms: Optional[float]
+    max_ms: Optional[float]
+    empty_replies: int
+    latencies_ms: List[float] = field(default_factory=list, repr=False)
+    error_samples: List[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d.pop("latencies_ms")
+        return d
+
+
+def percentile(values: Sequence[float], q: float) -> Optional[float]:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def _loopback(url: str) -> None:
+    host = urlparse(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"load generator only targets loopback addresses, not {host!r}")
+
+
+async def run_load(
+    label: str,
+    make_request: RequestFactory,
+    scripts: Sequence[Script],
+    concurrency: int,
+    sender_prefix: str,
+    deadline_s: float = 300.0,
+    request_timeout_s: float = 60.0,
+    reply_ok: Callable[[object], bool] = lambda body: isinstance(body, list) and len(body) > 0,
+) -> LoadResult:
+    """Run `concurrency` conversations at once; conversation i uses scripts[i % len(scripts)].
+
+    Every conversation has its own sender id, so no two in-flight messages share a tracker.
+    Stops starting new messages at the deadline (messages in flight still finish or time out).
+    """
+    latencies: List[float] = []
+    errors: List[str] = []
+    counters = {"sent": 0, "ok": 0, "errors": 0, "timeouts": 0, "empty": 0}
+    stop_at = time.monotonic() + deadline_s
+    timeout = aiohttp.ClientTimeout(total=request_timeout_s)
+    connector = aiohttp.TCPConnector(limit=concurrency + 4, force_close=False)
+
+    async def conversation(i: int, session: aiohttp.ClientSession) -> None:
+        sender = f"{sender_prefix}-{i}"
+        for text in scripts[i % len(scripts)]:
+            if time.monotonic() > stop_at:
+                return
+            req = make_request(i, sender, text)
+            _loopback(req.url)
+            counters["sent"] += 1
+            t0 = time.perf_counter()
+            try:
+                async with session.post(req.url, json=req.json, headers=req.headers) as resp:
+                    body = await resp.json(content_type=None)
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    if resp.status != 200:
+                        counters["errors"] += 1
+                        if len(errors) < 5:
+                            errors.append(f"HTTP {resp.status}: {str(body)[:200]}")
+                        continue
+            except asyncio.TimeoutError:
+                counters["timeouts"] += 1
+                continue
+            except (aiohttp.ClientError, ValueError) as exc:
+                counters["errors"] += 1
+                if len(errors) < 5:
+                    errors.append(repr(exc)[:200])
+                continue
+            counters["ok"] += 1
+            latencies.append(elapsed)
+            if not reply_ok(body):
+                counters["empty"] += 1
+
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        await asyncio.gather(*(conversation(i, session) for i in range(concurrency)))
+    duration = time.perf_counter() - started
+    return LoadResult(
+        label=label,
+        concurrency=concurrency,
+        messages_per_conversation=max(len(s) for s in scripts),
+        sent=counters["sent"],
+        ok=counters["ok"],
+        errors=counters["errors"],
+        timeouts=counters["timeouts"],
+        duration_s=round(duration, 3),
+        throughput_mps=round(counters["ok"] / duration, 2) if duration else 0.0,
+        p50_ms=_r(percentile(latencies, 50)),
+        p95_ms=_r(percentile(latencies, 95)),
+        p99_ms=_r(percentile(latencies, 99)),
+        mean_ms=_r(sum(latencies) / len(latencies)) if latencies else None,
+        max_ms=_r(max(latencies)) if latencies else None,
+        empty_replies=counters["empty"],
+        latencies_ms=[round(x, 2) for x in latencies],
+        error_samples=errors,
+    )
+
+
+def _r(x: Optional[float]) -> Optional[float]:
+    return None if x is None else round(x, 1)
+
+
+def rasa_rest_request(base_url: str, metadata_for: Callable[[int], dict] = lambda i: {}) -> RequestFactory:
+    """Requests for Rasa's REST channel (POST /webhooks/rest/webhook)."""
+    url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+
+    def make(i: int, sender: str, text: str) -> Request:
+        body = {"sender": sender, "message": text}
+        meta = metadata_for(i)
+        if meta:
+            body["metadata"] = meta
+        return Request(url, body)
+
+    return make
+
+
+def run(coro: Awaitable[LoadResult]) -> LoadResult:
+    return asyncio.run(coro)
