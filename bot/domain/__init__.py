@@ -1,0 +1,1 @@
+"""Payment and credit rules of Pay Later: plain Python, Decimal money, no framework imports."""

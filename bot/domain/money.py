@@ -1,0 +1,32 @@
+"""Money: `Decimal` rounded to the cent, never float. Pay Later works in USD only."""
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+USD = "USD"
+# Pay Later charges no processing fee (seed note 1).
+PROCESSING_FEE = ZERO
+
+
+def money(value) -> Decimal:
+    """A cent-rounded Decimal from a Decimal, int or str (floats are refused)."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def cents_down(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def fmt_usd(amount: Decimal) -> str:
+    """$31,620.00"""
+    return f"${money(amount):,.2f}"
