@@ -1,6 +1,8 @@
 """Async load generator: N concurrent conversations, each sending its M messages one after
 another (a conversation never has two messages in flight, as with a real user), recording the
-latency of every message. Bounded in count (N*M) and in time (deadline); loopback only."""
+latency of every message. When a conversation ends its slot starts the next one (new sender id)
+until `conversations` have run, so N stays constant. Bounded in count (conversations * M) and in
+time (deadline); loopback only."""
 from __future__ import annotations
 
 import asyncio
@@ -71,11 +73,13 @@ async def run_load(
     scripts: Sequence[Script],
     concurrency: int,
     sender_prefix: str,
+    conversations: Optional[int] = None,
     deadline_s: float = 300.0,
     request_timeout_s: float = 60.0,
     reply_ok: Callable[[object], bool] = lambda body: isinstance(body, list) and len(body) > 0,
 ) -> LoadResult:
-    """Run `concurrency` conversations at once; conversation i uses scripts[i % len(scripts)].
+    """Keep `concurrency` conversations running at once, `conversations` in all (default: one
+    per slot); conversation i uses scripts[i % len(scripts)].
 
     Every conversation has its own sender id, so no two in-flight messages share a tracker.
     Stops starting new messages at the deadline (messages in flight still finish or time out).
@@ -86,6 +90,15 @@ async def run_load(
     stop_at = time.monotonic() + deadline_s
     timeout = aiohttp.ClientTimeout(total=request_timeout_s)
     connector = aiohttp.TCPConnector(limit=concurrency + 4, force_close=False)
+
+    total = conversations or concurrency
+    next_index = iter(range(total))
+
+    async def slot(session: aiohttp.ClientSession) -> None:
+        for i in next_index:  # shared iterator: each conversation runs once
+            if time.monotonic() > stop_at:
+                return
+            await conversation(i, session)
 
     async def conversation(i: int, session: aiohttp.ClientSession) -> None:
         sender = f"{sender_prefix}-{i}"
@@ -120,7 +133,7 @@ async def run_load(
 
     started = time.perf_counter()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        await asyncio.gather(*(conversation(i, session) for i in range(concurrency)))
+        await asyncio.gather(*(slot(session) for _ in range(concurrency)))
     duration = time.perf_counter() - started
     return LoadResult(
         label=label,

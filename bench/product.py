@@ -1,0 +1,146 @@
+"""The product stack for benchmarks: the four processes of `make run` (bot.stack) on free
+loopback ports, demo data in a fresh SQLite database under bench/work/, SQLite tracker store.
+
+The load targets the buyer-facing entry point: the gateway's app REST API when the gateway is
+part of the stack, else Rasa's REST webhook with the same metadata the gateway would add."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bench import WORK_DIR
+from bench.load import Request, RequestFactory, rasa_rest_request
+from bot.auth import mint_buyer_token
+from bot.config import PROJECT_ROOT
+from bot.stack import Ports, Stack, default_specs, stack_env
+
+MODEL = PROJECT_ROOT / "models" / "paylater.tar.gz"
+BUYER = "buyer-001"
+
+# A realistic mix: anonymous FAQ, signed-in order lookups, disbursement status. Each script stays
+# under the gateway's per-conversation rate limit (10 messages per 10 s).
+SCRIPTS: List[List[str]] = [
+    ["hi", "what is pay later?", "is there a processing fee?", "which currency can I pay in?", "thanks"],
+    ["hello", "show my orders", "what's the status of order TA-100231?", "can I pay TA-100231 with pay later?", "thank you"],
+    ["hi", "where is the money for TA-100245?", "when will the supplier get paid for TA-100198?", "what is my credit limit?", "bye"],
+    ["how much credit can I get?", "how long is the loan term?", "status of TA-100245 please", "has the supplier received the payment for TA-100212?", "thanks"],
+]
+SIGNED_IN = {1, 2, 3}  # script indexes that carry buyer-001's token
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def available_parts() -> Dict[str, bool]:
+    return {
+        "model": MODEL.exists(),
+        "backend": _has_module("bot.backend.__main__"),
+        "actions": _has_module("bot.actions"),
+        "gateway": _has_module("bot.gateway.__main__"),
+    }
+
+
+@dataclass
+class ProductStack:
+    stack: Stack
+    ports: Ports
+    env: Dict[str, str]
+    parts: List[str]
+    start_s: float
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def pids(self) -> Dict[str, int]:
+        return {name: p.pid for name, p in self.stack.procs.items()}
+
+    def token(self) -> str:
+        return mint_buyer_token(BUYER, self.env["PAYLATER_JWT_SECRET"], ttl_s=6 * 3600)
+
+    def request_factory(self, via: str = "auto") -> RequestFactory:
+        token = self.token()
+
+        def metadata(i: int) -> dict:
+            meta = {"client": "web"}
+            if i % len(SCRIPTS) in SIGNED_IN:
+                meta["auth_token"] = token
+            return meta
+
+        if via == "gateway" or (via == "auto" and "gateway" in self.parts):
+            from bench.gateway_target import gateway_request
+
+            return gateway_request(self.gateway_url, metadata)
+        return rasa_rest_request(self.rasa_url, metadata)
+
+    def parse(self, text: str) -> dict:
+        """Rasa's NLU result for `text` (HTTP API, token-protected)."""
+        url = f"{self.rasa_url}/model/parse?token={self.env['PAYLATER_RASA_TOKEN']}"
+        req = urllib.request.Request(url, data=json.dumps({"text": text}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+
+def start(run_dir: Path, model: Path = MODEL, log=print) -> ProductStack:
+    """Start every part that exists; start_s = seconds from loading demo data until the first
+    answer, as `make run` does it."""
+    parts = available_parts()
+    if not parts["model"]:
+        raise RuntimeError(f"no trained model at {model} (make train)")
+    names = ["rasa"] + [p for p in ("backend", "actions", "gateway") if parts[p]]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ports = Ports.free()
+    env = stack_env(demo=True, ports=ports)
+    env["PAYLATER_DATABASE_URL"] = f"sqlite:///{run_dir / 'paylater.db'}"
+    env["PAYLATER_TRACKER_DB"] = str(run_dir / "tracker.db")
+    started = time.monotonic()  # like `make run`: demo data, the four processes, first answer
+    if _has_module("bot.demo_data"):
+        subprocess.run([sys.executable, "-m", "bot.demo_data"], env=env, cwd=PROJECT_ROOT, check=True,
+                       stdout=subprocess.DEVNULL, timeout=300)
+    if _has_module("bot.gateway.demo"):
+        subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=False,
+                       stdout=subprocess.DEVNULL, timeout=300)
+    log(f"product: starting {', '.join(names)} (model {model.name}) ...")
+    stack = Stack(default_specs(env, ports, model=str(model), only=names), env, run_dir / "logs")
+    stack.start(timeout_s=300)
+    product = ProductStack(stack, ports, env, names, 0.0)
+    _first_reply(product)
+    product.start_s = round(time.monotonic() - started, 1)
+    return product
+
+
+def _first_reply(product: ProductStack, timeout_s: float = 120.0) -> None:
+    make = product.request_factory()
+    req: Request = make(0, "bench-first-reply", "hi")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            r = urllib.request.Request(req.url, data=json.dumps(req.json).encode(),
+                                       headers={"Content-Type": "application/json", **req.headers})
+            with urllib.request.urlopen(r, timeout=30) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no first answer from {req.url} in {timeout_s:.0f} s")
+        time.sleep(0.5)

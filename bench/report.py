@@ -1,0 +1,205 @@
+"""Benchmark output: the console table, JSON (timestamped + latest.json), PNG chart, SUMMARY.md."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bench import RESULTS_DIR
+
+# Targets for the whole product (issue 6). Ratios compare with the plain `rasa init` bot.
+TARGETS = {
+    "throughput_ratio_c20": 2.0,     # >= 2x the baseline's messages/s at 20 conversations
+    "p95_ratio_c20": 0.5,            # <= 0.5x the baseline's p95 at 20 conversations
+    "sequential_p50_ms": 60.0,       # <=
+    "memory_mb": 2048.0,             # <= (sum VmRSS of the four process trees)
+    "train_s": 300.0,                # <= `make train`
+    "start_s": 60.0,                 # <= `make run` with a trained model -> first answer
+}
+
+
+def _get(d: Optional[dict], *keys):
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def ratio(a, b) -> Optional[float]:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def targets(results: dict) -> List[dict]:
+    p, b = results.get("product") or {}, results.get("baseline") or {}
+    thr = ratio(_get(p, "c20", "throughput_mps"), _get(b, "c20", "throughput_mps"))
+    p95 = ratio(_get(p, "c20", "p95_ms"), _get(b, "c20", "p95_ms"))
+    rows = [
+        ("throughput at 20 conv. vs plain Rasa", thr, ">=", TARGETS["throughput_ratio_c20"], "x"),
+        ("p95 at 20 conv. vs plain Rasa", p95, "<=", TARGETS["p95_ratio_c20"], "x"),
+        ("sequential p50", _get(p, "sequential", "p50_ms"), "<=", TARGETS["sequential_p50_ms"], "ms"),
+        ("stack resident memory (peak)", _get(p, "memory_mb", "total"), "<=", TARGETS["memory_mb"], "MB"),
+        ("make train", _get(results, "train", "seconds"), "<=", TARGETS["train_s"], "s"),
+        ("start to first answer", _get(p, "start_s"), "<=", TARGETS["start_s"], "s"),
+    ]
+    out = []
+    for name, value, op, target, unit in rows:
+        ok = None if value is None else (value >= target if op == ">=" else value <= target)
+        out.append({"name": name, "value": value, "target": f"{op} {target:g} {unit}", "ok": ok})
+    return out
+
+
+def _fmt(v, unit="") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        v = f"{v:,.1f}" if abs(v) >= 10 else f"{v:.2f}"
+    return f"{v}{unit}"
+
+
+def speed_rows(results: dict) -> List[List[str]]:
+    p, b = results.get("product") or {}, results.get("baseline") or {}
+    rows = []
+    for key, label in (("sequential", "sequential"), ("c20", "20 conversations"), ("c50", "50 conversations")):
+        if _get(p, key) is None and _get(b, key) is None:
+            continue
+        for metric, unit, name in (("p50_ms", " ms", "p50"), ("p95_ms", " ms", "p95"), ("p99_ms", " ms", "p99"),
+                                   ("throughput_mps", " msg/s", "throughput")):
+            if key == "sequential" and metric == "throughput_mps":
+                continue
+            pv, bv = _get(p, key, metric), _get(b, key, metric)
+            rows.append([f"{label} {name}", _fmt(pv, unit), _fmt(bv, unit), _fmt(ratio(pv, bv), "x")])
+        errs = [_get(p, key, "errors"), _get(p, key, "timeouts"), _get(b, key, "errors"), _get(b, key, "timeouts")]
+        if any(errs):
+            rows.append([f"{label} errors/timeouts", f"{errs[0]}/{errs[1]}", f"{errs[2]}/{errs[3]}", ""])
+    rows.append(["peak resident memory", _fmt(_get(p, "memory_mb", "total"), " MB"), _fmt(_get(b, "memory_mb", "total"), " MB"), ""])
+    rows.append(["start to first answer", _fmt(_get(p, "start_s"), " s"), _fmt(_get(b, "start_s"), " s"), ""])
+    rows.append(["training", _fmt(_get(results, "train", "seconds"), " s"), _fmt(_get(b, "train_s"), " s"), ""])
+    return rows
+
+
+def understanding_rows(results: dict) -> List[List[str]]:
+    u = results.get("understanding") or {}
+    if u.get("status"):
+        return [["understanding", u["status"]]]
+    nlu, oos, faq = u.get("nlu") or {}, u.get("out_of_scope") or {}, u.get("faq") or {}
+    rows = []
+    if nlu.get("status"):
+        rows.append(["held-out NLU", nlu["status"]])
+    else:
+        rows += [["held-out examples", _fmt(nlu.get("examples"))],
+                 ["intent accuracy", _fmt(nlu.get("intent_accuracy"))],
+                 ["intent macro F1", _fmt(nlu.get("intent_macro_f1"))]]
+        if "retrieval_accuracy" in nlu:
+            rows.append(["FAQ answer selection accuracy", _fmt(nlu.get("retrieval_accuracy"))])
+    if oos:
+        rows.append(["out-of-scope fallback rate", f"{oos.get('fallback_rate')} ({oos.get('messages')} msgs)"])
+    if faq:
+        rows.append(["FAQ facts end to end", f"{faq.get('faq_correct')}/{faq.get('questions')} correct"])
+        rows.append(["out-of-scope answered with Pay Later facts", _fmt(faq.get("out_of_scope_leaks"))])
+    return rows
+
+
+def table(rows: List[List[str]], header: List[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
+
+
+def render(results: dict) -> str:
+    out = [f"Benchmark {results['timestamp']} ({results['machine']['cpus']} cores, load before {results['machine']['load_before']}; "
+           f"product via {_get(results, 'product', 'via') or '-'})", ""]
+    if results.get("product") or results.get("baseline"):
+        out += [table(speed_rows(results), ["speed", "Pay Later stack", "plain rasa init", "ratio"]), ""]
+    for k in ("product", "baseline"):
+        if _get(results, k, "status"):
+            out.append(f"{k}: {results[k]['status']}")
+    if results.get("understanding"):
+        out += [table(understanding_rows(results), ["understanding", "value"]), ""]
+    tg = results.get("targets") or []
+    out += [table([[t["name"], _fmt(t["value"]), t["target"], {True: "yes", False: "NO", None: "not measured"}[t["ok"]]] for t in tg],
+                  ["target", "measured", "target", "met"])]
+    return "\n".join(out)
+
+
+def chart(results: dict, path: Path) -> Optional[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = [(name, results.get(name) or {}) for name in ("product", "baseline")]
+    if not any(_get(s, "c20", "latencies_ms") for _, s in series):
+        return None
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    labels = {"product": "Pay Later stack", "baseline": "plain rasa init"}
+    for name, s in series:
+        for key, style in (("sequential", ":"), ("c20", "-"), ("c50", "--")):
+            lat = sorted(_get(s, key, "latencies_ms") or [])
+            if lat:
+                ax1.plot(lat, [(i + 1) / len(lat) for i in range(len(lat))], style,
+                         label=f"{labels[name]}, {key}", color="tab:blue" if name == "product" else "tab:orange")
+    ax1.set_xscale("log")
+    ax1.set_xlabel("latency per message (ms, log)")
+    ax1.set_ylabel("fraction of messages")
+    ax1.set_title("Latency distribution (CDF)")
+    ax1.grid(True, which="both", alpha=0.3)
+    ax1.legend(fontsize=8)
+    for name, s in series:
+        pts = [(c, _get(s, k, "throughput_mps"), _get(s, k, "p95_ms")) for k, c in (("sequential", 1), ("c20", 20), ("c50", 50))]
+        pts = [p for p in pts if p[1] is not None]
+        if pts:
+            color = "tab:blue" if name == "product" else "tab:orange"
+            ax2.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=color, label=f"{labels[name]} msg/s")
+            for c, thr, p95 in pts:
+                ax2.annotate(f"p95 {p95:.0f} ms", (c, thr), textcoords="offset points", xytext=(4, 6), fontsize=7, color=color)
+    ax2.set_xlabel("concurrent conversations")
+    ax2.set_ylabel("messages per second")
+    ax2.set_title("Throughput against concurrency")
+    ax2.grid(True, alpha=0.3)
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def summary_md(results: dict, chart_name: Optional[str]) -> str:
+    out = ["# Benchmark summary", "",
+           f"Measured {results['timestamp']} on this machine ({results['machine']['cpus']} cores, shared; "
+           f"load average before the run {results['machine']['load_before']}), `python -m bench"
+           f"{' --quick' if results['config'].get('quick') else ''}`. "
+           "The plain `rasa init` bot ran in the same run on the same machine with the same load generator. "
+           f"Product traffic entered through {_get(results, 'product', 'via') or '-'}; whole stack on SQLite.", ""]
+    if results.get("product") or results.get("baseline"):
+        out += ["## Speed", "", table(speed_rows(results), ["", "Pay Later stack", "plain rasa init", "ratio"]), ""]
+        conf = results["config"]
+        out += [f"Load: each conversation sends {conf.get('messages_per_conversation')} messages one after another "
+                f"(FAQ, order lookup with a buyer token, disbursement status); at N concurrent conversations a finished "
+                f"conversation is replaced by a new one ({conf.get('conversations_per_slot')} per slot). Latency is "
+                "client-side, request to full reply.", ""]
+    if results.get("understanding"):
+        out += ["## Understanding", "", table(understanding_rows(results), ["", "value"]), ""]
+    out += ["## Targets", "", table([[t["name"], _fmt(t["value"]), t["target"], {True: "yes", False: "**no**", None: "not measured"}[t["ok"]]]
+                                      for t in results.get("targets") or []], ["", "measured", "target", "met"]), ""]
+    if chart_name:
+        out += [f"![latency and throughput]({chart_name})", ""]
+    out += ["Raw numbers: `bench/results/latest.json` (every latency sample). Timings vary with the machine's load; "
+            "they are never asserted in tests.", ""]
+    return "\n".join(out)
+
+
+def write(results: dict) -> Dict[str, Path]:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime())
+    paths = {"json": RESULTS_DIR / f"bench-{stamp}.json", "latest": RESULTS_DIR / "latest.json"}
+    text = json.dumps(results, indent=1, default=str)
+    for key in ("json", "latest"):
+        paths[key].write_text(text)
+    png = chart(results, RESULTS_DIR / "latency-throughput.png")
+    if png:
+        paths["chart"] = png
+    paths["summary"] = RESULTS_DIR / "SUMMARY.md"
+    paths["summary"].write_text(summary_md(results, png.name if png else None))
+    return paths
