@@ -1,0 +1,356 @@
+"""The chat gateway: aiohttp app factory, security middleware, buyer API (REST + WebSocket)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import weakref
+from pathlib import Path
+from typing import Any, Dict, Optional
+from urllib.parse import urlparse
+
+import aiohttp
+from aiohttp import web
+
+from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
+from bot.config import Settings
+
+from . import console, demo_routes
+from .broadcast import Broadcaster, make_broadcaster
+from .common import (BUS, GW, LOGIN_RATE, MAX_BODY, RASA, RATE, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
+                     csp, json_error, origin_allowed, read_json, validate_text)
+from .db import AsyncStore, Store, ensure_schema, make_engine
+from .openapi import openapi_document
+from .rasa import RasaClient
+from .security import RateLimiter, new_token, token_hash, tokens_equal
+from .service import ConversationError, ConversationService
+from .settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+@web.middleware
+async def security_middleware(request: web.Request, handler):
+    gw = request.app[GW]
+    try:
+        resp = await handler(request)
+    except ApiError as exc:
+        resp = json_error(exc.status_code, exc.code, exc.message_text, headers=dict(exc.headers))
+    except ConversationError as exc:
+        resp = json_error(exc.status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if request.path.startswith(("/v1/", "/console/api/", "/demo/api/")) and exc.status >= 400:
+            resp = json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        else:
+            raise
+    if isinstance(resp, web.WebSocketResponse):
+        return resp
+    h = resp.headers
+    if request.path == "/widget/frame":
+        ancestors = " ".join(["'self'", *gw.allowed_origins])
+        h.setdefault("Content-Security-Policy", csp(ancestors))
+    else:
+        h.setdefault("Content-Security-Policy", csp())
+        h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith(("/v1/", "/console", "/demo/api/")):
+        h.setdefault("Cache-Control", "no-store")
+    origin = request.headers.get("Origin")
+    if request.path.startswith("/v1/") and origin and origin.rstrip("/") in gw.allowed_origins:
+        h["Access-Control-Allow-Origin"] = origin.rstrip("/")
+        h["Vary"] = "Origin"
+    return resp
+
+
+async def preflight(request: web.Request) -> web.Response:
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    if origin not in request.app[GW].allowed_origins:
+        return web.Response(status=403)
+    return web.Response(status=204, headers={
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Conversation-Token",
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    })
+
+
+# ---------------------------------------------------------------------------- buyer auth
+def bearer(request: web.Request) -> Optional[str]:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return None
+
+
+def identify(request: web.Request, token: Optional[str]) -> Optional[BuyerIdentity]:
+    """None for anonymous; 401 for a token that is present but forged/expired/malformed."""
+    if token is None:
+        return None
+    try:
+        return verify_buyer_token(token, request.app[SETTINGS].jwt_secret)
+    except InvalidToken as exc:
+        code = "token_expired" if str(exc) == "expired" else "invalid_token"
+        raise ApiError(401, code, "Your sign-in has expired: please sign in again." if code == "token_expired"
+                       else "The sign-in token is not valid.", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def conversation_for(request: web.Request, cid: str, buyer: Optional[BuyerIdentity],
+                           access_key: Optional[str]) -> Dict[str, Any]:
+    """The conversation if this caller may use it. Another buyer's conversation, or a signed-in
+    buyer's conversation without their token, is reported as not found (it reveals nothing)."""
+    conv = await request.app[STORE].get_conversation(cid) if len(cid) <= 64 else None
+    if conv is None:
+        raise ApiError(404, "not_found", "No such conversation.")
+    if conv["buyer_id"] is not None:
+        if buyer is None or buyer.buyer_id != conv["buyer_id"]:
+            raise ApiError(404, "not_found", "No such conversation.")
+    else:
+        if buyer is not None:
+            raise ApiError(404, "not_found", "No such conversation.")
+        if not access_key or not tokens_equal(token_hash(access_key), conv["access_key_hash"]):
+            raise ApiError(404, "not_found", "No such conversation.")
+    return conv
+
+
+# ---------------------------------------------------------------------------- buyer REST
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(request.app[GW]))
+
+
+async def create_conversation(request: web.Request) -> web.Response:
+    body = await read_json(request) if request.can_read_body else {}
+    client = body.get("client", "web")
+    if client not in ("web", "app"):
+        raise ApiError(400, "invalid_client", "`client` must be \"web\" or \"app\".")
+    buyer = identify(request, bearer(request))
+    access_key = None if buyer else new_token()
+    conv = await request.app[STORE].create_conversation(
+        buyer.buyer_id if buyer else None, client, token_hash(access_key) if access_key else None)
+    view = await request.app[SERVICE].view_for_buyer(conv)
+    if access_key:
+        view["conversation_token"] = access_key
+    return web.json_response(view, status=201)
+
+
+async def _buyer_conv(request: web.Request) -> Dict[str, Any]:
+    buyer = identify(request, bearer(request))
+    return await conversation_for(request, request.match_info["cid"], buyer, request.headers.get("X-Conversation-Token"))
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    conv = await _buyer_conv(request)
+    return web.json_response(await request.app[SERVICE].view_for_buyer(conv))
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    conv = await _buyer_conv(request)
+    try:
+        after = max(0, int(request.query.get("after", "0")))
+    except ValueError:
+        raise ApiError(400, "invalid_after", "`after` must be a message id (integer).")
+    msgs = await request.app[STORE].history(conv["id"], after)
+    return web.json_response({"conversation": await request.app[SERVICE].view_for_buyer(conv), "messages": msgs})
+
+
+def check_rate(request_app: web.Application, cid: str) -> None:
+    ok, wait = request_app[RATE].take(cid)
+    if not ok:
+        secs = max(1, int(wait + 0.999))
+        raise ApiError(429, "rate_limited", f"You're sending messages too fast. Please wait {secs} s.",
+                       headers={"Retry-After": str(secs)})
+
+
+def parse_buyer_message(app: web.Application, body: Dict[str, Any]):
+    gw = app[GW]
+    text = validate_text(body.get("text"), gw.max_message_chars)
+    payload = body.get("payload")
+    if payload is not None:
+        if not isinstance(payload, str) or not payload.strip() or len(payload) > 500:
+            raise ApiError(400, "invalid_payload", "`payload` must be a button payload (at most 500 characters).")
+        payload = payload.strip()
+    return text, payload
+
+
+async def post_message(request: web.Request) -> web.Response:
+    token = bearer(request)
+    buyer = identify(request, token)
+    conv = await conversation_for(request, request.match_info["cid"], buyer, request.headers.get("X-Conversation-Token"))
+    body = await read_json(request)
+    text, payload = parse_buyer_message(request.app, body)
+    check_rate(request.app, conv["id"])
+    svc = request.app[SERVICE]
+    new = await svc.buyer_message(conv["id"], text, payload, token)
+    conv = await request.app[STORE].get_conversation(conv["id"])
+    return web.json_response({"conversation": await svc.view_for_buyer(conv), "messages": new})
+
+
+# ---------------------------------------------------------------------------- buyer WebSocket
+async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
+    gw = request.app[GW]
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(request, origin, gw.allowed_origins):
+        raise web.HTTPForbidden(text="Origin not allowed")
+    cid = request.match_info["cid"]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_BODY)
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    store, svc, bus = request.app[STORE], request.app[SERVICE], request.app[BUS]
+    # 1. authenticate with the first message: {"type": "auth", "token"?, "conversation_token"?, "after"?}
+    try:
+        first = await ws.receive_json(timeout=10)
+        if not isinstance(first, dict) or first.get("type") != "auth":
+            raise ApiError(400, "auth_required", "Send {\"type\": \"auth\", ...} first.")
+        token = first.get("token") or None
+        buyer = identify(request, token)
+        conv = await conversation_for(request, cid, buyer, first.get("conversation_token"))
+        after = int(first.get("after") or 0)
+    except (ApiError, asyncio.TimeoutError, ValueError, TypeError) as exc:
+        code, msg = ("auth_timeout", "No auth message in time.") if isinstance(exc, asyncio.TimeoutError) else (
+            (exc.code, exc.message_text) if isinstance(exc, ApiError) else ("bad_auth", "Malformed auth message."))
+        with contextlib.suppress(Exception):
+            await ws.send_json({"type": "error", "error": code, "message": msg})
+        await ws.close(code=4401 if code in ("invalid_token", "token_expired") else 4403, message=code.encode())
+        return ws
+    # 2. subscribe before reading history, so nothing falls between the two (clients dedupe by id)
+    async with bus.subscribe(f"conv:{cid}") as sub:
+        await ws.send_json({"type": "ready", "conversation": await svc.view_for_buyer(conv),
+                            "messages": await store.history(cid, after)})
+
+        async def pump():
+            async for event in sub:
+                await ws.send_json(event)
+
+        pump_task = asyncio.create_task(pump())
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                try:
+                    data = json.loads(msg.data)
+                    if not isinstance(data, dict):
+                        raise ValueError
+                except ValueError:
+                    await ws.send_json({"type": "error", "error": "invalid_json", "message": "Send JSON objects."})
+                    continue
+                kind = data.get("type")
+                if kind == "ping":
+                    await ws.send_json({"type": "pong"})
+                elif kind == "message":
+                    try:
+                        if token:  # re-check: the token may have expired since the socket opened
+                            identify(request, token)
+                        text, payload = parse_buyer_message(request.app, data)
+                        check_rate(request.app, cid)
+                        await svc.buyer_message(cid, text, payload, token)
+                    except ApiError as exc:
+                        err = {"type": "error", "error": exc.code, "message": exc.message_text}
+                        if "Retry-After" in exc.headers:
+                            err["retry_after"] = int(exc.headers["Retry-After"])
+                        await ws.send_json(err)
+                    except ConversationError as exc:
+                        await ws.send_json({"type": "error", "error": exc.code, "message": exc.message})
+                else:
+                    await ws.send_json({"type": "error", "error": "unknown_type", "message": "Unknown message type."})
+        finally:
+            pump_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump_task
+    return ws
+
+
+# ---------------------------------------------------------------------------- static pages
+def static_file(name: str, content_type: Optional[str] = None):
+    async def handler(request: web.Request) -> web.FileResponse:
+        resp = web.FileResponse(STATIC / name)
+        if content_type:
+            resp.content_type = content_type
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+    return handler
+
+
+async def widget_js(request: web.Request) -> web.FileResponse:
+    resp = web.FileResponse(STATIC / "widget.js")
+    resp.headers["Cache-Control"] = "no-cache"
+    # the loader is fetched cross-site by the pages that embed it
+    resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return resp
+
+
+# ---------------------------------------------------------------------------- lifecycle
+async def _resources(app: web.Application):
+    gw = app[GW]
+    engine = make_engine(gw.database_url)
+    await asyncio.to_thread(ensure_schema, engine, gw.schema)
+    app[STORE] = AsyncStore(Store(engine))
+    bus: Broadcaster = make_broadcaster(gw.redis_url)
+    await bus.start()
+    app[BUS] = bus
+    session = aiohttp.ClientSession()
+    settings = app[SETTINGS]
+    app[RASA] = RasaClient(session, settings.rasa_url, settings.rasa_token, gw.rasa_timeout_s, gw.tracker_timeout_s)
+    app[SERVICE] = ConversationService(app[STORE], bus, app[RASA], gw)
+    yield
+    for ws in list(app[SOCKETS]):
+        with contextlib.suppress(Exception):
+            await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    await session.close()
+    await bus.close()
+    await asyncio.to_thread(engine.dispose)
+
+
+async def _housekeeping(app: web.Application):
+    async def loop():
+        while True:
+            await asyncio.sleep(60)
+            try:
+                app[RATE].purge()
+                app[LOGIN_RATE].purge()
+                app[SERVICE].purge_locks()
+                await app[STORE].purge_sessions()
+            except Exception:
+                log.exception("housekeeping failed")
+
+    task = asyncio.create_task(loop(), name="gateway-housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    gw = gateway_settings or GatewaySettings.from_env(settings)
+    app = web.Application(middlewares=[security_middleware], client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[GW] = gw
+    app[RATE] = RateLimiter(gw.rate_capacity, gw.rate_window_s)
+    app[LOGIN_RATE] = RateLimiter(5, 60)
+    app[SOCKETS] = weakref.WeakSet()
+    app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_housekeeping)
+
+    r = app.router
+    r.add_get("/health", health)
+    r.add_get("/openapi.json", get_openapi)
+    r.add_post("/v1/conversations", create_conversation)
+    r.add_get("/v1/conversations/{cid}", get_conversation)
+    r.add_get("/v1/conversations/{cid}/messages", list_messages)
+    r.add_post("/v1/conversations/{cid}/messages", post_message)
+    r.add_get("/v1/conversations/{cid}/ws", buyer_ws)
+    r.add_route("OPTIONS", "/v1/{tail:.*}", preflight)
+    r.add_get("/widget.js", widget_js)
+    r.add_get("/widget/frame", static_file("widget.html"))
+    r.add_static("/static/", STATIC, append_version=False)
+    console.setup(app)
+    if settings.demo_mode:
+        demo_routes.setup(app)
+    return app

@@ -1,0 +1,351 @@
+"""The gateway's own tables and every query on them (SQLAlchemy Core, 2.0 style).
+
+SQLAlchemy 1.4 is synchronous: `Store` methods are plain functions, and `AsyncStore` runs each
+of them in a worker thread so the event loop never blocks on the database.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+conversations = sa.Table(
+    "gateway_conversations",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("buyer_id", sa.String(128), nullable=True, index=True),
+    sa.Column("access_key_hash", sa.String(64), nullable=True),  # anonymous conversations only
+    sa.Column("client", sa.String(8), nullable=False),
+    # bot | queued | agent | closed
+    sa.Column("state", sa.String(16), nullable=False, default="bot"),
+    sa.Column("assigned_agent", sa.String(64), nullable=True),
+    sa.Column("handoff_reason", sa.String(32), nullable=True),
+    sa.Column("handoff_reason_text", sa.String(500), nullable=True),
+    sa.Column("handoff_summary", sa.Text, nullable=True),  # JSON
+    sa.Column("queued_at", sa.DateTime, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("last_message_at", sa.DateTime, nullable=True),
+)
+sa.Index("ix_gateway_conversations_state_queued", conversations.c.state, conversations.c.queued_at)
+
+messages = sa.Table(
+    "gateway_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("gateway_conversations.id"), nullable=False, index=True),
+    # buyer | bot | agent | system
+    sa.Column("sender", sa.String(8), nullable=False),
+    sa.Column("agent_name", sa.String(128), nullable=True),
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("buttons", sa.Text, nullable=True),  # JSON list of {title, payload}
+    sa.Column("kind", sa.String(32), nullable=True),  # system notices: agent_joined, handed_back, ...
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+agents = sa.Table(
+    "gateway_agents",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(128), nullable=False),
+    sa.Column("password_hash", sa.String(512), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+agent_sessions = sa.Table(
+    "gateway_agent_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # sha256 of the cookie value
+    sa.Column("username", sa.String(64), sa.ForeignKey("gateway_agents.username"), nullable=False, index=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+)
+
+TABLES = (conversations, messages, agents, agent_sessions)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC (portable across SQLite and PostgreSQL `timestamp without time zone`)."""
+    return dt.datetime.utcnow()
+
+
+def iso(value: Optional[dt.datetime]) -> Optional[str]:
+    return None if value is None else value.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def make_engine(url: str) -> Engine:
+    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    return engine
+
+
+def ensure_schema(engine: Engine, mode: str = "auto") -> None:
+    """`auto`: run the Alembic migrations when the backend's migrate helper exists, else create
+    the gateway tables directly (idempotent). `create`: create the gateway tables directly
+    (tests). `none`: trust that the schema is there."""
+    if mode == "none":
+        return
+    if mode == "create":
+        metadata.create_all(engine, checkfirst=True)
+        return
+    try:
+        from bot.adapters.migrate import upgrade  # type: ignore
+    except Exception:  # migrations not available (yet): plain CREATE TABLE IF NOT EXISTS
+        upgrade = None
+    if upgrade is not None and mode == "auto":
+        try:
+            upgrade(str(engine.url.render_as_string(hide_password=False)))
+            return
+        except Exception:
+            log.exception("alembic upgrade failed; creating the gateway tables directly")
+    metadata.create_all(engine, checkfirst=True)
+
+
+def _msg_row(row) -> Dict[str, Any]:
+    d = {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "sender": row.sender,
+        "text": row.text,
+        "buttons": json.loads(row.buttons) if row.buttons else [],
+        "created_at": iso(row.created_at),
+    }
+    if row.agent_name:
+        d["agent_name"] = row.agent_name
+    if row.kind:
+        d["kind"] = row.kind
+    return d
+
+
+def _conv_row(row) -> Dict[str, Any]:
+    return {
+        "id": row.id,
+        "buyer_id": row.buyer_id,
+        "client": row.client,
+        "state": row.state,
+        "assigned_agent": row.assigned_agent,
+        "handoff_reason": row.handoff_reason,
+        "handoff_reason_text": row.handoff_reason_text,
+        "handoff_summary": json.loads(row.handoff_summary) if row.handoff_summary else None,
+        "queued_at": iso(row.queued_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "last_message_at": iso(row.last_message_at),
+        "access_key_hash": row.access_key_hash,
+    }
+
+
+class Store:
+    """Synchronous queries. Every method opens its own short transaction."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # ---------------------------------------------------------------- conversations
+    def create_conversation(self, buyer_id: Optional[str], client: str, access_key_hash: Optional[str]) -> Dict[str, Any]:
+        now = utcnow()
+        cid = uuid.uuid4().hex
+        with self.engine.begin() as c:
+            c.execute(sa.insert(conversations).values(
+                id=cid, buyer_id=buyer_id, client=client, access_key_hash=access_key_hash,
+                state="bot", created_at=now, updated_at=now,
+            ))
+        return self.get_conversation(cid)
+
+    def get_conversation(self, cid: str) -> Optional[Dict[str, Any]]:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(conversations).where(conversations.c.id == cid)).first()
+        return _conv_row(row) if row else None
+
+    def queue(self, cid: str, reason: str, reason_text: str, summary: Optional[dict]) -> bool:
+        """bot -> queued (a conversation already queued or with an agent stays where it is)."""
+        now = utcnow()
+        with self.engine.begin() as c:
+            res = c.execute(sa.update(conversations).where(
+                conversations.c.id == cid, conversations.c.state.in_(("bot", "closed"))
+            ).values(
+                state="queued", assigned_agent=None, handoff_reason=reason, handoff_reason_text=reason_text,
+                handoff_summary=json.dumps(summary) if summary is not None else None,
+                queued_at=now, updated_at=now,
+            ))
+            return res.rowcount == 1
+
+    def claim(self, cid: str, username: str) -> Optional[str]:
+        """Atomic: the conversation becomes `username`'s only if nobody owns it. Returns the
+        previous state ("queued" or "bot") or None when another agent won / it is closed."""
+        now = utcnow()
+        with self.engine.begin() as c:
+            prev = c.execute(sa.select(conversations.c.state).where(conversations.c.id == cid)).scalar()
+            if prev not in ("queued", "bot"):
+                return None
+            res = c.execute(sa.update(conversations).where(
+                conversations.c.id == cid,
+                conversations.c.assigned_agent.is_(None),
+                conversations.c.state.in_(("queued", "bot")),
+            ).values(state="agent", assigned_agent=username, updated_at=now))
+            return prev if res.rowcount == 1 else None
+
+    def release_to_bot(self, cid: str, username: str) -> bool:
+        now = utcnow()
+        with self.engine.begin() as c:
+            res = c.execute(sa.update(conversations).where(
+                conversations.c.id == cid, conversations.c.assigned_agent == username, conversations.c.state == "agent",
+            ).values(state="bot", assigned_agent=None, queued_at=None, updated_at=now))
+            return res.rowcount == 1
+
+    def close(self, cid: str, username: str) -> Optional[str]:
+        """The owner closes, or any agent closes a queued/bot conversation nobody owns.
+        Returns the previous state or None."""
+        now = utcnow()
+        with self.engine.begin() as c:
+            prev = c.execute(sa.select(conversations.c.state).where(conversations.c.id == cid)).scalar()
+            if prev is None or prev == "closed":
+                return None
+            res = c.execute(sa.update(conversations).where(
+                conversations.c.id == cid,
+                conversations.c.state != "closed",
+                sa.or_(conversations.c.assigned_agent == username, conversations.c.assigned_agent.is_(None)),
+            ).values(state="closed", assigned_agent=None, queued_at=None, updated_at=now))
+            return prev if res.rowcount == 1 else None
+
+    def reopen(self, cid: str) -> bool:
+        now = utcnow()
+        with self.engine.begin() as c:
+            res = c.execute(sa.update(conversations).where(
+                conversations.c.id == cid, conversations.c.state == "closed"
+            ).values(state="bot", updated_at=now))
+            return res.rowcount == 1
+
+    def list_for_console(self, live_since: dt.datetime) -> List[Dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(conversations).where(sa.or_(
+                conversations.c.state.in_(("queued", "agent")),
+                sa.and_(conversations.c.state == "bot", conversations.c.last_message_at >= live_since),
+            )).order_by(conversations.c.queued_at.asc(), conversations.c.last_message_at.desc()).limit(500)).all()
+        return [_conv_row(r) for r in rows]
+
+    # ---------------------------------------------------------------- messages
+    def add_message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
+                    agent_name: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
+        now = utcnow()
+        with self.engine.begin() as c:
+            res = c.execute(sa.insert(messages).values(
+                conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
+                buttons=json.dumps(buttons) if buttons else None, created_at=now,
+            ))
+            mid = res.inserted_primary_key[0]
+            c.execute(sa.update(conversations).where(conversations.c.id == cid).values(last_message_at=now, updated_at=now))
+            row = c.execute(sa.select(messages).where(messages.c.id == mid)).first()
+        return _msg_row(row)
+
+    def history(self, cid: str, after: int = 0, limit: int = 500) -> List[Dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(messages).where(
+                messages.c.conversation_id == cid, messages.c.id > after
+            ).order_by(messages.c.id.asc()).limit(limit)).all()
+        return [_msg_row(r) for r in rows]
+
+    def last_buyer_texts(self, cid: str, limit: int = 3) -> List[str]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(messages.c.text).where(
+                messages.c.conversation_id == cid, messages.c.sender == "buyer"
+            ).order_by(messages.c.id.desc()).limit(limit)).all()
+        return [r.text for r in rows]
+
+    # ---------------------------------------------------------------- agents
+    def add_agent(self, username: str, display_name: str, password_hash: str) -> None:
+        with self.engine.begin() as c:
+            exists = c.execute(sa.select(agents.c.username).where(agents.c.username == username)).first()
+            if exists:
+                c.execute(sa.update(agents).where(agents.c.username == username).values(
+                    display_name=display_name, password_hash=password_hash, active=True))
+            else:
+                c.execute(sa.insert(agents).values(
+                    username=username, display_name=display_name, password_hash=password_hash,
+                    active=True, created_at=utcnow()))
+
+    def get_agent(self, username: str) -> Optional[Dict[str, Any]]:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(agents).where(agents.c.username == username)).first()
+        return dict(row._mapping) if row else None
+
+    def create_session(self, id_hash: str, username: str, csrf: str, ttl: dt.timedelta) -> None:
+        now = utcnow()
+        with self.engine.begin() as c:
+            c.execute(sa.insert(agent_sessions).values(
+                id_hash=id_hash, username=username, csrf_token=csrf, created_at=now,
+                last_seen_at=now, expires_at=now + ttl, revoked=False))
+
+    def get_session(self, id_hash: str) -> Optional[Dict[str, Any]]:
+        now = utcnow()
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(agent_sessions, agents.c.display_name).join(
+                agents, agents.c.username == agent_sessions.c.username
+            ).where(
+                agent_sessions.c.id_hash == id_hash, agent_sessions.c.revoked.is_(False),
+                agent_sessions.c.expires_at > now, agents.c.active.is_(True),
+            )).first()
+            if not row:
+                return None
+            if (now - row.last_seen_at).total_seconds() > 30:
+                c.execute(sa.update(agent_sessions).where(agent_sessions.c.id_hash == id_hash).values(last_seen_at=now))
+        return dict(row._mapping)
+
+    def touch_session(self, id_hash: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.update(agent_sessions).where(agent_sessions.c.id_hash == id_hash).values(last_seen_at=utcnow()))
+
+    def revoke_session(self, id_hash: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.update(agent_sessions).where(agent_sessions.c.id_hash == id_hash).values(revoked=True))
+
+    def agents_online(self, since: dt.datetime) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(sa.func.count(sa.distinct(agent_sessions.c.username))).where(
+                agent_sessions.c.revoked.is_(False), agent_sessions.c.last_seen_at >= since,
+                agent_sessions.c.expires_at > utcnow(),
+            )).scalar() or 0)
+
+    def purge_sessions(self) -> int:
+        with self.engine.begin() as c:
+            res = c.execute(sa.delete(agent_sessions).where(sa.or_(
+                agent_sessions.c.expires_at < utcnow(), agent_sessions.c.revoked.is_(True))))
+            return res.rowcount
+
+
+class AsyncStore:
+    """`await store.method(...)` runs `Store.method` in a worker thread."""
+
+    def __init__(self, store: Store):
+        self.sync = store
+
+    def __getattr__(self, name: str):
+        fn = getattr(self.sync, name)
+
+        async def call(*args, **kwargs):
+            return await asyncio.to_thread(fn, *args, **kwargs)
+
+        return call

@@ -1,0 +1,122 @@
+"""OpenAPI 3 description of the buyer/app API (served at /openapi.json)."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from .settings import GatewaySettings
+
+
+def _err(desc: str) -> Dict[str, Any]:
+    return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
+    cid = {"name": "cid", "in": "path", "required": True, "schema": {"type": "string"}}
+    conv_token = {"name": "X-Conversation-Token", "in": "header", "required": False, "schema": {"type": "string"},
+                  "description": "Anonymous conversations only: the `conversation_token` returned at creation."}
+    security = [{"buyerJwt": []}, {}]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Pay Later chat gateway — app API",
+            "version": "1.0.0",
+            "description": (
+                "Conversations with the Pay Later assistant and, after a handoff, with a support agent. "
+                "Signed-in buyers send their marketplace JWT as `Authorization: Bearer <jwt>`; a conversation "
+                "created with a token belongs to that buyer only. Anonymous conversations are bound to the "
+                "`conversation_token` returned once at creation. Mobile apps create conversations with "
+                "`client: \"app\"` so the assistant gives the app's steps.\n\n"
+                "Live updates: open `GET /v1/conversations/{cid}/ws` (WebSocket) and send "
+                "`{\"type\":\"auth\",\"token\":\"<jwt>\"}` or `{\"type\":\"auth\",\"conversation_token\":\"...\"}` "
+                "first (optional `after`: last message id you have). The server answers "
+                "`{\"type\":\"ready\",\"conversation\":{...},\"messages\":[...]}` then pushes "
+                "`{\"type\":\"message\",\"message\":Message}` and `{\"type\":\"state\",\"conversation\":Conversation}`; "
+                "you may send `{\"type\":\"message\",\"text\":...,\"payload\"?:...}` and `{\"type\":\"ping\"}`. "
+                "Errors arrive as `{\"type\":\"error\",\"error\":code,\"message\":text[,\"retry_after\":s]}`. "
+                "Messages may be delivered twice around (re)connection: de-duplicate by `id`. "
+                "See docs/GATEWAY.md."
+            ),
+        },
+        "paths": {
+            "/v1/conversations": {"post": {
+                "summary": "Start a conversation",
+                "security": security,
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"client": {"type": "string", "enum": ["web", "app"], "default": "web"}}}}}},
+                "responses": {
+                    "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewConversation"}}}},
+                    "400": _err("Bad client value"), "401": _err("Token present but invalid or expired"),
+                },
+            }},
+            "/v1/conversations/{cid}": {"get": {
+                "summary": "Conversation state", "security": security, "parameters": [cid, conv_token],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Conversation"}}}},
+                              "401": _err("Invalid or expired token"), "404": _err("Unknown, or not this caller's")},
+            }},
+            "/v1/conversations/{cid}/messages": {
+                "get": {
+                    "summary": "History (oldest first)", "security": security,
+                    "parameters": [cid, conv_token, {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0},
+                                                      "description": "only messages with a larger id"}],
+                    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageList"}}}},
+                                  "401": _err("Invalid or expired token"), "404": _err("Unknown, or not this caller's")},
+                },
+                "post": {
+                    "summary": "Send a message (typed text, or a button: `text` = its title, `payload` = its payload)",
+                    "description": "While a conversation waits for an agent or is with an agent, messages go to the agent only. "
+                                   "When the assistant cannot answer (down, timeout, empty answer) the gateway answers with an "
+                                   "apology and a \"Talk to a person\" button. Card numbers, SSNs, bank numbers and passwords "
+                                   "are redacted before anything is stored or forwarded.",
+                    "security": security, "parameters": [cid, conv_token],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SendMessage"}}}},
+                    "responses": {
+                        "200": {"description": "The buyer's message and the replies produced now",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageList"}}}},
+                        "400": _err("Empty message or bad payload"), "401": _err("Invalid or expired token"),
+                        "404": _err("Unknown, or not this caller's"),
+                        "413": _err(f"Longer than {gw.max_message_chars} characters"),
+                        "429": {"description": f"More than {gw.rate_capacity} messages in {gw.rate_window_s:g} s; see Retry-After",
+                                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    },
+                },
+            },
+            "/v1/conversations/{cid}/ws": {"get": {
+                "summary": "WebSocket for live updates (see the description above)",
+                "parameters": [cid],
+                "responses": {"101": {"description": "Switching protocols"}, "403": {"description": "Origin not allowed"}},
+            }},
+            "/health": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
+        },
+        "components": {
+            "securitySchemes": {"buyerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (HS256; sub, iat, exp)"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+                "Conversation": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "client": {"type": "string", "enum": ["web", "app"]},
+                    "state": {"type": "string", "enum": ["bot", "queued", "agent", "closed"]},
+                    "signed_in": {"type": "boolean"},
+                    "agent": {"type": "object", "nullable": True, "properties": {"name": {"type": "string"}}},
+                    "agents_online": {"type": "boolean"},
+                    "created_at": {"type": "string", "format": "date-time"}}},
+                "NewConversation": {"allOf": [{"$ref": "#/components/schemas/Conversation"}, {"type": "object", "properties": {
+                    "conversation_token": {"type": "string", "description": "anonymous conversations only; keep it secret"}}}]},
+                "Button": {"type": "object", "properties": {"title": {"type": "string"}, "payload": {"type": "string"}}},
+                "Message": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "conversation_id": {"type": "string"},
+                    "sender": {"type": "string", "enum": ["buyer", "bot", "agent", "system"]},
+                    "text": {"type": "string", "description": "plain text: render as text, never as HTML"},
+                    "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
+                    "agent_name": {"type": "string"},
+                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed; bot: bot_unavailable"},
+                    "created_at": {"type": "string", "format": "date-time"}}},
+                "MessageList": {"type": "object", "properties": {
+                    "conversation": {"$ref": "#/components/schemas/Conversation"},
+                    "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}}},
+                "SendMessage": {"type": "object", "required": ["text"], "properties": {
+                    "text": {"type": "string", "maxLength": gw.max_message_chars},
+                    "payload": {"type": "string", "maxLength": 500, "description": "a button's payload; `text` is its title"}}},
+            },
+        },
+    }

@@ -1,0 +1,231 @@
+"""What happens to a conversation: buyer messages, Rasa replies, handoff, agents.
+
+The HTTP and WebSocket handlers only authenticate and validate; every state change goes
+through `ConversationService`, which stores first and then publishes the live update, so a
+client that was offline finds everything in the history.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional
+
+from bot.sensitive import redact
+
+from .broadcast import Broadcaster
+from .db import AsyncStore, iso, utcnow
+from .rasa import RasaClient, RasaUnavailable
+from .settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+# The button the gateway offers when the bot cannot answer; the gateway handles it itself
+# (Rasa may be the thing that is down).
+GATEWAY_HANDOFF_PAYLOAD = "/gateway_handoff"
+
+APOLOGY = ("Sorry, I can't answer right now: our assistant is having a technical problem. "
+           "Your message is saved. You can try again in a minute, or talk to a person from our support team.")
+QUEUED_ONLINE = "You're in the queue. A support agent will join this chat shortly."
+QUEUED_OFFLINE = ("No support agent is signed in right now. Leave your question here: an agent will reply in "
+                  "this chat, and you'll see the answer when you come back.")
+HANDED_BACK = "You're back with the Pay Later assistant. Ask me anything about Pay Later."
+CLOSED = "This conversation was closed by our support team. Send a message any time to start again."
+
+
+class ConversationError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def buyer_view(conv: Dict[str, Any], agent_name: Optional[str] = None, agents_online: Optional[bool] = None) -> Dict[str, Any]:
+    view = {
+        "id": conv["id"],
+        "client": conv["client"],
+        "state": conv["state"],
+        "signed_in": conv["buyer_id"] is not None,
+        "agent": {"name": agent_name} if conv["state"] == "agent" and agent_name else None,
+        "created_at": conv["created_at"],
+    }
+    if agents_online is not None:
+        view["agents_online"] = agents_online
+    return view
+
+
+def console_view(conv: Dict[str, Any], now: Optional[dt.datetime] = None) -> Dict[str, Any]:
+    now = now or utcnow()
+    wait_s = None
+    if conv["state"] == "queued" and conv["queued_at"]:
+        queued = dt.datetime.fromisoformat(conv["queued_at"].rstrip("Z"))
+        wait_s = max(0, int((now - queued).total_seconds()))
+    summary = conv.get("handoff_summary")
+    return {
+        "id": conv["id"],
+        "buyer_id": conv["buyer_id"],
+        "client": conv["client"],
+        "state": conv["state"],
+        "assigned_agent": conv["assigned_agent"],
+        "handoff": None if not conv["handoff_reason"] else {
+            "reason": conv["handoff_reason"], "reason_text": conv["handoff_reason_text"], "summary": summary,
+        },
+        "queued_at": conv["queued_at"],
+        "wait_seconds": wait_s,
+        "created_at": conv["created_at"],
+        "last_message_at": conv["last_message_at"],
+    }
+
+
+class ConversationService:
+    def __init__(self, store: AsyncStore, broadcaster: Broadcaster, rasa: RasaClient, gw: GatewaySettings):
+        self.store = store
+        self.bus = broadcaster
+        self.rasa = rasa
+        self.gw = gw
+        self._locks: Dict[str, asyncio.Lock] = {}
+
+    def lock(self, cid: str) -> asyncio.Lock:
+        lock = self._locks.get(cid)
+        if lock is None:
+            lock = self._locks[cid] = asyncio.Lock()
+        return lock
+
+    def purge_locks(self) -> None:
+        for cid in [c for c, l in self._locks.items() if not l.locked()]:
+            self._locks.pop(cid, None)
+
+    async def agents_online(self) -> bool:
+        since = utcnow() - dt.timedelta(minutes=self.gw.agent_presence_minutes)
+        return (await self.store.agents_online(since)) > 0
+
+    async def agent_name(self, username: Optional[str]) -> Optional[str]:
+        if not username:
+            return None
+        agent = await self.store.get_agent(username)
+        return agent["display_name"] if agent else username
+
+    async def view_for_buyer(self, conv: Dict[str, Any]) -> Dict[str, Any]:
+        return buyer_view(conv, await self.agent_name(conv["assigned_agent"]), await self.agents_online())
+
+    # ------------------------------------------------------------------ publishing
+    async def _message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
+                       agent_name: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
+        msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind)
+        await self.bus.publish(f"conv:{cid}", {"type": "message", "message": msg})
+        await self.bus.publish("console", {"type": "message", "conversation_id": cid, "message": msg})
+        return msg
+
+    async def _state_changed(self, cid: str) -> Dict[str, Any]:
+        conv = await self.store.get_conversation(cid)
+        view = await self.view_for_buyer(conv)
+        await self.bus.publish(f"conv:{cid}", {"type": "state", "conversation": view})
+        await self.bus.publish("console", {"type": "conversation", "conversation": console_view(conv)})
+        return conv
+
+    # ------------------------------------------------------------------ buyers
+    async def buyer_message(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str]) -> List[Dict[str, Any]]:
+        """Store the buyer's message, then route it: to Rasa (bot), or to the agents only
+        (queued / with an agent). Returns the new messages in order."""
+        async with self.lock(cid):
+            conv = await self.store.get_conversation(cid)
+            if conv is None:
+                raise ConversationError(404, "not_found", "No such conversation.")
+            shown, _ = redact(text)
+            if conv["state"] == "closed":
+                await self.store.reopen(cid)
+                conv = await self._state_changed(cid)
+            out = [await self._message(cid, "buyer", shown)]
+            if payload == GATEWAY_HANDOFF_PAYLOAD:
+                if conv["state"] == "bot":
+                    # the button is only offered with the "assistant unavailable" apology
+                    out += await self._handoff(conv, "backend_down",
+                                               "The assistant could not answer; the buyer asked for a person", None)
+                return out
+            if conv["state"] != "bot":
+                return out  # the agent sees it in the console; Rasa does not
+            forward, _ = redact(payload or text)
+            metadata: Dict[str, Any] = {"client": conv["client"]}
+            if auth_token:
+                metadata["auth_token"] = auth_token
+            try:
+                reply = await self.rasa.send(cid, forward, metadata)
+            except RasaUnavailable as exc:
+                log.warning("rasa unavailable for %s: %s", cid, exc)
+                out.append(await self._message(cid, "bot", APOLOGY,
+                                               [{"title": "Talk to a person", "payload": GATEWAY_HANDOFF_PAYLOAD}],
+                                               kind="bot_unavailable"))
+                return out
+            for m in reply.messages:
+                out.append(await self._message(cid, "bot", m["text"], m["buttons"]))
+            if reply.handoff is not None:
+                h = reply.handoff
+                summary = h.get("summary") if isinstance(h.get("summary"), dict) else None
+                out += await self._handoff(conv, str(h.get("reason") or "requested")[:32],
+                                           str(h.get("reason_text") or "")[:500], summary)
+            return out
+
+    async def _handoff(self, conv, reason: str, reason_text: str, summary: Optional[dict]) -> List[Dict[str, Any]]:
+        cid = conv["id"]
+        if summary is None and conv["buyer_id"]:
+            summary = {"buyer_id": conv["buyer_id"]}
+        if not await self.store.queue(cid, reason, reason_text, summary):
+            return []
+        await self.rasa.tracker_event(cid, "pause")
+        online = await self.agents_online()
+        notice = await self._message(cid, "system", QUEUED_ONLINE if online else QUEUED_OFFLINE, kind="queued")
+        await self._state_changed(cid)
+        return [notice]
+
+    # ------------------------------------------------------------------ agents
+    async def claim(self, cid: str, username: str, display_name: str) -> Dict[str, Any]:
+        async with self.lock(cid):
+            prev = await self.store.claim(cid, username)
+            if prev is None:
+                conv = await self.store.get_conversation(cid)
+                if conv is None:
+                    raise ConversationError(404, "not_found", "No such conversation.")
+                owner = conv["assigned_agent"]
+                raise ConversationError(409, "already_taken" if owner else "not_claimable",
+                                        f"{owner} already took this conversation." if owner
+                                        else f"This conversation is {conv['state']} and cannot be taken.")
+            if prev == "bot":  # taken over from the bot: Rasa must stop answering
+                await self.rasa.tracker_event(cid, "pause")
+            await self._message(cid, "system", f"{display_name} from our support team joined the chat.",
+                                agent_name=display_name, kind="agent_joined")
+            return await self._state_changed(cid)
+
+    async def _owned(self, cid: str, username: str) -> Dict[str, Any]:
+        conv = await self.store.get_conversation(cid)
+        if conv is None:
+            raise ConversationError(404, "not_found", "No such conversation.")
+        if conv["state"] != "agent" or conv["assigned_agent"] != username:
+            raise ConversationError(409, "not_yours", "Take over the conversation first (another agent may own it).")
+        return conv
+
+    async def agent_message(self, cid: str, username: str, display_name: str, text: str) -> Dict[str, Any]:
+        async with self.lock(cid):
+            await self._owned(cid, username)
+            shown, _ = redact(text)
+            return await self._message(cid, "agent", shown, agent_name=display_name)
+
+    async def hand_back(self, cid: str, username: str) -> Dict[str, Any]:
+        async with self.lock(cid):
+            await self._owned(cid, username)
+            if not await self.store.release_to_bot(cid, username):
+                raise ConversationError(409, "not_yours", "The conversation changed meanwhile.")
+            await self.rasa.tracker_event(cid, "resume")
+            await self._message(cid, "system", HANDED_BACK, kind="handed_back")
+            return await self._state_changed(cid)
+
+    async def close(self, cid: str, username: str) -> Dict[str, Any]:
+        async with self.lock(cid):
+            prev = await self.store.close(cid, username)
+            if prev is None:
+                conv = await self.store.get_conversation(cid)
+                if conv is None:
+                    raise ConversationError(404, "not_found", "No such conversation.")
+                raise ConversationError(409, "not_yours", "Another agent owns this conversation, or it is closed.")
+            if prev in ("queued", "agent"):  # the tracker was paused: the next chat must reach the bot
+                await self.rasa.tracker_event(cid, "resume")
+            await self._message(cid, "system", CLOSED, kind="closed")
+            return await self._state_changed(cid)

@@ -1,0 +1,54 @@
+"""Gateway settings: the shared `bot.config.Settings` plus what only the gateway reads.
+
+    PAYLATER_GATEWAY_DATABASE_URL   gateway tables (default: Settings.database_url)
+    PAYLATER_ALLOWED_ORIGINS        exact origins allowed to embed the widget / open WebSockets,
+                                    comma-separated (same-origin is always allowed; no regex)
+    PAYLATER_RASA_TIMEOUT           seconds to wait for Rasa's reply (default 10)
+    PAYLATER_AGENT_PRESENCE_MINUTES an agent counts as signed in if seen in the last N minutes (5)
+    PAYLATER_GATEWAY_REDIS_URL      use Redis pub/sub between gateway replicas (default: in-process)
+    PAYLATER_COOKIE_SECURE          1 = agent session cookie only over HTTPS (set it in production)
+    PAYLATER_GATEWAY_SCHEMA         auto (migrate, else create tables) | none
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+from bot.config import Settings
+
+
+def _env(name: str, default: Optional[str] = None) -> Optional[str]:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    database_url: str
+    allowed_origins: Tuple[str, ...] = ()
+    rasa_timeout_s: float = 10.0
+    tracker_timeout_s: float = 5.0
+    max_message_chars: int = 2000
+    rate_capacity: int = 10  # messages ...
+    rate_window_s: float = 10.0  # ... per this many seconds, per conversation
+    agent_presence_minutes: float = 5.0
+    session_ttl_hours: float = 12.0
+    redis_url: Optional[str] = None
+    cookie_secure: bool = False
+    schema: str = "auto"
+    live_window_minutes: float = 30.0  # "live" conversations shown in the console
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, settings: Settings) -> "GatewaySettings":
+        origins = tuple(o.strip().rstrip("/") for o in (_env("PAYLATER_ALLOWED_ORIGINS", "") or "").split(",") if o.strip())
+        return cls(
+            database_url=_env("PAYLATER_GATEWAY_DATABASE_URL", settings.database_url),
+            allowed_origins=origins,
+            rasa_timeout_s=float(_env("PAYLATER_RASA_TIMEOUT", "10")),
+            agent_presence_minutes=float(_env("PAYLATER_AGENT_PRESENCE_MINUTES", "5")),
+            redis_url=_env("PAYLATER_GATEWAY_REDIS_URL"),
+            cookie_secure=_env("PAYLATER_COOKIE_SECURE", "0") == "1",
+            schema=_env("PAYLATER_GATEWAY_SCHEMA", "auto"),
+        )

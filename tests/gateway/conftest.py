@@ -1,0 +1,97 @@
+"""Gateway tests: the real gateway app over real HTTP/WebSocket (pytest-aiohttp), a fake Rasa
+on another test server, and a temporary SQLite file per test."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_rasa import make_fake_rasa, state_of  # noqa: E402
+
+from bot.auth import mint_buyer_token  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.gateway.agents import add_agent  # noqa: E402
+from bot.gateway.app import create_app  # noqa: E402
+from bot.gateway.db import Store, ensure_schema, make_engine  # noqa: E402
+from bot.gateway.settings import GatewaySettings  # noqa: E402
+
+SECRET = "test-secret-for-gateway-tests-only-0123456789"
+RASA_TOKEN = "rasa-test-token"
+AGENT_PASSWORD = "correct-horse-battery"
+
+
+def token_for(buyer_id: str, ttl_s: int = 600, now=None) -> str:
+    return mint_buyer_token(buyer_id, SECRET, ttl_s=ttl_s, now=now)
+
+
+def auth(buyer_id: str) -> dict:
+    return {"Authorization": f"Bearer {token_for(buyer_id)}"}
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    engine = make_engine(url)
+    ensure_schema(engine, "create")
+    store = Store(engine)
+    add_agent(store, "alice", AGENT_PASSWORD, "Alice")
+    add_agent(store, "bob", AGENT_PASSWORD, "Bob")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+async def fake_rasa(aiohttp_server):
+    app = make_fake_rasa(RASA_TOKEN)
+    server = await aiohttp_server(app)
+    server.state = state_of(app)
+    return server
+
+
+@pytest.fixture
+def make_gateway(aiohttp_client, fake_rasa, db_url):
+    """`await make_gateway(**gateway_overrides)` -> test client of a fresh gateway app."""
+
+    async def make(rasa_url=None, **overrides):
+        settings = Settings(database_url=db_url, jwt_secret=SECRET, rasa_url=rasa_url or str(fake_rasa.make_url("")),
+                            rasa_token=RASA_TOKEN, demo_mode=True)
+        gw = GatewaySettings(database_url=db_url, rasa_timeout_s=0.5, schema="none",
+                             **{"allowed_origins": ("https://shop.example.com",), **overrides})
+        return await aiohttp_client(create_app(settings, gw))
+
+    return make
+
+
+@pytest.fixture
+async def gateway(make_gateway):
+    return await make_gateway()
+
+
+async def login(client, username="alice", password=AGENT_PASSWORD) -> str:
+    """Sign in through the console API; returns the session's CSRF token."""
+    r = await client.get("/console/api/csrf")
+    pre = (await r.json())["csrf_token"]
+    r = await client.post("/console/api/login", json={"username": username, "password": password},
+                          headers={"X-CSRF-Token": pre})
+    assert r.status == 200, await r.text()
+    return (await r.json())["csrf_token"]
+
+
+async def new_conversation(client, buyer_id="buyer-001", client_kind="web"):
+    headers = auth(buyer_id) if buyer_id else {}
+    r = await client.post("/v1/conversations", json={"client": client_kind}, headers=headers)
+    assert r.status == 201, await r.text()
+    conv = await r.json()
+    if not buyer_id:
+        headers = {"X-Conversation-Token": conv["conversation_token"]}
+    return conv, headers
+
+
+async def say(client, conv, headers, text, payload=None):
+    body = {"text": text}
+    if payload:
+        body["payload"] = payload
+    return await client.post(f"/v1/conversations/{conv['id']}/messages", json=body, headers=headers)
