@@ -1,0 +1,133 @@
+"""What every buyer action shares: the verified buyer, the backend with a timeout, and one
+uniform answer for NotFound / Refused / BackendUnavailable."""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.auth import buyer_from_token
+from bot.config import Settings
+from bot.parsing import normalize_order_id
+from bot.ports import BackendError, BackendUnavailable, NotFound, PaymentsBackend, Refused
+from bot.actions.payloads import send_handoff
+
+logger = logging.getLogger(__name__)
+
+ORDER_NOT_FOUND = "I can't find that order in your account."
+BACKEND_DOWN_TEXT = (
+    "I'm sorry, I can't reach our payments system right now, so I can't check that for you. "
+    "I'm passing you to a person on our support team; if nobody is online, an agent will reply here."
+)
+
+_backends: Dict[tuple, PaymentsBackend] = {}
+
+
+async def get_backend(settings: Settings) -> PaymentsBackend:
+    """One backend per process and configuration, made on first use (never at import)."""
+    key = (settings.backend_adapter, settings.backend_url, settings.database_url)
+    if key not in _backends:
+        from bot.adapters.backend_client import make_backend  # lazy: the adapters may not exist yet
+
+        backend = make_backend(settings)
+        _backends[key] = await backend if inspect.isawaitable(backend) else backend
+    return _backends[key]
+
+
+def metadata(tracker: Tracker) -> Dict[str, Any]:
+    return (tracker.latest_message or {}).get("metadata") or {}
+
+
+@dataclass
+class Buyer:
+    """The verified buyer of this call, and a timed gateway to the backend on their behalf."""
+
+    buyer_id: str
+    settings: Settings
+
+    async def call(self, method: str, *args: Any) -> Any:
+        try:
+            backend = await get_backend(self.settings)
+            coro = getattr(backend, method)(self.buyer_id, *args)
+            return await asyncio.wait_for(coro, timeout=self.settings.backend_timeout_s)
+        except (NotFound, Refused):
+            raise
+        except asyncio.TimeoutError as exc:
+            raise BackendUnavailable(f"{method} timed out after {self.settings.backend_timeout_s}s") from exc
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # adapters should raise BackendUnavailable; be safe anyway
+            raise BackendUnavailable(f"{method} failed: {exc!r}") from exc
+
+
+def verified_buyer(tracker: Tracker) -> Optional[Buyer]:
+    """The buyer from the token in this message's metadata, verified now; never from a slot."""
+    settings = Settings.from_env()
+    identity = buyer_from_token(metadata(tracker).get("auth_token"), settings.jwt_secret)
+    return Buyer(identity.buyer_id, settings) if identity else None
+
+
+def ask_to_sign_in(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_sign_in_required")
+
+
+def backend_down(dispatcher: CollectingDispatcher, error: BaseException) -> None:
+    logger.error("payments backend unavailable: %r", error, exc_info=error)
+    send_handoff(dispatcher, "backend_down", None, text=BACKEND_DOWN_TEXT)
+
+
+def order_id_from(tracker: Tracker) -> Optional[str]:
+    """Order id from this message's `order_id` entity, else the text, else the slot."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == "order_id":
+            found = normalize_order_id(str(entity.get("value", "")))
+            if found:
+                return found
+    return normalize_order_id((tracker.latest_message or {}).get("text")) or normalize_order_id(
+        tracker.get_slot("order_id")
+    )
+
+
+class BuyerAction(Action):
+    """Resolves the buyer (or asks to sign in) and handles backend errors uniformly.
+
+    Subclasses implement `act(buyer, dispatcher, tracker, domain)`.
+    """
+
+    action_name: Text = ""
+
+    def name(self) -> Text:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        buyer = verified_buyer(tracker)
+        if buyer is None:
+            ask_to_sign_in(dispatcher)
+            return []
+        try:
+            return list(await self.act(buyer, dispatcher, tracker, domain) or [])
+        except NotFound:
+            dispatcher.utter_message(text=ORDER_NOT_FOUND)
+        except Refused as exc:
+            dispatcher.utter_message(text=exc.message)
+        except BackendError as exc:
+            backend_down(dispatcher, exc)
+        except Exception as exc:  # never a stack trace or silence for the buyer
+            logger.exception("action %s failed", self.name())
+            backend_down(dispatcher, exc)
+        return []
+
+    async def act(
+        self, buyer: Buyer, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Optional[List[EventType]]:
+        raise NotImplementedError
+
+
+def remember_order(order_id: str) -> List[EventType]:
+    return [SlotSet("order_id", order_id)]
