@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import List, Optional
 
 from dateutil.relativedelta import relativedelta
@@ -34,11 +34,19 @@ class Installment:
 
 
 def check_draw_amount(amount: Decimal) -> Decimal:
+    try:
+        if isinstance(amount, float):
+            raise InvalidOperation
+        amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise RuleViolation("invalid_amount", "That is not an amount I can use.")
+    if amount > CREDIT_CAP:
+        raise RuleViolation("amount_above_cap", f"A Pay Later draw can be at most {fmt_usd(CREDIT_CAP)}.")
     amount = money(amount)
     if amount <= ZERO:
         raise RuleViolation("invalid_amount", "The amount has to be more than $0.")
-    if amount > CREDIT_CAP:
-        raise RuleViolation("amount_above_cap", f"A Pay Later draw can be at most {fmt_usd(CREDIT_CAP)}.")
     return amount
 
 

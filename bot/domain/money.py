@@ -20,7 +20,10 @@ def money(value) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not d.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # too many digits for the context
+        raise ValueError(f"amount out of range: {value!r}") from exc
 
 
 def cents_down(value: Decimal) -> Decimal:

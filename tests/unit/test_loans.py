@@ -101,3 +101,12 @@ def test_refund_cannot_exceed_loan():
     with pytest.raises(RuleViolation) as e:
         d.refund(Decimal("3700.01"), dt.datetime(2025, 3, 4))
     assert e.value.code == "refund_exceeds_loan"
+
+
+def test_huge_and_odd_amounts_are_refused_not_crashing():
+    with pytest.raises(RuleViolation) as e:
+        schedule(Decimal("1e400"), 6, TIERS["A"], Decimal(0), Q, Q)
+    assert e.value.code == "amount_above_cap"
+    with pytest.raises(RuleViolation) as e:
+        schedule(Decimal("NaN"), 6, TIERS["A"], Decimal(0), Q, Q)
+    assert e.value.code == "invalid_amount"

@@ -1,0 +1,52 @@
+"""Engines: SQLite file by default (directory created, foreign keys and WAL on), PostgreSQL by
+URL. Created only when a process asks, never at import."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+
+WRITE_LOCK = "paylater_write_lock"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, **kw) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            u, future=True, connect_args={"check_same_thread": False, "timeout": 15}, **kw)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            # pysqlite's own transaction handling starts transactions late (before the first
+            # write, after the reads); we emit BEGIN ourselves in the "begin" hook below.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):  # pragma: no cover - trivial
+            # A unit of work that will lock (take_draw) takes SQLite's write lock up front:
+            # SQLite has no SELECT ... FOR UPDATE, and this serialises the read-check-write.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop(WRITE_LOCK, False) else "BEGIN")
+
+        return engine
+    kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("pool_size", 5)
+    kw.setdefault("max_overflow", 5)
+    return sa.create_engine(u, future=True, **kw)
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))

@@ -1,0 +1,115 @@
+"""The in-process adapter of the PaymentsBackend port: the service layer in a worker thread
+(`asyncio.to_thread`), so no blocking database I/O runs on the event loop. The engine is created
+on first use, never at import or construction."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from decimal import Decimal
+from typing import Callable, Optional, Tuple
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from bot.config import Settings
+from bot.ports import (ApplicationRequest, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
+                       CreditLineView, DisbursementView, EligibilityView, OrderView, QuoteView)
+from bot.service_layer import services
+from bot.service_layer.services import ServiceConfig
+
+from .db import make_engine, ping
+from .unit_of_work import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class SqlBackend:
+    def __init__(self, settings: Settings, *, engine: Optional[Engine] = None,
+                 today: Optional[Callable[[], dt.date]] = None, now: Optional[Callable[[], dt.datetime]] = None,
+                 config: Optional[ServiceConfig] = None):
+        self.settings = settings
+        self._engine = engine
+        self._owns_engine = engine is None
+        self._engine_lock = threading.Lock()
+        self.today = today or dt.date.today
+        self.now = now or (lambda: dt.datetime.combine(self.today(), dt.datetime.now().time()))
+        self.config = config or ServiceConfig.from_settings(settings)
+
+    # ----------------------------------------------------------------- plumbing
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    def uow(self, write_lock: bool = False) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.engine, write_lock=write_lock)
+
+    def _run(self, fn, *args, write_lock: bool = False):
+        try:
+            return fn(self.uow(write_lock), *args)
+        except SQLAlchemyError as e:
+            log.warning("database error in %s: %s", getattr(fn, "__name__", fn), e)
+            raise BackendUnavailable("The payments database is not available right now.") from e
+
+    async def _call(self, fn, *args, write_lock: bool = False):
+        return await asyncio.to_thread(self._run, fn, *args, write_lock=write_lock)
+
+    # ----------------------------------------------------------------- the port
+    async def buyer(self, buyer_id: str) -> BuyerView:
+        return await self._call(services.get_buyer, buyer_id)
+
+    async def list_orders(self, buyer_id: str) -> Tuple[OrderView, ...]:
+        return await self._call(services.list_orders, buyer_id)
+
+    async def get_order(self, buyer_id: str, order_id: str) -> OrderView:
+        return await self._call(services.get_order, buyer_id, order_id)
+
+    async def pay_later_eligibility(self, buyer_id: str, order_id: str) -> EligibilityView:
+        return await self._call(services.pay_later_eligibility, buyer_id, order_id)
+
+    async def start_application(self, buyer_id: str, request: ApplicationRequest) -> ApplicationView:
+        def start():
+            try:
+                return services.start_application(self.uow(), buyer_id, request, self.today(), self.config)
+            except IntegrityError:  # a simultaneous first request won: return that one
+                return services.start_application(self.uow(), buyer_id, request, self.today(), self.config)
+
+        return await self._call(lambda _uow: start())
+
+    async def application_status(self, buyer_id: str) -> Optional[ApplicationView]:
+        return await self._call(services.application_status, buyer_id, self.config)
+
+    async def credit_line(self, buyer_id: str) -> Optional[CreditLineView]:
+        return await self._call(services.credit_line, buyer_id)
+
+    async def quote_draw(self, buyer_id: str, amount: Decimal, term_months: int = 6) -> QuoteView:
+        return await self._call(services.quote_draw, buyer_id, amount, term_months, self.today(), self.config)
+
+    async def disbursement_status(self, buyer_id: str, order_id: str) -> Tuple[DisbursementView, ...]:
+        return await self._call(services.disbursement_status, buyer_id, order_id, self.today())
+
+    async def buyer_summary(self, buyer_id: str) -> BuyerSummary:
+        return await self._call(services.buyer_summary, buyer_id, self.config)
+
+    async def close(self) -> None:
+        if self._engine is not None and self._owns_engine:
+            engine, self._engine = self._engine, None
+            await asyncio.to_thread(engine.dispose)
+
+    # ----------------------------------------------------------------- beyond the port
+    async def take_draw(self, buyer_id: str, order_id: str, term_months: int = 6,
+                        agreement_completed_on: Optional[dt.date] = None) -> services.DrawResult:
+        return await self._call(services.take_draw, buyer_id, order_id, self.now(), term_months,
+                                agreement_completed_on, write_lock=True)
+
+    async def ping(self) -> None:
+        """SELECT 1; BackendUnavailable when the database does not answer."""
+        try:
+            await asyncio.to_thread(ping, self.engine)
+        except SQLAlchemyError as e:
+            raise BackendUnavailable("The payments database is not available right now.") from e

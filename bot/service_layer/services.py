@@ -1,0 +1,270 @@
+"""Use cases of the PaymentsBackend port. Each takes a unit of work (not yet entered) and the
+date/time from an injected clock; each returns the port's views or raises its errors."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional, Tuple
+
+from bot.domain import credit as cr
+from bot.domain.disbursement import Disbursement
+from bot.domain.errors import RuleViolation
+from bot.domain.loans import Draw, LoanAgreement, check_draw_amount, check_term, schedule
+from bot.domain.money import USD, ZERO, money
+from bot.domain.orders import PROCESSING, Payment
+from bot.domain.paylater import check_order
+from bot.domain.tiers import DEFAULT_QUOTE_TIER, tier
+from bot.ports import (ApplicationRequest, ApplicationView, BuyerSummary, BuyerView, CreditLineView,
+                       DisbursementView, EligibilityView, NotFound, OrderView, QuoteView, Reason, Refused,
+                       ScheduleRow)
+
+from . import views
+
+DEFAULT_FIRST_MONTH_CREDIT = Decimal("50.00")
+BUYER_NOT_FOUND = "I can't find your account."
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    # Assumption: the seed gives no amount for the first-month fee credit; 50.00 by default.
+    first_month_credit: Decimal = DEFAULT_FIRST_MONTH_CREDIT
+    application_link_base: str = "https://paylater.example.com/apply"
+
+    @classmethod
+    def from_settings(cls, settings) -> "ServiceConfig":
+        raw = (settings.extra or {}).get("first_month_credit") or os.environ.get("PAYLATER_FIRST_MONTH_CREDIT")
+        return cls(money(raw) if raw else DEFAULT_FIRST_MONTH_CREDIT, settings.application_link_base)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
+
+
+@contextmanager
+def rules():
+    """A broken rule becomes the port's Refused (code + sentence)."""
+    try:
+        yield
+    except RuleViolation as e:
+        raise Refused(e.code, e.message) from None
+
+
+def normalise_order_id(order_id: str) -> str:
+    return (order_id or "").strip().upper()
+
+
+def _owned_order(uow, buyer_id: str, order_id: str, for_update: bool = False):
+    order = uow.orders.get(normalise_order_id(order_id), for_update=for_update)
+    if order is None or order.buyer_id != buyer_id:
+        raise NotFound()  # the same message for another buyer's order and an unknown id
+    return order
+
+
+# ------------------------------------------------------------------------ reads
+def get_buyer(uow, buyer_id: str) -> BuyerView:
+    with uow:
+        b = uow.buyers.get(buyer_id)
+        if b is None:
+            raise NotFound(BUYER_NOT_FOUND, "buyer_not_found")
+        return views.buyer_view(b)
+
+
+def list_orders(uow, buyer_id: str) -> Tuple[OrderView, ...]:
+    with uow:
+        return tuple(views.order_view(o) for o in uow.orders.list_for_buyer(buyer_id))
+
+
+def get_order(uow, buyer_id: str, order_id: str) -> OrderView:
+    with uow:
+        return views.order_view(_owned_order(uow, buyer_id, order_id))
+
+
+def pay_later_eligibility(uow, buyer_id: str, order_id: str) -> EligibilityView:
+    with uow:
+        order = _owned_order(uow, buyer_id, order_id)
+        line = uow.credit.get_line(buyer_id)
+        check = check_order(order, line)
+        codes = [r.code for r in check.reasons]
+        return EligibilityView(
+            order.order_id, check.eligible, check.stage, check.amount, order.currency,
+            line.available if line else None, tuple(Reason(r.code, r.message) for r in check.reasons),
+            views.eligibility_advice(codes, check.stage, check.amount))
+
+
+def application_status(uow, buyer_id: str, cfg: ServiceConfig) -> Optional[ApplicationView]:
+    with uow:
+        app = uow.credit.get_application(buyer_id)
+        return None if app is None else views.application_view(app, cfg.application_link_base)
+
+
+def credit_line(uow, buyer_id: str) -> Optional[CreditLineView]:
+    with uow:
+        line = uow.credit.get_line(buyer_id)
+        return None if line is None else views.credit_line_view(line)
+
+
+def quote_draw(uow, buyer_id: str, amount: Decimal, term_months: int, today: dt.date,
+               cfg: ServiceConfig) -> QuoteView:
+    """Month by month cost of a draw. More than the available credit still gets a quote, with
+    a note; amount <= 0, > $150,000 or a term over 6 months is refused."""
+    with rules():
+        amount = check_draw_amount(amount)
+        check_term(term_months)
+    with uow:
+        line = uow.credit.get_line(buyer_id)
+    notes = []
+    if line is None:
+        risk, qualified_on = tier(DEFAULT_QUOTE_TIER), today
+        notes.append("You don't have an approved Pay Later line yet, so this quote uses the highest fee rates "
+                     "and assumes your business qualifies today.")
+    else:
+        risk, qualified_on = tier(line.risk_tier), line.qualified_on
+        if amount > line.available:
+            notes.append(f"This is more than your available credit of {views.amount_text(line.available)}.")
+    with rules():
+        rows = schedule(amount, term_months, risk, cfg.first_month_credit, qualified_on, today)
+    total_fees = sum((r.fee for r in rows), ZERO)
+    credit = rows[0].fee_credit
+    notes.append("There is no processing fee and no prepayment penalty.")
+    return QuoteView(
+        amount, USD, term_months, risk.name,
+        tuple(ScheduleRow(r.month, r.statement_date, r.due_date, r.principal, r.fee, r.fee_credit, r.payment)
+              for r in rows),
+        total_fees, credit, amount + total_fees - credit, line.available if line else None, tuple(notes))
+
+
+def disbursement_status(uow, buyer_id: str, order_id: str, today: dt.date) -> Tuple[DisbursementView, ...]:
+    with uow:
+        order = _owned_order(uow, buyer_id, order_id)
+        out = []
+        for draw in uow.credit.draws_for_order(order.order_id):
+            out.append(views.disbursement_view(order.order_id, draw, uow.credit.get_disbursement(draw), today))
+        return tuple(sorted(out, key=lambda v: v.stage != "initial"))
+
+
+def buyer_summary(uow, buyer_id: str, cfg: ServiceConfig) -> BuyerSummary:
+    with uow:
+        b = uow.buyers.get(buyer_id)
+        if b is None:
+            raise NotFound(BUYER_NOT_FOUND, "buyer_not_found")
+        app = uow.credit.get_application(buyer_id)
+        line = uow.credit.get_line(buyer_id)
+        orders = uow.orders.list_for_buyer(buyer_id)
+        return BuyerSummary(
+            views.buyer_view(b), views.application_view(app, cfg.application_link_base) if app else None,
+            views.credit_line_view(line) if line else None, tuple(views.order_view(o) for o in orders))
+
+
+# ------------------------------------------------------------------------ writes
+def start_application(uow, buyer_id: str, request: ApplicationRequest, today: dt.date,
+                      cfg: ServiceConfig) -> ApplicationView:
+    """Idempotent: a buyer has one application; asking again returns it with created=False.
+    An ineligible business is declined with every reason; a limit above the cap is reduced."""
+    with uow:
+        existing = uow.credit.get_application(buyer_id)
+        if existing is not None:
+            return views.application_view(existing, cfg.application_link_base, created=False)
+        if uow.buyers.get(buyer_id) is None:
+            raise NotFound(BUYER_NOT_FOUND, "buyer_not_found")
+        with rules():
+            app = cr.CreditApplication.start(
+                new_id("APP"), buyer_id, request.business_name.strip(), request.us_based,
+                request.years_in_business, request.annual_revenue, request.requested_limit, today)
+        uow.credit.add_application(app)
+        uow.commit()
+        return views.application_view(app, cfg.application_link_base, created=True)
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    draw_id: str
+    payment_id: str
+    stage: str
+    amount: Decimal
+    available_after: Decimal
+
+
+def take_draw(uow, buyer_id: str, order_id: str, now: dt.datetime, term_months: int = 6,
+              agreement_completed_on: Optional[dt.date] = None, ids: Optional[dict] = None) -> DrawResult:
+    """Pay an order's next payment with Pay Later: a draw on the buyer's line plus a Pay Later
+    payment. The line row is locked (SELECT ... FOR UPDATE; BEGIN IMMEDIATE on SQLite — pass a
+    unit of work with write_lock=True) so concurrent draws cannot together exceed the limit.
+    No money moves until the loan agreement is completed."""
+    ids = ids or {}
+    with uow:
+        line = uow.credit.get_line(buyer_id, for_update=True)
+        order = _owned_order(uow, buyer_id, order_id, for_update=True)
+        check = check_order(order, line)
+        if not check.eligible:
+            first = check.reasons[0]
+            raise Refused(first.code, " ".join(r.message for r in check.reasons))
+        with rules():
+            check_term(term_months)
+            line.draw(check.amount)
+        draw = Draw(ids.get("draw") or new_id("DRW"), line.line_id, buyer_id, order.order_id, check.stage,
+                    check.amount, line.risk_tier, term_months, now,
+                    LoanAgreement(ids.get("agreement") or new_id("AGR"), agreement_completed_on))
+        payment = Payment(ids.get("payment") or new_id("PAY"), order.order_id, check.stage, "pay_later",
+                          check.amount, USD, PROCESSING, paid_on=now.date(), draw_id=draw.draw_id)
+        with rules():
+            order.add_payment(payment)
+        uow.credit.update_line(line)
+        uow.credit.add_draw(draw)
+        uow.orders.add_payment(payment)
+        uow.credit.add_disbursement(Disbursement(ids.get("disbursement") or new_id("DSB"), draw.draw_id,
+                                                 draw.amount, agreement_completed_on))
+        uow.commit()
+        return DrawResult(draw.draw_id, payment.payment_id, draw.stage, draw.amount, line.available)
+
+
+def _draw_and_disbursement(uow, draw_id: str):
+    draw = uow.credit.get_draw(draw_id)
+    if draw is None:
+        raise NotFound("I can't find that loan.", "draw_not_found")
+    return draw, uow.credit.get_disbursement(draw)
+
+
+def complete_agreement(uow, draw_id: str, on: dt.date) -> None:
+    with uow:
+        draw, d = _draw_and_disbursement(uow, draw_id)
+        with rules():
+            d.complete_agreement(on)
+        draw.agreement.completed_on = on
+        uow.credit.update_draw(draw)
+        uow.commit()
+
+
+def record_arrival(uow, draw_id: str, on: dt.date) -> None:
+    """The supplier received the lender's money (only after the agreement is completed)."""
+    with uow:
+        draw, d = _draw_and_disbursement(uow, draw_id)
+        with rules():
+            d.mark_arrived(on)
+        uow.credit.update_disbursement(d)
+        order = uow.orders.get(draw.order_id)
+        p = order.payment(draw.stage)
+        p.state, p.arrived_on = "arrived", on
+        uow.orders.update_payment(p)
+        uow.commit()
+
+
+def refund(uow, buyer_id: str, order_id: str, stage: str, amount: Decimal, now: dt.datetime):
+    """A refund on a Pay Later payment goes back against the loan (and frees credit); within
+    48 hours of taking the loan the billed fees are reversed."""
+    with uow:
+        order = _owned_order(uow, buyer_id, order_id)
+        draw = next((d for d in uow.credit.draws_for_order(order.order_id) if d.stage == stage), None)
+        if draw is None:
+            raise Refused("not_pay_later", "That payment was not made with Pay Later.")
+        line = uow.credit.get_line(buyer_id, for_update=True)
+        with rules():
+            result = draw.refund(amount, now)
+        line.restore(result.applied_to_loan)
+        uow.credit.update_draw(draw)
+        uow.credit.update_line(line)
+        uow.commit()
+        return result
