@@ -103,7 +103,7 @@ class FakeBackend:
     async def start_application(self, buyer_id, request: ApplicationRequest):
         await self._enter("start_application", buyer_id, request)
         if buyer_id in self.applications:
-            return self.applications[buyer_id]
+            return ApplicationView(**{**self.applications[buyer_id].__dict__, "created": False})
         offered = min(request.requested_limit, D("150000.00"))
         app = ApplicationView("APP-2", "waiting_for_account_linking", "Waiting for you to link your accounts.",
                               "Kabbage", request.requested_limit, offered, "https://paylater.example.com/apply/APP-2",
