@@ -1,0 +1,71 @@
+"""Backend API app factory (aiohttp): the payments service layer over JSON, behind a service
+token. The engine lives in a cleanup context (created on start, disposed on shutdown)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Callable, Optional
+
+from aiohttp import web
+
+from bot.adapters.sql_backend import SqlBackend
+from bot.config import Settings
+from bot.ports import BackendUnavailable, NotFound, Refused
+
+from .keys import BACKEND, SETTINGS, TOKEN
+from .routes import routes
+from .security import bearer_matches, service_token
+from .validation import MAX_BODY_BYTES, InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except InvalidInput as e:
+        return _error(400, e.code, e.message)
+    except NotFound as e:
+        return _error(404, e.code, e.message)
+    except Refused as e:
+        return _error(422, e.code, e.message)
+    except BackendUnavailable as e:
+        return _error(503, "backend_unavailable", str(e) or "The payments backend is not available.")
+    except web.HTTPException as e:
+        if e.status >= 400:
+            return _error(e.status, "not_found" if e.status == 404 else "http_error", e.reason)
+        raise
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler):
+    if request.path.startswith("/v1/") and not bearer_matches(request.headers.get("Authorization"),
+                                                              request.app[TOKEN]):
+        return _error(401, "unauthorized", "A valid service token is required (Authorization: Bearer ...).")
+    return await handler(request)
+
+
+def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = None) -> web.Application:
+    """Refuses to build without a service token unless PAYLATER_DEMO_MODE=1 (demo token)."""
+    token = service_token(settings)
+    if not token:
+        raise RuntimeError("PAYLATER_SERVICE_TOKEN is not set: the backend API will not start without it "
+                           "(or set PAYLATER_DEMO_MODE=1 to use the documented demo token).")
+    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[TOKEN] = token
+
+    async def backend_ctx(app: web.Application):
+        backend = SqlBackend(settings, today=today)
+        app[BACKEND] = backend
+        yield
+        await backend.close()
+
+    app.cleanup_ctx.append(backend_ctx)
+    app.add_routes(routes)
+    return app

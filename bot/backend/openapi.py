@@ -1,0 +1,99 @@
+"""OpenAPI 3 description of the backend API (hand-written; served at /openapi.json)."""
+from __future__ import annotations
+
+_MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "31620.00"}
+_ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}}}}}
+_BUYER = {"name": "buyer_id", "in": "path", "required": True, "schema": {"type": "string", "example": "buyer-001"}}
+_ORDER = {"name": "order_id", "in": "path", "required": True,
+          "schema": {"type": "string", "pattern": "^(TA|PO)-?\\d{5,6}$", "example": "TA-100231"}}
+
+
+def _get(summary: str, params, schema: str, errors=(401, 404)) -> dict:
+    responses = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
+    for code in (400,) + tuple(errors) + (503,):
+        responses[str(code)] = {"description": {400: "malformed input", 401: "missing or wrong service token",
+                                                404: "unknown, or another buyer's", 409: "conflict",
+                                                422: "refused by a rule (code, message)",
+                                                503: "database unavailable"}[code],
+                                "content": {"application/json": {"schema": _ERROR}}}
+    return {"summary": summary, "parameters": params, "responses": responses}
+
+
+def _obj(**props) -> dict:
+    return {"type": "object", "properties": props}
+
+
+OPENAPI = {
+    "openapi": "3.0.3",
+    "info": {"title": "Pay Later payments backend", "version": "1.0.0",
+             "description": "Orders, Pay Later eligibility, credit applications, credit lines, loan quotes and "
+                            "disbursements of a buyer. Money is a string with two decimals, dates are ISO. "
+                            "Every /v1 path needs `Authorization: Bearer <PAYLATER_SERVICE_TOKEN>` (demo mode: "
+                            "`paylater-demo-service-token`)."},
+    "components": {
+        "securitySchemes": {"serviceToken": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Money": _MONEY,
+            "Error": _ERROR,
+            "Buyer": _obj(buyer_id={"type": "string"}, business_name={"type": "string"}, country={"type": "string"}),
+            "Order": _obj(order_id={"type": "string"}, trade_assurance={"type": "boolean"}, currency={"type": "string"},
+                          total=_MONEY, paid=_MONEY, due=_MONEY, status={"type": "string"}, status_text={"type": "string"},
+                          payments={"type": "array", "items": {"type": "object"}}, placed_on={"type": "string", "format": "date"}),
+            "Orders": _obj(orders={"type": "array", "items": {"$ref": "#/components/schemas/Order"}}),
+            "Eligibility": _obj(order_id={"type": "string"}, eligible={"type": "boolean"}, stage={"type": "string", "nullable": True},
+                                amount={**_MONEY, "nullable": True}, currency={"type": "string"},
+                                available_credit={**_MONEY, "nullable": True},
+                                reasons={"type": "array", "items": _obj(code={"type": "string"}, message={"type": "string"})},
+                                advice={"type": "string"}),
+            "ApplicationRequest": {"type": "object", "required": ["business_name", "us_based", "years_in_business", "annual_revenue", "requested_limit"],
+                                   "properties": {"business_name": {"type": "string"}, "us_based": {"type": "boolean"},
+                                                  "years_in_business": {"type": "string", "example": "3"},
+                                                  "annual_revenue": _MONEY, "requested_limit": _MONEY}},
+            "Application": _obj(application_id={"type": "string"}, state={"type": "string", "enum": [
+                "started", "waiting_for_account_linking", "under_review", "approved", "declined"]},
+                state_text={"type": "string"}, lender={"type": "string"}, requested_limit=_MONEY, offered_limit=_MONEY,
+                link_url={"type": "string", "nullable": True}, reasons={"type": "array", "items": {"type": "object"}},
+                created={"type": "boolean"}, updated_on={"type": "string", "format": "date"}),
+            "ApplicationEnvelope": _obj(application={"$ref": "#/components/schemas/Application"}),
+            "CreditLine": _obj(lender={"type": "string"}, currency={"type": "string"}, limit=_MONEY, used=_MONEY,
+                               available=_MONEY, risk_tier={"type": "string"}),
+            "CreditLineEnvelope": _obj(credit_line={"$ref": "#/components/schemas/CreditLine"}),
+            "QuoteRequest": {"type": "object", "required": ["amount"], "properties": {
+                "amount": _MONEY, "term_months": {"type": "integer", "minimum": 1, "maximum": 6, "default": 6},
+                "currency": {"type": "string", "enum": ["USD"]}}},
+            "Quote": _obj(amount=_MONEY, currency={"type": "string"}, term_months={"type": "integer"}, risk_tier={"type": "string"},
+                          rows={"type": "array", "items": _obj(month={"type": "integer"}, statement_date={"type": "string", "format": "date"},
+                                                               due_date={"type": "string", "format": "date"}, principal=_MONEY,
+                                                               fee=_MONEY, fee_credit=_MONEY, payment=_MONEY)},
+                          total_fees=_MONEY, fee_credit=_MONEY, total_repayable=_MONEY,
+                          available_credit={**_MONEY, "nullable": True}, notes={"type": "array", "items": {"type": "string"}}),
+            "Disbursements": _obj(disbursements={"type": "array", "items": {"type": "object"}}),
+            "Summary": _obj(buyer={"$ref": "#/components/schemas/Buyer"}, application={"type": "object", "nullable": True},
+                            credit_line={"type": "object", "nullable": True}, orders={"type": "array", "items": {"type": "object"}}),
+            "Health": _obj(status={"type": "string"}, database={"type": "string"}),
+        },
+    },
+    "security": [{"serviceToken": []}],
+    "paths": {
+        "/health": {"get": {"summary": "Liveness and database check (SELECT 1); no token", "security": [],
+                            "responses": {"200": {"description": "up"}, "503": {"description": "database down"}}}},
+        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
+        "/v1/buyers/{buyer_id}": {"get": _get("The buyer and business", [_BUYER], "Buyer")},
+        "/v1/buyers/{buyer_id}/orders": {"get": _get("The buyer's orders", [_BUYER], "Orders", (401,))},
+        "/v1/buyers/{buyer_id}/orders/{order_id}": {"get": _get("One order of the buyer", [_BUYER, _ORDER], "Order")},
+        "/v1/buyers/{buyer_id}/orders/{order_id}/pay-later-eligibility": {
+            "get": _get("Can Pay Later pay it now, with every reason", [_BUYER, _ORDER], "Eligibility")},
+        "/v1/buyers/{buyer_id}/orders/{order_id}/disbursement": {
+            "get": _get("Where the Pay Later money is", [_BUYER, _ORDER], "Disbursements")},
+        "/v1/buyers/{buyer_id}/applications": {"post": {
+            **_get("Start a Pay Later application (idempotent: 201 created, 200 existing)", [_BUYER], "Application", (401, 404, 422)),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApplicationRequest"}}}}}},
+        "/v1/buyers/{buyer_id}/application": {"get": _get("The buyer's application (or null)", [_BUYER], "ApplicationEnvelope", (401,))},
+        "/v1/buyers/{buyer_id}/credit-line": {"get": _get("Limit, used, available (or null)", [_BUYER], "CreditLineEnvelope", (401,))},
+        "/v1/buyers/{buyer_id}/quotes": {"post": {
+            **_get("Month-by-month cost of a draw", [_BUYER], "Quote", (401, 422)),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuoteRequest"}}}}}},
+        "/v1/buyers/{buyer_id}/summary": {"get": _get("What an agent sees on handoff", [_BUYER], "Summary")},
+    },
+}
