@@ -1,0 +1,154 @@
+"""Where a message's time goes inside Rasa: cProfile of the Rasa message pipeline in-process
+(the same model, endpoints and tracker store as `rasa run`, minus HTTP), summarised by phase
+(tracker load/save, NLU components, policies, custom action calls) per message.
+
+    python -m bench.profile [--model models/paylater.tar.gz] [--endpoints endpoints.yml]
+                            [--messages 60] [--session-length 0] [--top 25]
+
+Needs the action server (and backend) running for custom actions — or use a model without them.
+--session-length N first writes N messages into the conversation, to measure how the SQL
+tracker store's cost grows with the session (it loads every event of the session per message).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bench import WORK_DIR
+
+# (phase, module path fragment, function name) — cumulative time of these functions.
+PHASES = [
+    ("tracker: load + session", "rasa/core/processor.py", "fetch_tracker_and_update_session"),
+    ("tracker: save", "rasa/core/processor.py", "save_tracker"),
+    ("tracker store retrieve (SQL)", "rasa/core/tracker_store.py", "retrieve"),
+    ("NLU: parse_message", "rasa/core/processor.py", "parse_message"),
+    ("policies: predict next action", "rasa/core/processor.py", "predict_next_with_tracker_if_should"),
+    ("actions: run (incl. action server HTTP)", "rasa/core/processor.py", "_run_action"),
+    ("action server HTTP call", "rasa/core/actions/action.py", "run"),
+    ("lock store", "rasa/core/lock_store.py", "lock"),
+]
+COMPONENTS = ["process", "process_training_data"]
+
+
+def _cum(stats: pstats.Stats, fragment: str, func: str) -> float:
+    total = 0.0
+    for (path, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
+        if name == func and fragment in path.replace("\\", "/"):
+            total = max(total, ct)  # nested/recursive entries: the outermost is the largest
+    return total
+
+
+def _components(stats: pstats.Stats) -> Dict[str, float]:
+    """Cumulative time of each graph component's `process` / policy `predict_action_probabilities`."""
+    out: Dict[str, float] = {}
+    for (path, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
+        p = path.replace("\\", "/")
+        if "/rasa/" not in p:
+            continue
+        if name in ("process", "predict_action_probabilities") and ("/nlu/" in p or "/policies/" in p):
+            key = p.split("/rasa/", 1)[1].replace(".py", "") + f".{name}"
+            out[key] = max(out.get(key, 0.0), ct)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+async def _drive(agent, texts: List[str], sender: str, metadata: dict) -> List[float]:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    lat = []
+    for t in texts:
+        t0 = time.perf_counter()
+        await agent.handle_message(UserMessage(t, CollectingOutputChannel(), sender, metadata=metadata))
+        lat.append((time.perf_counter() - t0) * 1000)
+    return lat
+
+
+def profile(model: str, endpoints: Optional[str], texts: List[str], messages: int, session_length: int,
+            metadata: dict, top: int) -> dict:
+    import logging
+
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+    eps = AvailableEndpoints.read_endpoints(endpoints) if endpoints else AvailableEndpoints()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    agent = loop.run_until_complete(load_agent(model_path=model, endpoints=eps))
+    sender = f"profile-{uuid.uuid4().hex[:8]}"
+    seq = [texts[i % len(texts)] for i in range(messages)]
+    if session_length:
+        loop.run_until_complete(_drive(agent, [texts[i % len(texts)] for i in range(session_length)], sender, metadata))
+    else:
+        loop.run_until_complete(_drive(agent, texts[:2], f"{sender}-warm", metadata))  # lazy init, not measured
+    prof = cProfile.Profile()
+    prof.enable()
+    lat = loop.run_until_complete(_drive(agent, seq, sender, metadata))
+    prof.disable()
+    loop.close()
+    stats = pstats.Stats(prof)
+    n = len(seq)
+    phases = {name: round(_cum(stats, frag, fn) * 1000 / n, 2) for name, frag, fn in PHASES}
+    comps = {k: round(v * 1000 / n, 2) for k, v in list(_components(stats).items())[:15]}
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(top)
+    lat_sorted = sorted(lat)
+    return {
+        "model": model, "endpoints": endpoints, "messages": n, "session_length_before": session_length,
+        "latency_ms": {"mean": round(sum(lat) / n, 2), "p50": round(lat_sorted[n // 2], 2), "max": round(lat_sorted[-1], 2)},
+        "per_message_ms_by_phase": phases,
+        "per_message_ms_by_component": comps,
+        "top_cumulative": buf.getvalue(),
+    }
+
+
+def main(argv=None) -> int:
+    from bot.config import PROJECT_ROOT
+    from bot.stack import stack_env
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("--model", default=str(PROJECT_ROOT / "models" / "paylater.tar.gz"))
+    parser.add_argument("--endpoints", default=None, help="endpoints file (default: none = in-memory tracker store)")
+    parser.add_argument("--messages", type=int, default=60)
+    parser.add_argument("--session-length", type=int, default=0)
+    parser.add_argument("--texts", default=None, help="JSON list of messages (default: the product load mix, anonymous)")
+    parser.add_argument("--token-buyer", default=None, help="add a buyer token (demo secret) to the metadata")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--out", default=None, help="write the JSON result here")
+    args = parser.parse_args(argv)
+    for k, v in stack_env(demo=True).items():  # endpoints.yml substitutes these
+        os.environ.setdefault(k, v)
+    if args.texts:
+        texts = json.loads(args.texts)
+    else:
+        from bench.product import SCRIPTS
+
+        texts = [t for s in SCRIPTS for t in s]
+    metadata = {"client": "web"}
+    if args.token_buyer:
+        from bot.auth import mint_buyer_token
+
+        metadata["auth_token"] = mint_buyer_token(args.token_buyer, os.environ["PAYLATER_JWT_SECRET"])
+    result = profile(args.model, args.endpoints, texts, args.messages, args.session_length, metadata, args.top)
+    print(result.pop("top_cumulative") if args.top else "", file=sys.stderr)
+    print(json.dumps(result, indent=1))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
