@@ -61,8 +61,8 @@ class HttpBackend:
             raise NotFound()
         if status in (400, 409, 422) and error and error.get("code"):
             raise Refused(error["code"], error.get("message", ""))
-        if status >= 400 or data is None:
-            raise BackendUnavailable(f"The payments backend answered HTTP {status}.")
+        if status >= 400 or not isinstance(data, dict):
+            raise BackendUnavailable(f"The payments backend answered HTTP {status} without a JSON object.")
         return data
 
     def _buyer(self, buyer_id: str) -> str:

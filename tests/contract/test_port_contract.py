@@ -1,0 +1,110 @@
+"""What every PaymentsBackend adapter must do (run against SqlBackend and HttpBackend)."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bot.ports import (ApplicationRequest, ApplicationView, BuyerSummary, CreditLineView, EligibilityView, NotFound,
+                       OrderView, PaymentsBackend, QuoteView, Refused)
+
+from .conftest import TODAY
+
+
+def test_is_a_payments_backend(backend):
+    assert isinstance(backend, PaymentsBackend)
+
+
+async def test_buyer(backend):
+    b = await backend.buyer("buyer-003")
+    assert (b.business_name, b.country) == ("Nordlicht Handel GmbH", "DE")
+    with pytest.raises(NotFound):
+        await backend.buyer("nobody")
+
+
+async def test_list_orders_typed(backend):
+    orders = await backend.list_orders("buyer-001")
+    assert isinstance(orders, tuple) and all(isinstance(o, OrderView) for o in orders)
+    o = next(o for o in orders if o.order_id == "TA-100245")
+    assert o.status == "paid_in_full" and o.paid == Decimal("12400.00")
+    assert [(p.stage, p.method, p.state) for p in o.payments] == [("initial", "card", "paid"), ("balance", "pay_later", "processing")]
+    assert isinstance(o.placed_on, dt.date) and isinstance(o.payments, tuple)
+
+
+async def test_get_order_and_not_found_is_the_same_for_other_buyers(backend):
+    o = await backend.get_order("buyer-001", "TA-100260")
+    assert o.currency == "EUR" and o.status == "awaiting_initial_payment"
+    with pytest.raises(NotFound) as a:
+        await backend.get_order("buyer-002", "TA-100260")
+    with pytest.raises(NotFound) as b:
+        await backend.get_order("buyer-002", "TA-999998")
+    assert (a.value.code, a.value.message) == (b.value.code, b.value.message)
+
+
+async def test_eligibility(backend):
+    e = await backend.pay_later_eligibility("buyer-001", "TA-100231")
+    assert isinstance(e, EligibilityView) and e.eligible and e.stage == "balance" and e.amount == Decimal("17360.00")
+    e = await backend.pay_later_eligibility("buyer-001", "PO-55012")
+    assert [r.code for r in e.reasons] == ["not_trade_assurance"] and e.reasons[0].message
+
+
+async def test_application_idempotent(backend):
+    req = ApplicationRequest("Blue Harbor Imports Inc", True, Decimal("3"), Decimal("800000"), Decimal("250000"))
+    a = await backend.start_application("buyer-002", req)
+    b = await backend.start_application("buyer-002", req)
+    assert isinstance(a, ApplicationView) and a.created and not b.created and a.application_id == b.application_id
+    assert a.offered_limit == Decimal("150000.00") and [r.code for r in a.reasons] == ["limit_reduced_to_cap"]
+    status = await backend.application_status("buyer-002")
+    assert status.application_id == a.application_id and status.updated_on == TODAY
+
+
+async def test_declined_application(backend):
+    req = ApplicationRequest("Nordlicht Handel GmbH", False, Decimal("12"), Decimal("2500000"), Decimal("50000"))
+    a = await backend.start_application("buyer-003", req)
+    assert a.state == "declined" and [r.code for r in a.reasons] == ["not_us_business"]
+
+
+async def test_application_status_and_credit_line(backend):
+    assert (await backend.application_status("buyer-004")).state == "waiting_for_account_linking"
+    assert await backend.application_status("buyer-002") is None
+    line = await backend.credit_line("buyer-001")
+    assert isinstance(line, CreditLineView) and line.available == Decimal("31620.00") and line.risk_tier == "B"
+    assert await backend.credit_line("buyer-003") is None
+
+
+async def test_quote(backend):
+    q = await backend.quote_draw("buyer-001", Decimal("20000"), 6)
+    assert isinstance(q, QuoteView) and len(q.rows) == 6 and isinstance(q.rows[0].statement_date, dt.date)
+    assert q.rows[0].fee_credit == Decimal("50.00") and q.total_repayable == Decimal("21150.00")
+    over = await backend.quote_draw("buyer-001", Decimal("40000"))
+    assert any("31,620.00" in n for n in over.notes)
+
+
+@pytest.mark.parametrize("amount, code", [(Decimal("0"), "invalid_amount"), (Decimal("150000.01"), "amount_above_cap"),
+                                          (Decimal("1e400"), "amount_above_cap")])
+async def test_quote_refused(backend, amount, code):
+    with pytest.raises(Refused) as e:
+        await backend.quote_draw("buyer-001", amount)
+    assert e.value.code == code and e.value.message
+
+
+async def test_quote_term_too_long(backend):
+    with pytest.raises(Refused) as e:
+        await backend.quote_draw("buyer-001", Decimal("100"), 7)
+    assert e.value.code == "term_too_long"
+
+
+async def test_disbursements(backend):
+    (late,) = await backend.disbursement_status("buyer-001", "TA-100212")
+    assert late.state == "late" and late.needs_human and late.expected_by < TODAY
+    (arrived,) = await backend.disbursement_status("buyer-001", "TA-100198")
+    assert arrived.state == "arrived" and arrived.arrived_on is not None
+    assert await backend.disbursement_status("buyer-001", "TA-100231") == ()
+    with pytest.raises(NotFound):
+        await backend.disbursement_status("buyer-002", "TA-100212")
+
+
+async def test_summary(backend):
+    s = await backend.buyer_summary("buyer-001")
+    assert isinstance(s, BuyerSummary) and s.credit_line.used == Decimal("18380.00") and len(s.orders) == 6
+    s4 = await backend.buyer_summary("buyer-004")
+    assert s4.credit_line is None and s4.application.link_url
