@@ -3,6 +3,7 @@ uniform answer for NotFound / Refused / BackendUnavailable."""
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 import inspect
 import logging
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def order_id_from(tracker: Tracker) -> Optional[str]:
     )
 
 
-class BuyerAction(Action):
+class BuyerAction(Action, ABC):
     """Resolves the buyer (or asks to sign in) and handles backend errors uniformly.
 
     Subclasses implement `act(buyer, dispatcher, tracker, domain)`.
@@ -123,10 +124,11 @@ class BuyerAction(Action):
             backend_down(dispatcher, exc)
         return []
 
+    @abstractmethod
     async def act(
         self, buyer: Buyer, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
     ) -> Optional[List[EventType]]:
-        raise NotImplementedError
+        """The action itself, for a verified buyer; backend errors are handled by `run`."""
 
 
 def remember_order(order_id: str) -> List[EventType]:

@@ -9,6 +9,7 @@ checks every answer the same way before the slot's own `validate_<slot>` runs.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -37,6 +38,10 @@ def is_sensitive(text: str) -> bool:
 class CustomFormValidationAction(FormValidationAction):
     form_slots: List[str] = []
     slot_labels: Dict[str, str] = {}
+
+    @abstractmethod
+    def name(self) -> Text:
+        """validate_<form name>"""
 
     async def guard(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Optional[List[EventType]]:
         """Events that end the form now, or None to go on."""

@@ -84,7 +84,7 @@ def quote_text(q: QuoteView) -> str:
         )
     tail = [
         f"Total fees {money(q.total_fees)}, first-month credit −{money(q.fee_credit)}, "
-        f"total to repay {money(q.total_repayable)}. No processing fee and no prepayment penalty."
+        f"total to repay {money(q.total_repayable)}."
     ]
     if q.available_credit is not None:
         tail.append(f"Your available credit: {money(q.available_credit)}.")
@@ -110,7 +110,7 @@ def disbursement_text(d: DisbursementView) -> str:
     if d.state in ("late", "failed"):
         late = "has not reached the supplier" if d.state == "late" else "could not be paid out"
         return (
-            f"I'm sorry: {what} {late}. {done[0].upper()}{done[1:]}, so it should have arrived by "
+            f"I'm sorry: the {what[4:]} {late}. {done[0].upper()}{done[1:]}, so it should have arrived by "
             f"{day(d.expected_by)}."
         )
     return f"{what}: {d.state_text}"

@@ -62,8 +62,6 @@ def eligibility_text(e: EligibilityView) -> str:
     else:
         reasons = [r.message or REASON_FALLBACKS.get(r.code, r.code) for r in e.reasons]
         text = f"No, Pay Later can't pay {e.order_id}:\n{bullet_lines(reasons)}"
-        if e.available_credit is not None and not any(r.code == "insufficient_credit" for r in e.reasons):
-            text += f"\nYour available credit is {money(e.available_credit)}."
     advice = e.advice or " ".join(dict.fromkeys(ADVICE[r.code] for r in e.reasons if r.code in ADVICE))
     return f"{text}\n{advice}" if advice else text
 

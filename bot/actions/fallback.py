@@ -1,0 +1,36 @@
+"""What the bot says when it did not understand: honest, what it can do, and a person."""
+from __future__ import annotations
+
+from typing import Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.handoff import trailing_fallbacks
+
+CAN_DO = (
+    "I can answer questions about paying Trade Assurance orders with Pay Later, show your orders and what "
+    "you still owe, check whether Pay Later can pay an order, help you apply for credit, tell you your "
+    "credit line, say when a supplier gets paid, and work out what a Pay Later loan would cost."
+)
+PERSON = {"title": "Talk to a person", "payload": "/human_handoff"}
+
+
+class ActionFallback(Action):
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        if trailing_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(
+                text="Sorry, I still can't help with that here. Would you like me to bring in a person from our support team?",
+                buttons=[{"title": "Yes, talk to a person", "payload": "/human_handoff"},
+                         {"title": "No, thanks", "payload": "/deny"}],
+            )
+            return [SlotSet("handoff_offered", True)]
+        dispatcher.utter_message(
+            text=f"Sorry, I can't help with that here. {CAN_DO} You can also talk to a person.",
+            buttons=[PERSON],
+        )
+        return []

@@ -1,0 +1,121 @@
+"""Handoff payload and reasons, fallback escalation, session start and per-turn client."""
+from __future__ import annotations
+
+import pytest
+
+from bot.actions.fallback import ActionFallback
+from bot.actions.handoff import ActionHandoff
+from bot.actions.session import ActionSessionStart, ActionValidateSlotMappings
+
+from .conftest import customs, make_tracker, run, texts, token, user_event
+
+
+def handoff_of(dispatcher):
+    (custom,) = customs(dispatcher)
+    assert set(custom) == {"handoff"}
+    return custom["handoff"]
+
+
+async def test_requested_handoff_payload_shape(backend):
+    events = [user_event("where is TA-100212", "order_status", [{"entity": "order_id", "value": "ta100212"}]),
+              user_event("and TA 100245?", "order_status")]
+    tracker = make_tracker("I want to talk to a person", intent="human_handoff", events=events)
+    dispatcher, result = await run(ActionHandoff(), tracker)
+    h = handoff_of(dispatcher)
+    assert set(h) == {"reason", "reason_text", "summary"}
+    assert h["reason"] == "requested" and h["reason_text"] == "Buyer asked for a person"
+    s = h["summary"]
+    assert set(s) == {"buyer_id", "business_name", "country", "orders_mentioned", "application", "credit_line"}
+    assert s["buyer_id"] == "buyer-001" and s["business_name"] == "Acme Outdoor Supply LLC" and s["country"] == "US"
+    assert s["orders_mentioned"] == ["TA-100212", "TA-100245"]
+    assert s["credit_line"]["available"] == "31620.00" and s["application"]["state"] == "approved"
+    text = texts(dispatcher)
+    assert "person" in text and "reply here" in text
+    assert dispatcher.messages[-1]["custom"] == {"handoff": h}  # the buyer's text comes first
+    assert result == [{"event": "slot", "timestamp": None, "name": "handoff_offered", "value": False}]
+
+
+async def test_anonymous_handoff_has_null_summary_and_no_backend_call(backend):
+    dispatcher, _ = await run(ActionHandoff(), make_tracker("human please", intent="human_handoff", buyer=None))
+    assert handoff_of(dispatcher)["summary"] is None and backend.calls == []
+
+
+@pytest.mark.parametrize("failure", ["down", "hang"])
+async def test_handoff_with_backend_down_still_hands_off_without_summary(backend, failure):
+    backend.fail = failure
+    dispatcher, _ = await run(ActionHandoff(), make_tracker("agent", intent="human_handoff"))
+    h = handoff_of(dispatcher)
+    assert h["reason"] == "requested" and h["summary"] is None
+
+
+@pytest.mark.parametrize(
+    "intent, slots, events, reason",
+    [
+        ("report_problem", {}, [], "dispute"),
+        ("human_handoff", {}, [], "requested"),
+        ("affirm", {"handoff_offered": True}, [], "misunderstood"),
+        ("nlu_fallback", {}, [user_event("blorp", "nlu_fallback")], "misunderstood"),
+        ("disbursement_status", {}, [], "late_disbursement"),
+        ("affirm", {}, [], "requested"),
+    ],
+)
+async def test_handoff_reason_from_context(backend, intent, slots, events, reason):
+    dispatcher, _ = await run(ActionHandoff(), make_tracker("...", intent=intent, slots=slots, events=events))
+    assert handoff_of(dispatcher)["reason"] == reason
+
+
+async def test_first_fallback_is_honest_and_offers_a_person():
+    dispatcher, events = await run(ActionFallback(), make_tracker("weather in Chicago?", intent="out_of_scope", buyer=None))
+    text = texts(dispatcher)
+    assert "can't help with that" in text and "orders" in text and "150,000" not in text and "Kabbage" not in text
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/human_handoff"}]
+    assert events == []
+
+
+async def test_second_fallback_in_a_row_offers_a_person_and_remembers():
+    history = [user_event("hi", "greet"), user_event("blorp", "nlu_fallback")]
+    dispatcher, events = await run(ActionFallback(), make_tracker("zzz", intent="out_of_scope", events=history))
+    assert "person" in texts(dispatcher)
+    assert events == [{"event": "slot", "timestamp": None, "name": "handoff_offered", "value": True}]
+
+
+async def test_fallbacks_not_in_a_row_start_over():
+    history = [user_event("blorp", "nlu_fallback"), user_event("show my orders", "list_orders")]
+    _, events = await run(ActionFallback(), make_tracker("zzz", intent="nlu_fallback", events=history))
+    assert events == []
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+@pytest.mark.parametrize("client, expected", [("app", "app"), ("web", "web"), ("tv", None), (None, None)])
+async def test_session_start_copies_client_and_carries_slots(client, expected):
+    slots = {"order_id": "TA-100231", "handoff_offered": None, "requested_slot": "annual_revenue",
+             "annual_revenue": "80000.00", "session_started_metadata": {"client": client} if client else None}
+    tracker = make_tracker("", slots=slots, buyer=None)
+    tracker.latest_message = {}
+    _, events = await run(ActionSessionStart(), tracker)
+    assert events[0]["event"] == "session_started"
+    assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
+    expected_slots = {"order_id": "TA-100231", **({"client": expected} if expected else {})}
+    assert slot_events(events) == expected_slots
+
+
+async def test_session_start_falls_back_to_latest_metadata():
+    _, events = await run(ActionSessionStart(), make_tracker("hi", metadata={"client": "app"}, buyer=None))
+    assert slot_events(events) == {"client": "app"}
+
+
+@pytest.mark.parametrize("slot, meta, expected", [("web", "app", {"client": "app"}), ("app", "app", {}), ("web", "evil", {})])
+async def test_client_follows_the_latest_metadata(slot, meta, expected):
+    tracker = make_tracker("hi", slots={"client": slot}, metadata={"client": meta}, buyer=None)
+    _, events = await run(ActionValidateSlotMappings(), tracker)
+    assert slot_events(events) == expected
+
+
+async def test_order_id_slot_is_normalised():
+    tracker = make_tracker("ta100231", slots={"client": "web"}, buyer=None)
+    tracker.events.append({"event": "slot", "timestamp": None, "name": "order_id", "value": "ta100231"})
+    _, events = await run(ActionValidateSlotMappings(), tracker)
+    assert slot_events(events) == {"order_id": "TA-100231"}
