@@ -74,10 +74,11 @@ class SqlBackend:
 
     async def start_application(self, buyer_id: str, request: ApplicationRequest) -> ApplicationView:
         def start():
+            # write_lock: on SQLite take the write lock up front (read-then-insert)
             try:
-                return services.start_application(self.uow(), buyer_id, request, self.today(), self.config)
+                return services.start_application(self.uow(True), buyer_id, request, self.today(), self.config)
             except IntegrityError:  # a simultaneous first request won: return that one
-                return services.start_application(self.uow(), buyer_id, request, self.today(), self.config)
+                return services.start_application(self.uow(True), buyer_id, request, self.today(), self.config)
 
         return await self._call(lambda _uow: start())
 

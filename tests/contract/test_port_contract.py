@@ -108,3 +108,10 @@ async def test_summary(backend):
     assert isinstance(s, BuyerSummary) and s.credit_line.used == Decimal("18380.00") and len(s.orders) == 6
     s4 = await backend.buyer_summary("buyer-004")
     assert s4.credit_line is None and s4.application.link_url
+
+
+async def test_simultaneous_applications_create_one(backend):
+    import asyncio
+    req = ApplicationRequest("Blue Harbor Imports Inc", True, Decimal("3"), Decimal("800000"), Decimal("60000"))
+    views = await asyncio.gather(*(backend.start_application("buyer-002", req) for _ in range(4)))
+    assert len({v.application_id for v in views}) == 1 and sum(v.created for v in views) == 1
