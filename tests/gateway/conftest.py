@@ -13,7 +13,7 @@ from fake_rasa import make_fake_rasa, state_of  # noqa: E402
 
 from bot.auth import mint_buyer_token  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.gateway.agents import add_agent  # noqa: E402
+from bot.gateway.security import hash_password  # noqa: E402
 from bot.gateway.app import create_app  # noqa: E402
 from bot.gateway.db import Store, ensure_schema, make_engine  # noqa: E402
 from bot.gateway.settings import GatewaySettings  # noqa: E402
@@ -31,14 +31,19 @@ def auth(buyer_id: str) -> dict:
     return {"Authorization": f"Bearer {token_for(buyer_id)}"}
 
 
+@pytest.fixture(scope="session")
+def agent_hash() -> str:
+    return hash_password(AGENT_PASSWORD)  # scrypt is slow on purpose: hash once per session
+
+
 @pytest.fixture
-def db_url(tmp_path) -> str:
+def db_url(tmp_path, agent_hash) -> str:
     url = f"sqlite:///{tmp_path / 'gateway.db'}"
     engine = make_engine(url)
     ensure_schema(engine, "create")
     store = Store(engine)
-    add_agent(store, "alice", AGENT_PASSWORD, "Alice")
-    add_agent(store, "bob", AGENT_PASSWORD, "Bob")
+    store.add_agent("alice", "Alice", agent_hash)
+    store.add_agent("bob", "Bob", agent_hash)
     engine.dispose()
     return url
 

@@ -1,0 +1,317 @@
+/* The chat UI inside the widget iframe. Everything a person typed is rendered with
+ * textContent (never as HTML); links are built as <a> elements for http(s) URLs only. */
+(function () {
+  "use strict";
+  var params = new URLSearchParams(location.search);
+  var state = {
+    client: params.get("client") === "app" ? "app" : "web",
+    token: null,
+    conv: null,          // {id, conversation_token?}
+    view: null,          // conversation view from the gateway
+    seen: {},            // message ids already rendered
+    lastId: 0,
+    ws: null,
+    wsRetry: 0,
+    wsTimer: null,
+    pingTimer: null,
+    started: false,
+    sending: false,
+    unread: 0,
+    open: false,
+    generation: 0
+  };
+  var $ = function (id) { return document.getElementById(id); };
+  var log = $("log"), input = $("input"), form = $("composer"), errorEl = $("error"), typing = $("typing");
+  var embedded = window.parent !== window;
+  if (params.get("title")) { $("title").textContent = params.get("title"); document.title = params.get("title"); }
+
+  function toParent(msg) { if (embedded) window.parent.postMessage(msg, "*"); }
+  // "*" is safe here: we only ever send {type, count} notices, never data.
+
+  function b64json(part) {
+    try { return JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))); } catch (e) { return null; }
+  }
+  function storageKey() {
+    var sub = "anon";
+    if (state.token) { var c = b64json(state.token.split(".")[1] || ""); if (c && c.sub) sub = c.sub; }
+    return "paylater.conversation." + state.client + "." + sub;
+  }
+  function load() { try { return JSON.parse(localStorage.getItem(storageKey()) || "null"); } catch (e) { return null; } }
+  function save() { try { localStorage.setItem(storageKey(), JSON.stringify(state.conv)); } catch (e) { /* private mode */ } }
+  function forget() { try { localStorage.removeItem(storageKey()); } catch (e) { /* ignore */ } }
+
+  function headers() {
+    var h = { "Content-Type": "application/json" };
+    if (state.token) h.Authorization = "Bearer " + state.token;
+    else if (state.conv && state.conv.conversation_token) h["X-Conversation-Token"] = state.conv.conversation_token;
+    return h;
+  }
+  function api(method, path, body) {
+    return fetch(path, { method: method, headers: headers(), body: body ? JSON.stringify(body) : undefined, credentials: "omit" })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          if (!r.ok) { var e = new Error(data.message || ("HTTP " + r.status)); e.status = r.status; e.data = data; throw e; }
+          return data;
+        });
+      });
+  }
+
+  // ------------------------------------------------------------------ rendering
+  var URL_RE = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]])/g;
+  function appendText(el, text) {
+    var last = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      if (m.index > last) el.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      a.href = m[0]; a.textContent = m[0]; a.target = "_blank"; a.rel = "noopener noreferrer";
+      el.appendChild(a);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
+  }
+  function fmtTime(iso) {
+    try { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); } catch (e) { return ""; }
+  }
+  function clearWelcome() { var w = log.querySelector(".welcome"); if (w) w.remove(); }
+
+  function renderButtons(container, buttons) {
+    var wrap = document.createElement("div");
+    wrap.className = "buttons";
+    buttons.forEach(function (b) {
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.textContent = b.title;
+      btn.addEventListener("click", function () { send(b.title, b.payload); });
+      wrap.appendChild(btn);
+    });
+    container.appendChild(wrap);
+  }
+
+  function render(m) {
+    if (state.seen[m.id]) return;
+    state.seen[m.id] = true;
+    if (m.id > state.lastId) state.lastId = m.id;
+    clearWelcome();
+    var row = document.createElement("div");
+    row.className = "row " + m.sender + (m.kind ? " " + m.kind : "");
+    row.setAttribute("data-id", String(m.id));
+    row.setAttribute("data-sender", m.sender);
+    if (m.sender === "agent") {
+      var who = document.createElement("div");
+      who.className = "who";
+      who.textContent = (m.agent_name || "Support agent") + " · Support";
+      row.appendChild(who);
+    }
+    var bubble = document.createElement("div");
+    bubble.className = "bubble";
+    appendText(bubble, m.text || "");
+    row.appendChild(bubble);
+    if (m.buttons && m.buttons.length) renderButtons(row, m.buttons);
+    if (m.sender !== "system") {
+      var t = document.createElement("div");
+      t.className = "time";
+      t.textContent = fmtTime(m.created_at);
+      row.appendChild(t);
+    }
+    // keep id order even if a live update overtakes the REST answer
+    var after = null;
+    Array.prototype.some.call(log.querySelectorAll(".row"), function (r) {
+      if (Number(r.getAttribute("data-id")) > m.id) { after = r; return true; }
+      return false;
+    });
+    log.insertBefore(row, after);
+    log.scrollTop = log.scrollHeight;
+    if (!state.open && m.sender !== "buyer") { state.unread += 1; toParent({ type: "paylater:unread", count: state.unread }); }
+  }
+
+  function welcome() {
+    log.textContent = "";
+    var w = document.createElement("div");
+    w.className = "welcome";
+    var h = document.createElement("h2");
+    h.textContent = "Hi! I'm the Pay Later assistant.";
+    var p = document.createElement("p");
+    p.textContent = state.token
+      ? "Ask me about Pay Later, your Trade Assurance orders, your credit line or a payment."
+      : "Ask me how Pay Later works. Sign in to ask about your orders or credit.";
+    w.appendChild(h); w.appendChild(p);
+    renderButtons(w, [
+      { title: "What is Pay Later?", payload: null },
+      { title: "How do I pay with Pay Later?", payload: null },
+      { title: "Talk to a person", payload: null }
+    ]);
+    log.appendChild(w);
+  }
+
+  function setView(view) {
+    if (!view) return;
+    state.view = view;
+    var status = $("status"), text = $("status-text"), banner = $("banner");
+    status.className = "status " + view.state;
+    banner.hidden = true;
+    banner.className = "banner";
+    if (view.state === "agent" && view.agent) {
+      text.textContent = view.agent.name + " · Support team";
+      banner.textContent = view.agent.name + " from our support team has joined the chat.";
+      banner.className = "banner agent";
+      banner.hidden = false;
+    } else if (view.state === "queued") {
+      text.textContent = "Waiting for a support agent";
+      banner.textContent = view.agents_online
+        ? "You're in the queue. A support agent will join shortly."
+        : "No agent is signed in right now. Leave your message: an agent will reply here.";
+      banner.hidden = false;
+    } else {
+      text.textContent = "Assistant · replies instantly";
+    }
+  }
+
+  function showError(msg) {
+    errorEl.textContent = msg;
+    errorEl.hidden = !msg;
+  }
+
+  // ------------------------------------------------------------------ conversation
+  function ensureConversation() {
+    if (state.conv) return Promise.resolve(state.conv);
+    return api("POST", "/v1/conversations", { client: state.client }).then(function (view) {
+      state.conv = { id: view.id };
+      if (view.conversation_token) state.conv.conversation_token = view.conversation_token;
+      save();
+      setView(view);
+      connect();
+      return state.conv;
+    });
+  }
+
+  function loadHistory() {
+    return api("GET", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/messages").then(function (data) {
+      setView(data.conversation);
+      if (!data.messages.length) welcome();
+      data.messages.forEach(render);
+      connect();
+    });
+  }
+
+  function handleAuthError(e) {
+    if (e.status === 401) {
+      showError("Your sign-in has expired. Please sign in again to continue.");
+      toParent({ type: "paylater:auth-required" });
+      return true;
+    }
+    return false;
+  }
+
+  function send(text, payload) {
+    text = (text || "").trim();
+    if (!text) { showError("Type a message first."); return; }
+    if (text.length > 2000) { showError("Messages can be at most 2,000 characters (yours has " + text.length + ")."); return; }
+    if (state.sending) return;
+    state.sending = true;
+    $("send").disabled = true;
+    showError("");
+    var body = { text: text };
+    if (payload) body.payload = payload;
+    var botTurn = !state.view || state.view.state === "bot" || state.view.state === "closed";
+    typing.hidden = !botTurn;
+    ensureConversation().then(function () {
+      return api("POST", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/messages", body);
+    }).then(function (data) {
+      data.messages.forEach(render);
+      setView(data.conversation);
+      input.value = "";
+      autosize();
+    }).catch(function (e) {
+      if (handleAuthError(e)) return;
+      if (e.status === 404) { forget(); state.conv = null; showError("This conversation is no longer available. Send your message again to start a new one."); return; }
+      showError(e.status ? e.message : "You seem to be offline. Your message was not sent; try again.");
+    }).then(function () {
+      state.sending = false;
+      $("send").disabled = false;
+      typing.hidden = true;
+      input.focus();
+    });
+  }
+
+  // ------------------------------------------------------------------ live updates
+  function connect() {
+    if (!state.conv || state.ws) return;
+    var gen = state.generation;
+    var proto = location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = new WebSocket(proto + "//" + location.host + "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/ws");
+    state.ws = ws;
+    ws.onopen = function () {
+      ws.send(JSON.stringify({ type: "auth", token: state.token, conversation_token: state.conv && state.conv.conversation_token, after: state.lastId }));
+      state.pingTimer = setInterval(function () { if (ws.readyState === 1) ws.send('{"type":"ping"}'); }, 25000);
+    };
+    ws.onmessage = function (ev) {
+      var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
+      if (gen !== state.generation) return;
+      if (d.type === "ready") { state.wsRetry = 0; setView(d.conversation); (d.messages || []).forEach(render); }
+      else if (d.type === "message") render(d.message);
+      else if (d.type === "state") setView(d.conversation);
+      else if (d.type === "error" && d.error !== "rate_limited") showError(d.message);
+    };
+    ws.onclose = function (ev) {
+      clearInterval(state.pingTimer);
+      if (state.ws === ws) state.ws = null;
+      if (gen !== state.generation) return;
+      if (ev.code === 4401) { toParent({ type: "paylater:auth-required" }); return; }
+      if (ev.code === 4403) return;
+      var delay = Math.min(30000, 1000 * Math.pow(2, state.wsRetry++));
+      state.wsTimer = setTimeout(connect, delay);
+    };
+  }
+
+  function reset() {
+    state.generation += 1;
+    if (state.ws) { try { state.ws.close(); } catch (e) { /* ignore */ } state.ws = null; }
+    clearTimeout(state.wsTimer);
+    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.unread = 0;
+    setView({ state: "bot" });
+    showError("");
+  }
+
+  function start(token) {
+    var sameIdentity = state.started && storageKey() === (function () { var t = state.token; state.token = token; var k = storageKey(); state.token = t; return k; })();
+    state.token = token || null;
+    if (sameIdentity) { if (state.ws === null) connect(); showError(""); return; } // token refresh
+    reset();
+    state.started = true;
+    var saved = load();
+    if (saved && saved.id) {
+      state.conv = saved;
+      loadHistory().catch(function (e) {
+        if (handleAuthError(e)) return;
+        forget(); state.conv = null; welcome();
+      });
+    } else {
+      welcome();
+    }
+  }
+
+  // ------------------------------------------------------------------ composer
+  function autosize() { input.style.height = "auto"; input.style.height = Math.min(120, input.scrollHeight) + "px"; }
+  input.addEventListener("input", function () { autosize(); if (input.value.length >= 2000) showError("Messages can be at most 2,000 characters."); });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(input.value); }
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value); });
+  $("close").addEventListener("click", function () { toParent({ type: "paylater:close" }); });
+
+  window.addEventListener("message", function (ev) {
+    if (ev.source !== window.parent) return; // only the page that embeds us
+    var d = ev.data || {};
+    if (d.type === "paylater:init") {
+      if (d.client === "app" || d.client === "web") state.client = d.client;
+      state.open = !!d.open;
+      start(typeof d.token === "string" && d.token ? d.token : null);
+    } else if (d.type === "paylater:opened") {
+      state.open = true; state.unread = 0; input.focus();
+    }
+  });
+
+  if (embedded) { $("close").hidden = false; toParent({ type: "paylater:ready" }); }
+  else { $("close").hidden = true; state.open = true; start(null); } // opened directly: anonymous
+})();
