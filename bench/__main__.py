@@ -1,7 +1,8 @@
 """python -m bench [--quick] [--skip-baseline] [--only speed|understanding] [--measure-train]
 
-Starts the product stack (SQLite) on free loopback ports, measures understanding and speed,
-then the plain `rasa init` bot with the same load, and writes bench/results/."""
+Starts the product stack (SQLite) and the plain `rasa init` bot on free loopback ports, measures
+understanding, then speed — each load level runs on the product and right after on the baseline,
+so both see the same machine load — and writes bench/results/."""
 from __future__ import annotations
 
 import argparse
@@ -11,12 +12,13 @@ import platform
 import sys
 import time
 import traceback
-from typing import Optional
+from contextlib import ExitStack
+from typing import Dict, List, Optional, Tuple
 
 import rasa
 
 from bench import WORK_DIR, baseline, product, report, train, understanding
-from bench.load import run_load
+from bench.load import RasaRestTarget, Target, run_load
 from bench.memory import PeakSampler
 
 
@@ -25,7 +27,7 @@ def log(msg: str) -> None:
 
 
 def plan(quick: bool) -> dict:
-    """How much load: bounded counts (conversations) and a deadline per run."""
+    """How much load: bounded counts (conversations of 5 messages) and a deadline per run."""
     if quick:
         return {"quick": True, "warmup_conversations": 4, "sequential_conversations": 4,
                 "levels": {"c20": (20, 1)}, "deadline_s": 120}
@@ -33,70 +35,53 @@ def plan(quick: bool) -> dict:
             "levels": {"c20": (20, 3), "c50": (50, 2)}, "deadline_s": 300}
 
 
-def speed(make_request, scripts, pids, cfg: dict, prefix: str) -> dict:
-    out = {}
-    asyncio.run(run_load("warmup", make_request, scripts, 2, f"{prefix}-warm",
-                         conversations=cfg["warmup_conversations"], deadline_s=cfg["deadline_s"]))
-    with PeakSampler(pids) as sampler:
-        log(f"{prefix}: sequential, {cfg['sequential_conversations']} conversations")
-        out["sequential"] = asyncio.run(run_load("sequential", make_request, scripts, 1, f"{prefix}-seq",
-                                                 conversations=cfg["sequential_conversations"], deadline_s=cfg["deadline_s"]))
-        for key, (n, per_slot) in cfg["levels"].items():
-            log(f"{prefix}: {n} concurrent conversations, {n * per_slot} in all")
-            out[key] = asyncio.run(run_load(key, make_request, scripts, n, f"{prefix}-{key}",
-                                            conversations=n * per_slot, deadline_s=cfg["deadline_s"]))
-    result = {k: {**v.summary(), "latencies_ms": v.latencies_ms} for k, v in out.items()}
-    result["memory_mb"] = sampler.peak
-    return result
+class System:
+    """One system under test: its load target, scripts and process ids."""
+
+    def __init__(self, name: str, target: Target, scripts, pids: Dict[str, int], info: dict):
+        self.name, self.target, self.scripts, self.pids, self.info = name, target, scripts, pids, info
+        self.runs: Dict[str, dict] = {}
 
 
-def run_product(args, cfg: dict, stamp: str) -> tuple:
-    results_u: Optional[dict] = None
+def run_speed(systems: List[System], cfg: dict, stamp: str) -> None:
+    phases = [("warmup", 2, cfg["warmup_conversations"]), ("sequential", 1, cfg["sequential_conversations"])]
+    phases += [(key, n, n * per_slot) for key, (n, per_slot) in cfg["levels"].items()]
+    with ExitStack() as stack:
+        samplers = {s.name: stack.enter_context(PeakSampler(s.pids)) for s in systems}
+        for key, concurrency, conversations in phases:
+            for s in systems:  # back to back: both systems see the same machine load
+                log(f"{s.name}: {key}, {concurrency} at once, {conversations} conversations")
+                load = round(os.getloadavg()[0], 2)
+                r = asyncio.run(run_load(key, s.target, s.scripts, concurrency, f"{s.name}-{stamp}-{key}",
+                                         conversations=conversations, deadline_s=cfg["deadline_s"]))
+                if key != "warmup":
+                    s.runs[key] = {**r.summary(), "load_before": load, "latencies_ms": r.latencies_ms}
+    for s in systems:
+        s.runs["memory_mb"] = samplers[s.name].peak
+
+
+def start_product(stamp: str) -> Tuple[Optional[product.ProductStack], dict]:
     try:
         stack = product.start(WORK_DIR / f"product-{stamp}", log=log)
-    except Exception as exc:  # report what ran, keep going with the baseline
-        log(f"product stack not started: {exc}")
-        reason = f"not run: {str(exc).splitlines()[0][:300]}"
-        return {"status": reason}, {"status": reason}
-    try:
-        log(f"product: first answer {stack.start_s} s after launch (parts: {', '.join(stack.parts)})")
-        make = stack.request_factory()
-        via = "gateway app API" if "gateway" in stack.parts else "Rasa REST webhook (gateway not in the stack yet)"
-        if args.only in (None, "understanding"):
-            log("understanding: held-out NLU, out-of-scope, FAQ facts end to end")
-            results_u = {
-                "nlu": understanding.evaluate_nlu(stack.parse),
-                "out_of_scope": understanding.fallback_rate(stack.parse),
-                "faq": understanding.faq_end_to_end(stack.request_factory(), f"bench-{stamp}"),
-            }
-        p = {"parts": stack.parts, "via": via, "start_s": stack.start_s}
-        if args.only in (None, "speed"):
-            p.update(speed(make, product.SCRIPTS, stack.pids(), cfg, f"pl-{stamp}"))
-        return p, results_u
     except Exception as exc:
-        traceback.print_exc()
-        return {"status": f"failed: {exc!r}"[:300]}, results_u
-    finally:
-        stack.stop()
+        log(f"product stack not started: {exc}")
+        return None, {"status": f"not run: {str(exc).splitlines()[0][:300]}"}
+    via = "gateway app API" if "gateway" in stack.parts else "Rasa REST webhook (gateway not in the stack)"
+    log(f"product: first answer {stack.start_s} s after launch (parts: {', '.join(stack.parts)}; via {via})")
+    return stack, {"parts": stack.parts, "via": via, "start_s": stack.start_s}
 
 
-def run_baseline(cfg: dict, stamp: str) -> dict:
+def start_baseline(stamp: str):
     try:
         model, train_s = baseline.ensure_model(log=log)
         t0 = time.monotonic()
         stack, url = baseline.start(model, WORK_DIR / f"baseline-{stamp}")
     except Exception as exc:
         log(f"baseline not started: {exc}")
-        return {"status": f"not run: {str(exc).splitlines()[0][:300]}"}
-    try:
-        from bench.load import rasa_rest_request
-
-        start_s = round(time.monotonic() - t0, 1)
-        out = {"train_s": train_s, "start_s": start_s, "model": model.name}
-        out.update(speed(rasa_rest_request(url), baseline.SCRIPTS, {n: p.pid for n, p in stack.procs.items()}, cfg, f"base-{stamp}"))
-        return out
-    finally:
-        stack.stop()
+        return None, None, {"status": f"not run: {str(exc).splitlines()[0][:300]}"}
+    start_s = round(time.monotonic() - t0, 1)
+    log(f"baseline: up in {start_s} s")
+    return stack, url, {"train_s": train_s, "start_s": start_s, "model": model.name}
 
 
 def main(argv=None) -> int:
@@ -117,17 +102,46 @@ def main(argv=None) -> int:
         "config": {**{k: v for k, v in cfg.items() if k != "levels"},
                    "levels": {k: {"concurrency": n, "conversations": n * s} for k, (n, s) in cfg["levels"].items()},
                    "messages_per_conversation": len(product.SCRIPTS[0]),
-                   "conversations_per_slot": {k: s for k, (n, s) in cfg["levels"].items()}, "only": args.only},
+                   "conversations_per_slot": {k: s for k, (n, s) in cfg["levels"].items()}, "only": args.only,
+                   "product_scripts": product.SCRIPTS, "baseline_scripts": baseline.SCRIPTS},
     }
     if args.measure_train:
         log("timing `rasa train` (cold cache) ...")
         train.measure(log=log)
     results["train"] = train.last()
-    results["product"], u = run_product(args, cfg, stamp)
-    if u is not None:
-        results["understanding"] = u
-    if args.only != "understanding" and not args.skip_baseline:
-        results["baseline"] = run_baseline(cfg, stamp)
+    want_speed = args.only in (None, "speed")
+    p_stack, b_stack = None, None
+    try:
+        p_stack, results["product"] = start_product(stamp)
+        if want_speed and not args.skip_baseline:
+            b_stack, b_url, results["baseline"] = start_baseline(stamp)
+        if p_stack and args.only in (None, "understanding"):
+            log("understanding: held-out NLU, out-of-scope, FAQ facts end to end")
+            try:
+                results["understanding"] = {
+                    "nlu": understanding.evaluate_nlu(p_stack.parse),
+                    "out_of_scope": understanding.fallback_rate(p_stack.parse),
+                    "faq": understanding.faq_end_to_end(p_stack.anonymous_target(), f"bench-{stamp}"),
+                }
+            except Exception as exc:
+                traceback.print_exc()
+                results["understanding"] = {"status": f"failed: {exc!r}"[:300]}
+        elif not p_stack and args.only in (None, "understanding"):
+            results["understanding"] = {"status": results["product"]["status"]}
+        if want_speed:
+            systems = []
+            if p_stack:
+                systems.append(System("product", p_stack.target(), product.SCRIPTS, p_stack.pids(), results["product"]))
+            if b_stack:
+                systems.append(System("baseline", RasaRestTarget(b_url), baseline.SCRIPTS,
+                                      {n: p.pid for n, p in b_stack.procs.items()}, results["baseline"]))
+            run_speed(systems, cfg, stamp)
+            for s in systems:
+                s.info.update(s.runs)
+    finally:
+        for s in (p_stack, b_stack):
+            if s is not None:
+                s.stop()
     results["targets"] = report.targets(results)
     print(report.render(results))
     paths = report.write(results)

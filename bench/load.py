@@ -8,15 +8,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlparse
 
 import aiohttp
 
 # A conversation script: the messages one simulated user sends, in order.
 Script = Sequence[str]
-# Builds the HTTP request for one message: (conversation index, sender id, text) -> (url, json, headers).
-RequestFactory = Callable[[int, str, str], "Request"]
 
 
 @dataclass
@@ -24,6 +22,39 @@ class Request:
     url: str
     json: dict
     headers: Dict[str, str] = field(default_factory=dict)
+
+
+class Target:
+    """Where messages go. `open` starts conversation i (untimed: e.g. the gateway's
+    POST /v1/conversations) and returns its state; `request` builds one message's request;
+    `ok` says whether the answer is a real bot reply."""
+
+    async def open(self, session: aiohttp.ClientSession, i: int, sender: str) -> Any:
+        return sender
+
+    def request(self, conv: Any, text: str) -> Request:
+        raise NotImplementedError
+
+    def ok(self, body: Any) -> bool:
+        return isinstance(body, list) and len(body) > 0
+
+
+class RasaRestTarget(Target):
+    """Rasa's REST channel (POST /webhooks/rest/webhook), with the gateway's metadata."""
+
+    def __init__(self, base_url: str, metadata_for: Callable[[int], dict] = lambda i: {}):
+        self.url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+        self.metadata_for = metadata_for
+
+    async def open(self, session, i, sender):
+        return sender, self.metadata_for(i)
+
+    def request(self, conv, text):
+        sender, meta = conv
+        body = {"sender": sender, "message": text}
+        if meta:
+            body["metadata"] = meta
+        return Request(self.url, body)
 
 
 @dataclass
@@ -69,14 +100,13 @@ def _loopback(url: str) -> None:
 
 async def run_load(
     label: str,
-    make_request: RequestFactory,
+    target: Target,
     scripts: Sequence[Script],
     concurrency: int,
     sender_prefix: str,
     conversations: Optional[int] = None,
     deadline_s: float = 300.0,
     request_timeout_s: float = 60.0,
-    reply_ok: Callable[[object], bool] = lambda body: isinstance(body, list) and len(body) > 0,
 ) -> LoadResult:
     """Keep `concurrency` conversations running at once, `conversations` in all (default: one
     per slot); conversation i uses scripts[i % len(scripts)].
@@ -101,11 +131,17 @@ async def run_load(
             await conversation(i, session)
 
     async def conversation(i: int, session: aiohttp.ClientSession) -> None:
-        sender = f"{sender_prefix}-{i}"
+        try:
+            conv = await target.open(session, i, f"{sender_prefix}-{i}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
+            counters["errors"] += 1
+            if len(errors) < 5:
+                errors.append(f"open: {exc!r}"[:200])
+            return
         for text in scripts[i % len(scripts)]:
             if time.monotonic() > stop_at:
                 return
-            req = make_request(i, sender, text)
+            req = target.request(conv, text)
             _loopback(req.url)
             counters["sent"] += 1
             t0 = time.perf_counter()
@@ -128,7 +164,7 @@ async def run_load(
                 continue
             counters["ok"] += 1
             latencies.append(elapsed)
-            if not reply_ok(body):
+            if not target.ok(body):
                 counters["empty"] += 1
 
     started = time.perf_counter()
@@ -158,21 +194,3 @@ async def run_load(
 
 def _r(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 1)
-
-
-def rasa_rest_request(base_url: str, metadata_for: Callable[[int], dict] = lambda i: {}) -> RequestFactory:
-    """Requests for Rasa's REST channel (POST /webhooks/rest/webhook)."""
-    url = base_url.rstrip("/") + "/webhooks/rest/webhook"
-
-    def make(i: int, sender: str, text: str) -> Request:
-        body = {"sender": sender, "message": text}
-        meta = metadata_for(i)
-        if meta:
-            body["metadata"] = meta
-        return Request(url, body)
-
-    return make
-
-
-def run(coro: Awaitable[LoadResult]) -> LoadResult:
-    return asyncio.run(coro)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bench import WORK_DIR
-from bench.load import Request, RequestFactory, rasa_rest_request
+from bench.load import RasaRestTarget, Target
 from bot.auth import mint_buyer_token
 from bot.config import PROJECT_ROOT
 from bot.stack import Ports, Stack, default_specs, stack_env
@@ -73,20 +73,29 @@ class ProductStack:
     def token(self) -> str:
         return mint_buyer_token(BUYER, self.env["PAYLATER_JWT_SECRET"], ttl_s=6 * 3600)
 
-    def request_factory(self, via: str = "auto") -> RequestFactory:
+    def target(self, via: str = "auto") -> Target:
+        """Scripts listed in SIGNED_IN carry buyer-001's token; the others are anonymous."""
         token = self.token()
+        signed_in = lambda i: token if i % len(SCRIPTS) in SIGNED_IN else None
+        if via == "gateway" or (via == "auto" and "gateway" in self.parts):
+            from bench.gateway_target import GatewayTarget
+
+            return GatewayTarget(self.gateway_url, signed_in)
 
         def metadata(i: int) -> dict:
             meta = {"client": "web"}
-            if i % len(SCRIPTS) in SIGNED_IN:
+            if signed_in(i):
                 meta["auth_token"] = token
             return meta
 
-        if via == "gateway" or (via == "auto" and "gateway" in self.parts):
-            from bench.gateway_target import gateway_request
+        return RasaRestTarget(self.rasa_url, metadata)
 
-            return gateway_request(self.gateway_url, metadata)
-        return rasa_rest_request(self.rasa_url, metadata)
+    def anonymous_target(self) -> Target:
+        if "gateway" in self.parts:
+            from bench.gateway_target import GatewayTarget
+
+            return GatewayTarget(self.gateway_url, lambda i: None)
+        return RasaRestTarget(self.rasa_url, lambda i: {"client": "web"})
 
     def parse(self, text: str) -> dict:
         """Rasa's NLU result for `text` (HTTP API, token-protected)."""
@@ -129,18 +138,16 @@ def start(run_dir: Path, model: Path = MODEL, log=print) -> ProductStack:
 
 
 def _first_reply(product: ProductStack, timeout_s: float = 120.0) -> None:
-    make = product.request_factory()
-    req: Request = make(0, "bench-first-reply", "hi")
+    import asyncio
+
+    from bench.load import run_load
+
     deadline = time.monotonic() + timeout_s
     while True:
-        try:
-            r = urllib.request.Request(req.url, data=json.dumps(req.json).encode(),
-                                       headers={"Content-Type": "application/json", **req.headers})
-            with urllib.request.urlopen(r, timeout=30) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
+        r = asyncio.run(run_load("first", product.anonymous_target(), [["hi"]], 1, f"bench-first-{time.time_ns()}",
+                                 deadline_s=30))
+        if r.ok and not r.empty_replies:
+            return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"no first answer from {req.url} in {timeout_s:.0f} s")
+            raise RuntimeError(f"no first answer in {timeout_s:.0f} s: {r.error_samples}")
         time.sleep(0.5)

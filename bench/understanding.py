@@ -127,35 +127,36 @@ def fallback_rate(parse: Callable[[str], dict]) -> dict:
 
 def _reply_text(body) -> str:
     parts = []
-    for m in body if isinstance(body, list) else (body or {}).get("messages", []):
+    msgs = body if isinstance(body, list) else [m for m in (body or {}).get("messages", []) if m.get("sender") != "buyer"]
+    for m in msgs:
         parts.append(str(m.get("text") or ""))
         parts.extend(str(b.get("title", "")) for b in m.get("buttons") or [])
     return "\n".join(parts).lower()
 
 
-async def _ask_all(make_request, questions: Sequence[str], prefix: str) -> List[str]:
+async def _ask_all(target, questions: Sequence[str], prefix: str) -> List[str]:
     timeout = aiohttp.ClientTimeout(total=60)
     answers = []
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for n, q in enumerate(questions):  # one fresh anonymous conversation per question
-            req = make_request(0, f"{prefix}-{n}", q)
             try:
+                req = target.request(await target.open(session, n, f"{prefix}-{n}"), q)
                 async with session.post(req.url, json=req.json, headers=req.headers) as resp:
                     answers.append(_reply_text(await resp.json(content_type=None)) if resp.status == 200 else f"<HTTP {resp.status}>")
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
                 answers.append(f"<error {exc!r}>")
     return answers
 
 
-def faq_end_to_end(make_request, prefix: str) -> dict:
+def faq_end_to_end(target, prefix: str) -> dict:
     """Every FAQ question through the entry point; correct = every required fact present."""
-    answers = asyncio.run(_ask_all(make_request, [q for q, _ in FAQ], prefix + "-faq"))
+    answers = asyncio.run(_ask_all(target, [q for q, _ in FAQ], prefix + "-faq"))
     details, correct = [], 0
     for (q, facts), answer in zip(FAQ, answers):
         missing = [alts[0] for alts in facts if not any(a in answer for a in alts)]
         correct += not missing
         details.append({"question": q, "ok": not missing, "missing": missing, "answer": answer[:300]})
-    leaks_answers = asyncio.run(_ask_all(make_request, OUT_OF_SCOPE, prefix + "-oos"))
+    leaks_answers = asyncio.run(_ask_all(target, OUT_OF_SCOPE, prefix + "-oos"))
     leaks = [{"text": t, "answer": a[:200]} for t, a in zip(OUT_OF_SCOPE, leaks_answers)
              if any(f in a for f in PAY_LATER_FACTS)]
     return {
