@@ -79,3 +79,28 @@ def test_sqlite_uses_wal(engine):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_upgrade_heads_with_an_independent_gateway_branch(tmp_path):
+    """Another branch (branch_labels=("gateway",), down_revision=None) next to ours: both heads apply."""
+    import os
+    from alembic import command
+    from bot.adapters.migrate import alembic_config
+    from bot.config import PROJECT_ROOT
+    extra = tmp_path / "versions"
+    extra.mkdir()
+    (extra / "gateway_test_0001.py").write_text(
+        'from alembic import op\nimport sqlalchemy as sa\nrevision = "gw_test_0001"\ndown_revision = None\n'
+        'branch_labels = ("gateway_test",)\ndepends_on = None\n'
+        'def upgrade():\n    op.create_table("gw_test", sa.Column("id", sa.Integer, primary_key=True))\n'
+        'def downgrade():\n    op.drop_table("gw_test")\n')
+    url = f"sqlite:///{tmp_path / 'heads.db'}"
+    cfg = alembic_config(url)
+    cfg.set_main_option("version_locations", os.pathsep.join([str(PROJECT_ROOT / "migrations" / "versions"), str(extra)]))
+    command.upgrade(cfg, "heads")
+    eng = sa.create_engine(url, future=True)
+    with eng.connect() as conn:
+        heads = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+        tables = set(sa.inspect(conn).get_table_names())
+    eng.dispose()
+    assert {"backend_0001", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
