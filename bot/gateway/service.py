@@ -166,6 +166,10 @@ class ConversationService:
 
     async def _handoff(self, conv, reason: str, reason_text: str, summary: Optional[dict]) -> List[Dict[str, Any]]:
         cid = conv["id"]
+        if summary is not None and summary.get("buyer_id") not in (None, conv["buyer_id"]):
+            # the summary must describe the buyer whose verified token opened this conversation
+            log.warning("handoff summary for %s names another buyer; dropped", cid)
+            summary = None
         if summary is None and conv["buyer_id"]:
             summary = {"buyer_id": conv["buyer_id"]}
         if not await self.store.queue(cid, reason, reason_text, summary):

@@ -11,24 +11,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_rasa import make_fake_rasa, state_of  # noqa: E402
 
-from bot.auth import mint_buyer_token  # noqa: E402
+from gw_helpers import AGENT_PASSWORD, RASA_TOKEN, SECRET  # noqa: E402,F401
 from bot.config import Settings  # noqa: E402
 from bot.gateway.security import hash_password  # noqa: E402
 from bot.gateway.app import create_app  # noqa: E402
 from bot.gateway.db import Store, ensure_schema, make_engine  # noqa: E402
 from bot.gateway.settings import GatewaySettings  # noqa: E402
-
-SECRET = "test-secret-for-gateway-tests-only-0123456789"
-RASA_TOKEN = "rasa-test-token"
-AGENT_PASSWORD = "correct-horse-battery"
-
-
-def token_for(buyer_id: str, ttl_s: int = 600, now=None) -> str:
-    return mint_buyer_token(buyer_id, SECRET, ttl_s=ttl_s, now=now)
-
-
-def auth(buyer_id: str) -> dict:
-    return {"Authorization": f"Bearer {token_for(buyer_id)}"}
 
 
 @pytest.fixture(scope="session")
@@ -73,30 +61,3 @@ def make_gateway(aiohttp_client, fake_rasa, db_url):
 @pytest.fixture
 async def gateway(make_gateway):
     return await make_gateway()
-
-
-async def login(client, username="alice", password=AGENT_PASSWORD) -> str:
-    """Sign in through the console API; returns the session's CSRF token."""
-    r = await client.get("/console/api/csrf")
-    pre = (await r.json())["csrf_token"]
-    r = await client.post("/console/api/login", json={"username": username, "password": password},
-                          headers={"X-CSRF-Token": pre})
-    assert r.status == 200, await r.text()
-    return (await r.json())["csrf_token"]
-
-
-async def new_conversation(client, buyer_id="buyer-001", client_kind="web"):
-    headers = auth(buyer_id) if buyer_id else {}
-    r = await client.post("/v1/conversations", json={"client": client_kind}, headers=headers)
-    assert r.status == 201, await r.text()
-    conv = await r.json()
-    if not buyer_id:
-        headers = {"X-Conversation-Token": conv["conversation_token"]}
-    return conv, headers
-
-
-async def say(client, conv, headers, text, payload=None):
-    body = {"text": text}
-    if payload:
-        body["payload"] = payload
-    return await client.post(f"/v1/conversations/{conv['id']}/messages", json=body, headers=headers)

@@ -12,18 +12,27 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, List
 
+import jwt
 from aiohttp import web
 
 STATE = web.AppKey("state", dict)
 SLOW_S = 3.0
 
 
-def handoff_payload(sender: str) -> Dict[str, Any]:
+BUSINESSES = {"buyer-001": ("Acme Outdoor Supply LLC", "US"), "buyer-002": ("Blue Harbor Imports Inc", "US")}
+
+
+def handoff_payload(metadata: Dict[str, Any]) -> Dict[str, Any]:
+    token = metadata.get("auth_token")
+    if not token:  # anonymous: the real action sends no summary
+        return {"custom": {"handoff": {"reason": "requested", "reason_text": "Buyer asked for a person", "summary": None}}}
+    buyer_id = jwt.decode(token, options={"verify_signature": False})["sub"]  # the real actions verify it
+    business, country = BUSINESSES.get(buyer_id, ("Unknown Co", "US"))
     return {"custom": {"handoff": {
         "reason": "requested",
         "reason_text": "Buyer asked for a person",
         "summary": {
-            "buyer_id": "buyer-001", "business_name": "Acme Outdoor Supply LLC", "country": "US",
+            "buyer_id": buyer_id, "business_name": business, "country": country,
             "orders_mentioned": ["TA-100212"],
             "application": {"state": "approved"},
             "credit_line": {"limit": "50000.00", "used": "18380.00", "available": "31620.00"},
@@ -48,7 +57,7 @@ async def webhook(request: web.Request) -> web.Response:
     if low == "talk to a person":
         return web.json_response([
             {"recipient_id": sender, "text": "I'm connecting you with a person from our support team."},
-            {"recipient_id": sender, **handoff_payload(sender)},
+            {"recipient_id": sender, **handoff_payload(body.get("metadata") or {})},
         ])
     return web.json_response([{
         "recipient_id": sender,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import SECRET, auth, new_conversation, say, token_for
+from gw_helpers import SECRET, auth, new_conversation, say, token_for
 
 from bot.config import Settings
 from bot.gateway.app import create_app

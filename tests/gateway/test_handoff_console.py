@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-from conftest import AGENT_PASSWORD, RASA_TOKEN, login, new_conversation, say
+from gw_helpers import AGENT_PASSWORD, RASA_TOKEN, login, new_conversation, say
 
 
 async def handed_off(client, buyer="buyer-001"):
@@ -218,3 +218,22 @@ async def test_agents_cli_and_demo_agent(db_url, monkeypatch, capsys):
     assert store.get_agent("dave") is None
     assert verify_password("agent-demo-password", store.get_agent("agent")["password_hash"])
     engine.dispose()
+
+
+async def test_anonymous_handoff_has_no_summary(gateway):
+    conv, h = await new_conversation(gateway, None)
+    body = await (await say(gateway, conv, h, "talk to a person")).json()
+    assert body["conversation"]["state"] == "queued"
+    await login(gateway)
+    queue = (await (await gateway.get("/console/api/conversations")).json())["queue"]
+    item = next(q for q in queue if q["id"] == conv["id"])
+    assert item["buyer_id"] is None and item["handoff"]["summary"] is None
+
+
+async def test_queue_is_oldest_first(gateway):
+    first, _, _ = await handed_off(gateway, "buyer-001")
+    second, _, _ = await handed_off(gateway, "buyer-002")
+    await login(gateway)
+    queue = (await (await gateway.get("/console/api/conversations")).json())["queue"]
+    ids = [q["id"] for q in queue]
+    assert ids.index(first["id"]) < ids.index(second["id"])

@@ -5,7 +5,7 @@ import asyncio
 
 import aiohttp
 import pytest
-from conftest import auth, login, new_conversation, say, token_for
+from gw_helpers import auth, login, new_conversation, say, token_for
 
 
 async def next_of(ws, type_, timeout=3.0, pred=lambda e: True):

@@ -121,13 +121,15 @@
       dd(list, "Why handed off", el("span", "reason", REASONS[c.handoff.reason] || c.handoff.reason));
       if (c.handoff.reason_text) dd(list, "Details", c.handoff.reason_text);
     }
-    dd(list, "Buyer", s.buyer_id || c.buyer_id || "Anonymous (not signed in)");
+    // the buyer id comes from the verified token of the conversation, never from the bot's summary
+    dd(list, "Buyer", c.buyer_id || "Anonymous (not signed in)");
     dd(list, "Business", s.business_name ? s.business_name + (s.country ? " (" + s.country + ")" : "") : null);
     dd(list, "Orders mentioned", s.orders_mentioned && s.orders_mentioned.length ? s.orders_mentioned.join(", ") : null);
     dd(list, "Application", describe(s.application) || "None");
     dd(list, "Credit line", describe(s.credit_line) || "None");
     dd(list, "Channel", c.client === "app" ? "Mobile app" : "Website");
-    dd(list, "State", c.state + (c.assigned_agent ? " (" + c.assigned_agent + ")" : ""));
+    dd(list, "State", { queued: "Waiting for a person", bot: "With the bot", closed: "Closed",
+                        agent: "With " + (c.assigned_agent === S.me.username ? "you" : c.assigned_agent) }[c.state] || c.state);
     $("summary").hidden = false;
   }
   function renderHead(c) {
