@@ -103,7 +103,7 @@ def make_engine(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine, mode: str = "auto") -> None:
-    """`auto`: run the Alembic migrations when the backend's migrate helper exists, else create
+    """`auto`: run the gateway's Alembic branch (migrations/) when available, else create
     the gateway tables directly (idempotent). `create`: create the gateway tables directly
     (tests). `none`: trust that the schema is there."""
     if mode == "none":
@@ -111,16 +111,19 @@ def ensure_schema(engine: Engine, mode: str = "auto") -> None:
     if mode == "create":
         metadata.create_all(engine, checkfirst=True)
         return
-    try:
-        from bot.adapters.migrate import upgrade  # type: ignore
-    except Exception:  # migrations not available (yet): plain CREATE TABLE IF NOT EXISTS
-        upgrade = None
-    if upgrade is not None and mode == "auto":
+    try:  # the project's Alembic setup (migrations/, branch "gateway")
+        from alembic import command
+
+        from bot.adapters.migrate import alembic_config  # type: ignore
+    except Exception:  # migrations not available: plain CREATE TABLE IF NOT EXISTS
+        alembic_config = None
+    if alembic_config is not None:
         try:
-            upgrade(str(engine.url.render_as_string(hide_password=False)))
+            # only the gateway's branch: the gateway may use its own database
+            command.upgrade(alembic_config(engine.url.render_as_string(hide_password=False)), "gateway@head")
             return
         except Exception:
-            log.exception("alembic upgrade failed; creating the gateway tables directly")
+            log.exception("alembic upgrade of the gateway branch failed; creating the gateway tables directly")
     metadata.create_all(engine, checkfirst=True)
 
 
