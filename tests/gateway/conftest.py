@@ -51,7 +51,7 @@ def make_gateway(aiohttp_client, fake_rasa, db_url):
     async def make(rasa_url=None, **overrides):
         settings = Settings(database_url=db_url, jwt_secret=SECRET, rasa_url=rasa_url or str(fake_rasa.make_url("")),
                             rasa_token=RASA_TOKEN, demo_mode=True)
-        gw = GatewaySettings(database_url=db_url, rasa_timeout_s=0.5, schema="none",
+        gw = GatewaySettings(database_url=db_url, rasa_timeout_s=1.5, schema="none",
                              **{"allowed_origins": ("https://shop.example.com",), **overrides})
         return await aiohttp_client(create_app(settings, gw))
 

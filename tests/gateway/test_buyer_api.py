@@ -128,7 +128,22 @@ async def test_oversized_and_empty_messages(gateway, fake_rasa):
     assert r.status == 413
 
 
-async def test_rate_limit_per_conversation(gateway):
+def test_token_bucket_10_per_10_seconds():
+    from bot.gateway.security import RateLimiter
+
+    now = [100.0]
+    rl = RateLimiter(10, 10.0, clock=lambda: now[0])
+    assert all(rl.take("c")[0] for _ in range(10))
+    ok, wait = rl.take("c")
+    assert not ok and 0.9 < wait <= 1.0
+    assert rl.take("other")[0]  # per conversation
+    now[0] += 1.0
+    assert rl.take("c")[0] and not rl.take("c")[0]
+
+
+async def test_rate_limit_per_conversation(make_gateway):
+    # a long window so a slow CI machine cannot refill the bucket during the test
+    gateway = await make_gateway(rate_capacity=10, rate_window_s=3600)
     conv, h = await new_conversation(gateway)
     statuses = [(await say(gateway, conv, h, f"m{i}")).status for i in range(11)]
     assert statuses[:10] == [200] * 10
@@ -169,7 +184,7 @@ async def test_rasa_down_then_person_button_queues(make_gateway, fake_rasa):
 async def test_restart_loses_no_message(db_url, fake_rasa, aiohttp_client):
     def app():
         s = Settings(database_url=db_url, jwt_secret=SECRET, rasa_url=str(fake_rasa.make_url("")), rasa_token="rasa-test-token")
-        return create_app(s, GatewaySettings(database_url=db_url, rasa_timeout_s=0.5, schema="none"))
+        return create_app(s, GatewaySettings(database_url=db_url, rasa_timeout_s=1.5, schema="none"))
 
     first = await aiohttp_client(app())
     conv, h = await new_conversation(first)
