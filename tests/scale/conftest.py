@@ -119,7 +119,24 @@ def cluster(tmp_path_factory, scale_db, redis_url):
         specs.append(spec)
         rasa_urls.append(f"http://127.0.0.1:{replica_ports.rasa}")
     gateway_urls: List[str] = []
-    # Gateway replicas are added once the gateway routes by PAYLATER_RASA_URLS (see docs/SCALING.md).
+    if _has_module("bot.gateway.__main__"):
+        # Schema + demo agent once (as a migration job would), then two gateways that share
+        # PostgreSQL and Redis pub/sub and know both Rasa replicas.
+        subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=True,
+                       stdout=subprocess.DEVNULL, timeout=300)
+        for i in range(2):
+            gw_ports = Ports(ports.rasa, ports.actions, ports.backend, free_port())
+            (spec,) = default_specs(env, gw_ports, only=["gateway"])
+            spec.name = f"gateway-{i}"
+            spec.env = {
+                "PAYLATER_DEMO_MODE": "0",  # the agent exists already; no demo pages
+                "PAYLATER_GATEWAY_SCHEMA": "none",
+                "PAYLATER_GATEWAY_REDIS_URL": redis_url,
+                "PAYLATER_RASA_URLS": ",".join(rasa_urls),
+                "PAYLATER_RASA_URL": rasa_urls[0],
+            }
+            specs.append(spec)
+            gateway_urls.append(f"http://127.0.0.1:{gw_ports.gateway}")
     stack = Stack(specs, env, tmp / "logs")
     stack.start(timeout_s=360)
     try:
