@@ -61,6 +61,7 @@ validate: $(STAMP)/installed
 
 demo-data: $(STAMP)/installed
 	$(PY) -m bot.demo_data
+	PAYLATER_DEMO_MODE=1 $(PY) -m bot.gateway.demo
 
 run: $(MODEL) demo-data
 	$(PY) -m bot.stack run
