@@ -79,14 +79,14 @@ class Servers:
             self.thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_path() -> str:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) to run browser tests")
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def servers(tmp_path_factory, chromium_path):
     from bot.gateway.demo import load_demo_agent
 
@@ -97,7 +97,7 @@ def servers(tmp_path_factory, chromium_path):
     s.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
