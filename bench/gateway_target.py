@@ -34,7 +34,8 @@ class GatewayTarget(Target):
 
     def ok(self, body: Any) -> bool:
         msgs = body.get("messages") if isinstance(body, dict) else None
-        return bool(msgs) and any(m.get("sender") == "bot" and m.get("kind") != "bot_unavailable" for m in msgs)
+        replies = [m for m in msgs or [] if m.get("sender") in ("bot", "system")]  # system: "queued" after a handoff
+        return bool(replies) and all(m.get("kind") != "bot_unavailable" for m in replies)
 
 
 def reply_messages(body: Any) -> list:

@@ -30,7 +30,8 @@ SCRIPTS: List[List[str]] = [
     ["hi", "what is pay later?", "is there a processing fee?", "which currency can I pay in?", "thanks"],
     ["hello", "show my orders", "what's the status of order TA-100231?", "can I pay TA-100231 with pay later?", "thank you"],
     ["hi", "where is the money for TA-100245?", "when will the supplier get paid for TA-100198?", "what is my credit limit?", "bye"],
-    ["how much credit can I get?", "how long is the loan term?", "status of TA-100245 please", "has the supplier received the payment for TA-100212?", "thanks"],
+    # TA-100212 is late: the bot apologises and hands off (last, since the bot is paused after it)
+    ["how much credit can I get?", "how long is the loan term?", "status of TA-100245 please", "thanks", "has the supplier received the payment for TA-100212?"],
 ]
 SIGNED_IN = {1, 2, 3}  # script indexes that carry buyer-001's token
 

@@ -5,7 +5,8 @@
     python -m bench.profile [--model models/paylater.tar.gz] [--endpoints endpoints.yml]
                             [--messages 60] [--session-length 0] [--top 25]
 
-Needs the action server (and backend) running for custom actions — or use a model without them.
+--with-actions starts the backend and action server on free ports (demo data in a temporary
+SQLite database) for the product model's custom actions.
 --session-length N first writes N messages into the conversation, to measure how the SQL
 tracker store's cost grows with the session (it loads every event of the session per message).
 """
@@ -60,13 +61,15 @@ def _components(stats: pstats.Stats) -> Dict[str, float]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-async def _drive(agent, texts: List[str], sender: str, metadata: dict) -> List[float]:
+async def _drive(agent, texts: List[str], sender: str, metadata: dict, per_conversation: int = 0) -> List[float]:
+    """Send texts in order; a new conversation every `per_conversation` messages (0: one)."""
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
     lat = []
-    for t in texts:
+    for n, t in enumerate(texts):
+        sid = f"{sender}-{n // per_conversation}" if per_conversation else sender
         t0 = time.perf_counter()
-        await agent.handle_message(UserMessage(t, CollectingOutputChannel(), sender, metadata=metadata))
+        await agent.handle_message(UserMessage(t, CollectingOutputChannel(), sid, metadata=metadata))
         lat.append((time.perf_counter() - t0) * 1000)
     return lat
 
@@ -95,7 +98,8 @@ def profile(model: str, endpoints: Optional[str], texts: List[str], messages: in
         loop.run_until_complete(_drive(agent, texts[:2], f"{sender}-warm", metadata))  # lazy init, not measured
     prof = cProfile.Profile()
     prof.enable()
-    lat = loop.run_until_complete(_drive(agent, seq, sender, metadata))
+    # without --session-length: conversations of 5 messages, like the load mix
+    lat = loop.run_until_complete(_drive(agent, seq, sender, metadata, 0 if session_length else 5))
     prof.disable()
     loop.close()
     stats = pstats.Stats(prof)
@@ -115,9 +119,10 @@ def profile(model: str, endpoints: Optional[str], texts: List[str], messages: in
 
 
 def main(argv=None) -> int:
+    import os
+
     from bot.config import PROJECT_ROOT
     from bot.stack import stack_env
-    import os
 
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("--model", default=str(PROJECT_ROOT / "models" / "paylater.tar.gz"))
@@ -128,9 +133,42 @@ def main(argv=None) -> int:
     parser.add_argument("--token-buyer", default=None, help="add a buyer token (demo secret) to the metadata")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", default=None, help="write the JSON result here")
+    parser.add_argument("--with-actions", action="store_true", help="start backend + action server on free ports")
+    parser.add_argument("--fast-validate", action="store_true", help="install bench.fast_validate first")
     args = parser.parse_args(argv)
+    if args.fast_validate:
+        from bench.fast_validate import install
+
+        install()
+    support = None
+    if args.with_actions:
+        import subprocess
+
+        from bot.stack import Ports, Stack, default_specs
+
+        run_dir = WORK_DIR / f"profile-{time.strftime('%Y%m%d-%H%M%S')}"
+        run_dir.mkdir(parents=True)
+        ports = Ports.free()
+        env = stack_env(demo=True, ports=ports)
+        env["PAYLATER_DATABASE_URL"] = f"sqlite:///{run_dir / 'paylater.db'}"
+        env["PAYLATER_TRACKER_DB"] = str(run_dir / "tracker.db")
+        subprocess.run([sys.executable, "-m", "bot.demo_data"], env=env, cwd=PROJECT_ROOT, check=True,
+                       stdout=subprocess.DEVNULL, timeout=300)
+        support = Stack(default_specs(env, ports, only=["backend", "actions"]), env, run_dir / "logs")
+        support.start(timeout_s=240)
+        os.environ.update(env)
     for k, v in stack_env(demo=True).items():  # endpoints.yml substitutes these
         os.environ.setdefault(k, v)
+    try:
+        return _profile_main(args)
+    finally:
+        if support is not None:
+            support.stop()
+
+
+def _profile_main(args) -> int:
+    import os
+
     if args.texts:
         texts = json.loads(args.texts)
     else:

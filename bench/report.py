@@ -91,13 +91,15 @@ def understanding_rows(results: dict) -> List[List[str]]:
         rows += [["held-out examples", _fmt(nlu.get("examples"))],
                  ["intent accuracy", _fmt(nlu.get("intent_accuracy"))],
                  ["intent macro F1", _fmt(nlu.get("intent_macro_f1"))]]
+        if "label_accuracy" in nlu:
+            rows.append(["label accuracy (faq/<topic> counted)", _fmt(nlu.get("label_accuracy"))])
         if "retrieval_accuracy" in nlu:
-            rows.append(["FAQ answer selection accuracy", _fmt(nlu.get("retrieval_accuracy"))])
+            rows.append(["FAQ topic selection accuracy", f"{_fmt(nlu.get('retrieval_accuracy'))} ({nlu.get('retrieval_examples')} FAQ examples)"])
     if oos:
         rows.append(["out-of-scope fallback rate", f"{oos.get('fallback_rate')} ({oos.get('messages')} msgs)"])
     if faq:
         rows.append(["FAQ facts end to end", f"{faq.get('faq_correct')}/{faq.get('questions')} correct"])
-        rows.append(["out-of-scope answered with Pay Later facts", _fmt(faq.get("out_of_scope_leaks"))])
+        rows.append(["out-of-scope replies containing Pay Later facts", f"{faq.get('out_of_scope_leaks')}/{(u.get('out_of_scope') or {}).get('messages')}"])
     return rows
 
 

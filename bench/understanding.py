@@ -17,7 +17,7 @@ from bot.config import PROJECT_ROOT
 HELD_OUT = PROJECT_ROOT / "tests" / "nlu"
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
 
-# Unrelated to Pay Later: the bot must not answer these with Pay Later facts.
+# Unrelated to Pay Later (used only when tests/nlu/out_of_scope_messages.txt is missing).
 OUT_OF_SCOPE = [
     "what's the weather in Paris tomorrow?",
     "tell me a joke",
@@ -51,19 +51,35 @@ FAQ: List[Tuple[str, List[List[str]]]] = [
 ]
 
 
-def load_held_out(path: Path = HELD_OUT) -> List[Tuple[str, str, str]]:
-    """[(text, intent, full retrieval intent like faq/fee or same as intent)]"""
+def _nlu_check():
+    """bot/nlu_check.py (the conversation engineer's held-out check): its loaders and label rules."""
+    try:
+        from bot import nlu_check
+
+        return nlu_check
+    except ImportError:
+        return None
+
+
+def load_held_out(path: Path = HELD_OUT) -> List[dict]:
+    """[{"text", "intent", "label"}]: label is faq/<topic> for FAQ examples, else the intent."""
+    nc = _nlu_check()
+    if nc is not None:
+        return nc.load_examples(path)
     from rasa.shared.nlu.training_data.loading import load_data
 
-    files = sorted(p for p in path.rglob("*.yml")) + sorted(p for p in path.rglob("*.yaml"))
     rows = []
-    for f in files:
-        data = load_data(str(f))
-        for ex in data.intent_examples:
-            intent = ex.get("intent")
-            full = ex.get("intent_response_key") or intent
-            rows.append((ex.get("text"), intent, full))
+    for f in sorted(path.rglob("*.yml")) + sorted(path.rglob("*.yaml")):
+        for ex in load_data(str(f)).intent_examples:
+            rows.append({"text": ex.get("text"), "intent": ex.get("intent"),
+                         "label": ex.get("intent_response_key") or ex.get("intent")})
     return rows
+
+
+def out_of_scope_messages(path: Path = HELD_OUT) -> List[str]:
+    nc = _nlu_check()
+    msgs = nc.load_oos(path) if nc is not None else []
+    return msgs or OUT_OF_SCOPE
 
 
 def macro_f1(pairs: Sequence[Tuple[str, str]]) -> Tuple[float, Dict[str, dict]]:
@@ -86,37 +102,53 @@ def macro_f1(pairs: Sequence[Tuple[str, str]]) -> Tuple[float, Dict[str, dict]]:
     return round(macro, 4), per
 
 
+def _label(result: dict) -> str:
+    nc = _nlu_check()
+    if nc is not None:
+        return nc.predicted_label(result)
+    intent = (result.get("intent") or {}).get("name") or "None"
+    if intent == "faq":
+        sel = (result.get("response_selector") or {}).get("faq", {}).get("response", {})
+        return sel.get("intent_response_key") or "faq"
+    return intent
+
+
 def evaluate_nlu(parse: Callable[[str], dict], rows=None) -> dict:
+    """Same definitions as bot/nlu_check.py (faq counts as one intent; FAQ selection = the right
+    faq/<topic>), on the model the running Rasa serves."""
     rows = load_held_out() if rows is None else rows
     if not rows:
         return {"status": f"no held-out examples in {HELD_OUT.relative_to(PROJECT_ROOT)}"}
-    pairs, full_pairs = [], []
+    pairs, label_pairs = [], []
     confusion: Dict[str, Counter] = defaultdict(Counter)
-    for text, intent, full in rows:
-        result = parse(text)
-        predicted = (result.get("intent") or {}).get("name") or "none"
-        pairs.append((intent, predicted))
-        confusion[intent][predicted] += 1
-        if full != intent:  # retrieval intent: which answer was picked
-            sel = (result.get("response_selector") or {}).get(intent, {}).get("response", {})
-            full_pairs.append((full, sel.get("intent_response_key") or predicted))
+    for row in rows:
+        result = parse(row["text"])
+        predicted = (result.get("intent") or {}).get("name") or "None"
+        pairs.append((row["intent"], predicted))
+        label_pairs.append((row["label"], _label(result)))
+        confusion[row["intent"]][predicted] += 1
     macro, per = macro_f1(pairs)
+    faq = [(t, p) for t, p in label_pairs if t.startswith("faq/")]
     out = {
         "examples": len(rows),
+        "source": "bot.nlu_check loaders" if _nlu_check() else "bench loader",
         "intent_accuracy": round(sum(t == p for t, p in pairs) / len(pairs), 4),
         "intent_macro_f1": macro,
+        "label_accuracy": round(sum(t == p for t, p in label_pairs) / len(label_pairs), 4),
         "per_intent": per,
         "confusion": {t: dict(c) for t, c in sorted(confusion.items())},
-        "misclassified": [{"text": r[0], "intent": t, "predicted": p} for r, (t, p) in zip(rows, pairs) if t != p][:50],
+        "misclassified": [{"text": r["text"], "label": t, "predicted": p}
+                          for r, (t, p) in zip(rows, label_pairs) if t != p][:60],
     }
-    if full_pairs:
-        out["retrieval_accuracy"] = round(sum(t == p for t, p in full_pairs) / len(full_pairs), 4)
-        out["retrieval_examples"] = len(full_pairs)
+    if faq:
+        out["retrieval_accuracy"] = round(sum(t == p for t, p in faq) / len(faq), 4)
+        out["retrieval_examples"] = len(faq)
     return out
 
 
 def fallback_rate(parse: Callable[[str], dict]) -> dict:
-    results = [(t, (parse(t).get("intent") or {}).get("name")) for t in OUT_OF_SCOPE]
+    msgs = out_of_scope_messages()
+    results = [(t, (parse(t).get("intent") or {}).get("name")) for t in msgs]
     caught = [t for t, i in results if i in FALLBACK_INTENTS]
     return {
         "messages": len(results),
@@ -156,8 +188,9 @@ def faq_end_to_end(target, prefix: str) -> dict:
         missing = [alts[0] for alts in facts if not any(a in answer for a in alts)]
         correct += not missing
         details.append({"question": q, "ok": not missing, "missing": missing, "answer": answer[:300]})
-    leaks_answers = asyncio.run(_ask_all(target, OUT_OF_SCOPE, prefix + "-oos"))
-    leaks = [{"text": t, "answer": a[:200]} for t, a in zip(OUT_OF_SCOPE, leaks_answers)
+    oos = out_of_scope_messages()
+    leaks_answers = asyncio.run(_ask_all(target, oos, prefix + "-oos"))
+    leaks = [{"text": t, "answer": a[:200]} for t, a in zip(oos, leaks_answers)
              if any(f in a for f in PAY_LATER_FACTS)]
     return {
         "questions": len(FAQ),

@@ -8,6 +8,8 @@ and its stores differ; action server + backend shared):
   pg+redis x2 workers   the same with SANIC_WORKERS=2 (one port, two processes)
   pg+redis 2 replicas   two `rasa run` processes; the load pins each conversation to one replica
                         by a stable hash of its id, as the gateway must
+  ... +cached validation  the same with bench.fast_validate (action responses validated by a
+                        validator built once instead of re-checking the schema on every call)
 
 Uses a database `paylater_bench_<random>` created on the local PostgreSQL and dropped after.
 Results: bench/results/variants.json (and printed)."""
@@ -99,6 +101,8 @@ def main(argv=None) -> int:
         "pg+redis": {"endpoints": scale, "replicas": 1, "env": {}},
         "pg+redis x2 workers": {"endpoints": scale, "replicas": 1, "env": {"SANIC_WORKERS": "2"}},
         "pg+redis 2 replicas": {"endpoints": scale, "replicas": 2, "env": {}},
+        "sqlite +cached validation": {"endpoints": "endpoints.yml", "replicas": 1, "env": {}, "fast": True},
+        "pg+redis 2 replicas +cached validation": {"endpoints": scale, "replicas": 2, "env": {}, "fast": True},
     }
     if args.only:
         variants = {k: v for k, v in variants.items() if k in args.only}
@@ -116,6 +120,8 @@ def main(argv=None) -> int:
                 rp = Ports(free_port(), ports.actions, ports.backend, ports.gateway)
                 (spec,) = default_specs(env, rp, model=args.model, endpoints=v["endpoints"], only=["rasa"])
                 spec.name, spec.env = f"rasa-{r}", dict(v["env"])
+                if v.get("fast"):
+                    spec.argv = [sys.executable, "-m", "bench.fast_validate", *spec.argv[1:]]
                 specs.append(spec)
                 urls.append(f"http://127.0.0.1:{rp.rasa}")
             stack = Stack(specs, env, run_dir / f"logs-{name.replace(' ', '_').replace('+', '')}")
