@@ -10,6 +10,7 @@ and its stores differ; action server + backend shared):
                         by a stable hash of its id, as the gateway must
   ... +cached validation  the same with bench.fast_validate (action responses validated by a
                         validator built once instead of re-checking the schema on every call)
+  ... +WAL              bench.rasa_tuned: also SQLite in WAL mode, synchronous=NORMAL
 
 Uses a database `paylater_bench_<random>` created on the local PostgreSQL and dropped after.
 Results: bench/results/variants.json (and printed)."""
@@ -103,6 +104,8 @@ def main(argv=None) -> int:
         "pg+redis 2 replicas": {"endpoints": scale, "replicas": 2, "env": {}},
         "sqlite +cached validation": {"endpoints": "endpoints.yml", "replicas": 1, "env": {}, "fast": True},
         "pg+redis 2 replicas +cached validation": {"endpoints": scale, "replicas": 2, "env": {}, "fast": True},
+        "sqlite +cached validation +WAL": {"endpoints": "endpoints.yml", "replicas": 1, "env": {}, "fast": "bench.rasa_tuned"},
+        "pg+redis +cached validation": {"endpoints": scale, "replicas": 1, "env": {}, "fast": True},
     }
     if args.only:
         variants = {k: v for k, v in variants.items() if k in args.only}
@@ -121,7 +124,8 @@ def main(argv=None) -> int:
                 (spec,) = default_specs(env, rp, model=args.model, endpoints=v["endpoints"], only=["rasa"])
                 spec.name, spec.env = f"rasa-{r}", dict(v["env"])
                 if v.get("fast"):
-                    spec.argv = [sys.executable, "-m", "bench.fast_validate", *spec.argv[1:]]
+                    module = v["fast"] if isinstance(v["fast"], str) else "bench.fast_validate"
+                    spec.argv = [sys.executable, "-m", module, *spec.argv[1:]]
                 specs.append(spec)
                 urls.append(f"http://127.0.0.1:{rp.rasa}")
             stack = Stack(specs, env, run_dir / f"logs-{name.replace(' ', '_').replace('+', '')}")
