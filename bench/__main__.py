@@ -60,15 +60,18 @@ def run_speed(systems: List[System], cfg: dict, stamp: str) -> None:
         s.runs["memory_mb"] = samplers[s.name].peak
 
 
-def start_product(stamp: str) -> Tuple[Optional[product.ProductStack], dict]:
+def start_product(stamp: str, rasa_module: Optional[str] = None, tag: str = "product"):
     try:
-        stack = product.start(WORK_DIR / f"product-{stamp}", log=log)
+        stack = product.start(WORK_DIR / f"{tag}-{stamp}", log=log, rasa_module=rasa_module)
     except Exception as exc:
         log(f"product stack not started: {exc}")
         return None, {"status": f"not run: {str(exc).splitlines()[0][:300]}"}
     via = "gateway app API" if "gateway" in stack.parts else "Rasa REST webhook (gateway not in the stack)"
-    log(f"product: first answer {stack.start_s} s after launch (parts: {', '.join(stack.parts)}; via {via})")
-    return stack, {"parts": stack.parts, "via": via, "start_s": stack.start_s}
+    log(f"{tag}: first answer {stack.start_s} s after launch (parts: {', '.join(stack.parts)}; via {via})")
+    info = {"parts": stack.parts, "via": via, "start_s": stack.start_s}
+    if rasa_module:
+        info["rasa_entry_point"] = f"python -m {rasa_module} run ..."
+    return stack, info
 
 
 def start_baseline(stamp: str):
@@ -89,6 +92,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, 20 conversations only (a few minutes)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the plain rasa init bot")
     parser.add_argument("--only", choices=["speed", "understanding"])
+    parser.add_argument("--tuned", action="store_true",
+                        help="also measure the product with Rasa started through bench.rasa_tuned (proposed tuning)")
     parser.add_argument("--measure-train", action="store_true",
                         help="time a full `rasa train` of the product (cold cache, into bench/work) and record it")
     args = parser.parse_args(argv)
@@ -110,9 +115,11 @@ def main(argv=None) -> int:
         train.measure(log=log)
     results["train"] = train.last()
     want_speed = args.only in (None, "speed")
-    p_stack, b_stack = None, None
+    p_stack, b_stack, t_stack = None, None, None
     try:
         p_stack, results["product"] = start_product(stamp)
+        if want_speed and args.tuned:
+            t_stack, results["tuned"] = start_product(stamp, "bench.rasa_tuned", "tuned")
         if want_speed and not args.skip_baseline:
             b_stack, b_url, results["baseline"] = start_baseline(stamp)
         if p_stack and args.only in (None, "understanding"):
@@ -132,6 +139,8 @@ def main(argv=None) -> int:
             systems = []
             if p_stack:
                 systems.append(System("product", p_stack.target(), product.SCRIPTS, p_stack.pids(), results["product"]))
+            if t_stack:
+                systems.append(System("tuned", t_stack.target(), product.SCRIPTS, t_stack.pids(), results["tuned"]))
             if b_stack:
                 systems.append(System("baseline", RasaRestTarget(b_url), baseline.SCRIPTS,
                                       {n: p.pid for n, p in b_stack.procs.items()}, results["baseline"]))
@@ -139,7 +148,7 @@ def main(argv=None) -> int:
             for s in systems:
                 s.info.update(s.runs)
     finally:
-        for s in (p_stack, b_stack):
+        for s in (p_stack, t_stack, b_stack):
             if s is not None:
                 s.stop()
     results["targets"] = report.targets(results)

@@ -110,9 +110,9 @@ class ProductStack:
         self.stack.stop()
 
 
-def start(run_dir: Path, model: Path = MODEL, log=print) -> ProductStack:
+def start(run_dir: Path, model: Path = MODEL, log=print, rasa_module: Optional[str] = None) -> ProductStack:
     """Start every part that exists; start_s = seconds from loading demo data until the first
-    answer, as `make run` does it."""
+    answer, as `make run` does it. rasa_module runs Rasa through `python -m <module> run ...`."""
     parts = available_parts()
     if not parts["model"]:
         raise RuntimeError(f"no trained model at {model} (make train)")
@@ -130,7 +130,12 @@ def start(run_dir: Path, model: Path = MODEL, log=print) -> ProductStack:
         subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=False,
                        stdout=subprocess.DEVNULL, timeout=300)
     log(f"product: starting {', '.join(names)} (model {model.name}) ...")
-    stack = Stack(default_specs(env, ports, model=str(model), only=names), env, run_dir / "logs")
+    specs = default_specs(env, ports, model=str(model), only=names)
+    if rasa_module:  # e.g. bench.rasa_tuned: the same `rasa run` arguments through a tuned entry point
+        for spec in specs:
+            if spec.name == "rasa":
+                spec.argv = [sys.executable, "-m", rasa_module, *spec.argv[1:]]
+    stack = Stack(specs, env, run_dir / "logs")
     stack.start(timeout_s=300)
     product = ProductStack(stack, ports, env, names, 0.0)
     _first_reply(product)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from bench import RESULTS_DIR
 
@@ -32,22 +32,49 @@ def ratio(a, b) -> Optional[float]:
 
 
 def targets(results: dict) -> List[dict]:
-    p, b = results.get("product") or {}, results.get("baseline") or {}
-    thr = ratio(_get(p, "c20", "throughput_mps"), _get(b, "c20", "throughput_mps"))
-    p95 = ratio(_get(p, "c20", "p95_ms"), _get(b, "c20", "p95_ms"))
-    rows = [
-        ("throughput at 20 conv. vs plain Rasa", thr, ">=", TARGETS["throughput_ratio_c20"], "x"),
-        ("p95 at 20 conv. vs plain Rasa", p95, "<=", TARGETS["p95_ratio_c20"], "x"),
-        ("sequential p50", _get(p, "sequential", "p50_ms"), "<=", TARGETS["sequential_p50_ms"], "ms"),
-        ("stack resident memory (peak)", _get(p, "memory_mb", "total"), "<=", TARGETS["memory_mb"], "MB"),
-        ("make train", _get(results, "train", "seconds"), "<=", TARGETS["train_s"], "s"),
-        ("start to first answer", _get(p, "start_s"), "<=", TARGETS["start_s"], "s"),
+    b = results.get("baseline") or {}
+
+    def values(p: dict) -> List[Optional[float]]:
+        return [
+            ratio(_get(p, "c20", "throughput_mps"), _get(b, "c20", "throughput_mps")),
+            ratio(_get(p, "c20", "p95_ms"), _get(b, "c20", "p95_ms")),
+            _get(p, "sequential", "p50_ms"),
+            _get(p, "memory_mb", "total"),
+            _get(results, "train", "seconds"),
+            _get(p, "start_s"),
+        ]
+
+    specs = [
+        ("throughput at 20 conv. vs plain Rasa", ">=", TARGETS["throughput_ratio_c20"], "x"),
+        ("p95 at 20 conv. vs plain Rasa", "<=", TARGETS["p95_ratio_c20"], "x"),
+        ("sequential p50", "<=", TARGETS["sequential_p50_ms"], "ms"),
+        ("stack resident memory (peak)", "<=", TARGETS["memory_mb"], "MB"),
+        ("make train (cold cache)", "<=", TARGETS["train_s"], "s"),
+        ("start to first answer", "<=", TARGETS["start_s"], "s"),
     ]
+    met = lambda v, op, target: None if v is None else (v >= target if op == ">=" else v <= target)
+    pv = values(results.get("product") or {})
+    tv = values(results["tuned"]) if results.get("tuned") else [None] * len(specs)
     out = []
-    for name, value, op, target, unit in rows:
-        ok = None if value is None else (value >= target if op == ">=" else value <= target)
-        out.append({"name": name, "value": value, "target": f"{op} {target:g} {unit}", "ok": ok})
+    for (name, op, target, unit), v, t in zip(specs, pv, tv):
+        row = {"name": name, "value": v, "target": f"{op} {target:g} {unit}", "ok": met(v, op, target)}
+        if results.get("tuned"):
+            row.update({"tuned_value": t, "tuned_ok": met(t, op, target)})
+        out.append(row)
     return out
+
+
+def target_rows(results: dict, no: str = "NO") -> Tuple[List[str], List[List[str]]]:
+    word = {True: "yes", False: no, None: "not measured"}
+    tuned = bool(results.get("tuned"))
+    header = ["target", "measured", "target", "met"] + (["tuned (proposed)", "met"] if tuned else [])
+    rows = []
+    for t in results.get("targets") or []:
+        row = [t["name"], _fmt(t["value"]), t["target"], word[t["ok"]]]
+        if tuned:
+            row += [_fmt(t.get("tuned_value")), word[t.get("tuned_ok")]]
+        rows.append(row)
+    return header, rows
 
 
 def _fmt(v, unit="") -> str:
@@ -58,8 +85,15 @@ def _fmt(v, unit="") -> str:
     return f"{v}{unit}"
 
 
+def speed_header(results: dict) -> List[str]:
+    h = ["speed", "Pay Later stack", "plain rasa init", "ratio"]
+    if results.get("tuned"):
+        h += ["stack, tuned Rasa (proposed)", "tuned ratio"]
+    return h
+
+
 def speed_rows(results: dict) -> List[List[str]]:
-    p, b = results.get("product") or {}, results.get("baseline") or {}
+    p, b, t = results.get("product") or {}, results.get("baseline") or {}, results.get("tuned")
     rows = []
     for key, label in (("sequential", "sequential"), ("c20", "20 conversations"), ("c50", "50 conversations")):
         if _get(p, key) is None and _get(b, key) is None:
@@ -69,13 +103,23 @@ def speed_rows(results: dict) -> List[List[str]]:
             if key == "sequential" and metric == "throughput_mps":
                 continue
             pv, bv = _get(p, key, metric), _get(b, key, metric)
-            rows.append([f"{label} {name}", _fmt(pv, unit), _fmt(bv, unit), _fmt(ratio(pv, bv), "x")])
+            row = [f"{label} {name}", _fmt(pv, unit), _fmt(bv, unit), _fmt(ratio(pv, bv), "x")]
+            if t:
+                tv = _get(t, key, metric)
+                row += [_fmt(tv, unit), _fmt(ratio(tv, bv), "x")]
+            rows.append(row)
         errs = [_get(p, key, "errors"), _get(p, key, "timeouts"), _get(b, key, "errors"), _get(b, key, "timeouts")]
-        if any(errs):
-            rows.append([f"{label} errors/timeouts", f"{errs[0]}/{errs[1]}", f"{errs[2]}/{errs[3]}", ""])
-    rows.append(["peak resident memory", _fmt(_get(p, "memory_mb", "total"), " MB"), _fmt(_get(b, "memory_mb", "total"), " MB"), ""])
-    rows.append(["start to first answer", _fmt(_get(p, "start_s"), " s"), _fmt(_get(b, "start_s"), " s"), ""])
-    rows.append(["training", _fmt(_get(results, "train", "seconds"), " s"), _fmt(_get(b, "train_s"), " s"), ""])
+        if any(errs) or (t and (_get(t, key, "errors") or _get(t, key, "timeouts"))):
+            row = [f"{label} errors/timeouts", f"{errs[0]}/{errs[1]}", f"{errs[2]}/{errs[3]}", ""]
+            if t:
+                row += [f"{_get(t, key, 'errors')}/{_get(t, key, 'timeouts')}", ""]
+            rows.append(row)
+    extra = lambda key, unit: [_fmt(_get(t, *key), unit), ""] if t else []
+    rows.append(["peak resident memory", _fmt(_get(p, "memory_mb", "total"), " MB"), _fmt(_get(b, "memory_mb", "total"), " MB"), ""]
+                + extra(("memory_mb", "total"), " MB"))
+    rows.append(["start to first answer", _fmt(_get(p, "start_s"), " s"), _fmt(_get(b, "start_s"), " s"), ""] + extra(("start_s",), " s"))
+    rows.append(["training (cold cache)", _fmt(_get(results, "train", "seconds"), " s"), _fmt(_get(b, "train_s"), " s"), ""]
+                + ([_fmt(_get(results, "train", "seconds"), " s"), ""] if t else []))
     return rows
 
 
@@ -113,15 +157,14 @@ def render(results: dict) -> str:
     out = [f"Benchmark {results['timestamp']} ({results['machine']['cpus']} cores, load before {results['machine']['load_before']}; "
            f"product via {_get(results, 'product', 'via') or '-'})", ""]
     if results.get("product") or results.get("baseline"):
-        out += [table(speed_rows(results), ["speed", "Pay Later stack", "plain rasa init", "ratio"]), ""]
+        out += [table(speed_rows(results), speed_header(results)), ""]
     for k in ("product", "baseline"):
         if _get(results, k, "status"):
             out.append(f"{k}: {results[k]['status']}")
     if results.get("understanding"):
         out += [table(understanding_rows(results), ["understanding", "value"]), ""]
-    tg = results.get("targets") or []
-    out += [table([[t["name"], _fmt(t["value"]), t["target"], {True: "yes", False: "NO", None: "not measured"}[t["ok"]]] for t in tg],
-                  ["target", "measured", "target", "met"])]
+    header, rows = target_rows(results)
+    out += [table(rows, header)]
     return "\n".join(out)
 
 
@@ -131,17 +174,18 @@ def chart(results: dict, path: Path) -> Optional[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = [(name, results.get(name) or {}) for name in ("product", "baseline")]
+    series = [(name, results.get(name) or {}) for name in ("product", "tuned", "baseline") if results.get(name)]
     if not any(_get(s, "c20", "latencies_ms") for _, s in series):
         return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    labels = {"product": "Pay Later stack", "baseline": "plain rasa init"}
+    labels = {"product": "Pay Later stack", "tuned": "stack, tuned Rasa", "baseline": "plain rasa init"}
+    colors = {"product": "tab:blue", "tuned": "tab:green", "baseline": "tab:orange"}
     for name, s in series:
         for key, style in (("sequential", ":"), ("c20", "-"), ("c50", "--")):
             lat = sorted(_get(s, key, "latencies_ms") or [])
             if lat:
                 ax1.plot(lat, [(i + 1) / len(lat) for i in range(len(lat))], style,
-                         label=f"{labels[name]}, {key}", color="tab:blue" if name == "product" else "tab:orange")
+                         label=f"{labels[name]}, {key}", color=colors[name])
     ax1.set_xscale("log")
     ax1.set_xlabel("latency per message (ms, log)")
     ax1.set_ylabel("fraction of messages")
@@ -152,7 +196,7 @@ def chart(results: dict, path: Path) -> Optional[Path]:
         pts = [(c, _get(s, k, "throughput_mps"), _get(s, k, "p95_ms")) for k, c in (("sequential", 1), ("c20", 20), ("c50", 50))]
         pts = [p for p in pts if p[1] is not None]
         if pts:
-            color = "tab:blue" if name == "product" else "tab:orange"
+            color = colors[name]
             ax2.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=color, label=f"{labels[name]} msg/s")
             for c, thr, p95 in pts:
                 ax2.annotate(f"p95 {p95:.0f} ms", (c, thr), textcoords="offset points", xytext=(4, 6), fontsize=7, color=color)
@@ -175,7 +219,7 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
            "The plain `rasa init` bot ran in the same run on the same machine with the same load generator. "
            f"Product traffic entered through {_get(results, 'product', 'via') or '-'}; whole stack on SQLite.", ""]
     if results.get("product") or results.get("baseline"):
-        out += ["## Speed", "", table(speed_rows(results), ["", "Pay Later stack", "plain rasa init", "ratio"]), ""]
+        out += ["## Speed", "", table(speed_rows(results), [""] + speed_header(results)[1:]), ""]
         conf = results["config"]
         out += [f"Load: each conversation sends {conf.get('messages_per_conversation')} messages one after another "
                 f"(FAQ, order lookup with a buyer token, disbursement status); at N concurrent conversations a finished "
@@ -183,8 +227,8 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
                 "client-side, request to full reply.", ""]
     if results.get("understanding"):
         out += ["## Understanding", "", table(understanding_rows(results), ["", "value"]), ""]
-    out += ["## Targets", "", table([[t["name"], _fmt(t["value"]), t["target"], {True: "yes", False: "**no**", None: "not measured"}[t["ok"]]]
-                                      for t in results.get("targets") or []], ["", "measured", "target", "met"]), ""]
+    header, rows = target_rows(results, no="**no**")
+    out += ["## Targets", "", table(rows, [""] + header[1:]), ""]
     if chart_name:
         out += [f"![latency and throughput]({chart_name})", ""]
     out += ["Raw numbers: `bench/results/latest.json` (every latency sample). Timings vary with the machine's load; "
