@@ -19,7 +19,7 @@ import rasa
 
 from bench import WORK_DIR, baseline, product, report, train, understanding
 from bench.load import RasaRestTarget, Target, run_load
-from bench.memory import PeakSampler
+from bench.memory import PeakSampler, stack_cpu_s
 
 
 def log(msg: str) -> None:
@@ -52,10 +52,15 @@ def run_speed(systems: List[System], cfg: dict, stamp: str) -> None:
             for s in systems:  # back to back: both systems see the same machine load
                 log(f"{s.name}: {key}, {concurrency} at once, {conversations} conversations")
                 load = round(os.getloadavg()[0], 2)
+                cpu0 = stack_cpu_s(s.pids)
                 r = asyncio.run(run_load(key, s.target, s.scripts, concurrency, f"{s.name}-{stamp}-{key}",
                                          conversations=conversations, deadline_s=cfg["deadline_s"]))
                 if key != "warmup":
-                    s.runs[key] = {**r.summary(), "load_before": load, "latencies_ms": r.latencies_ms}
+                    cpu1 = stack_cpu_s(s.pids)
+                    # where the time goes: CPU milliseconds each process spent per answered message
+                    cpu_ms = {n: round((cpu1[n] - cpu0[n]) * 1000 / max(r.ok, 1), 1) for n in cpu1}
+                    s.runs[key] = {**r.summary(), "load_before": load, "cpu_ms_per_message": cpu_ms,
+                                   "latencies_ms": r.latencies_ms}
     for s in systems:
         s.runs["memory_mb"] = samplers[s.name].peak
 

@@ -1,7 +1,8 @@
-"""Resident memory of process trees, read from /proc (Linux only; no psutil needed)."""
+"""Resident memory and CPU time of process trees, read from /proc (Linux only; no psutil needed)."""
 from __future__ import annotations
 
 from pathlib import Path
+import os
 import threading
 from typing import Dict, List, Optional, Set
 
@@ -42,6 +43,23 @@ def vmrss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def stack_cpu_s(pids: Dict[str, int]) -> Dict[str, float]:
+    """CPU seconds used so far by each named process tree (children included)."""
+    return {name: sum(cpu_s(p) for p in tree(pid)) for name, pid in pids.items()}
 
 
 def tree_rss_mb(pid: int) -> float:

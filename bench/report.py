@@ -115,6 +115,17 @@ def speed_rows(results: dict) -> List[List[str]]:
                 row += [f"{_get(t, key, 'errors')}/{_get(t, key, 'timeouts')}", ""]
             rows.append(row)
     extra = lambda key, unit: [_fmt(_get(t, *key), unit), ""] if t else []
+    for name, sysres in (("", p), (" (tuned)", t)):
+        cpu = _get(sysres, "c20", "cpu_ms_per_message") if sysres else None
+        if cpu:
+            parts = ", ".join(f"{k} {v:g}" for k, v in cpu.items())
+            row = [f"CPU ms per message at 20{name}", f"{sum(cpu.values()):.1f} ({parts})" if not name else "", "", ""]
+            if t:
+                row += [f"{sum(cpu.values()):.1f} ({parts})" if name else "", ""]
+            bcpu = _get(b, "c20", "cpu_ms_per_message")
+            if bcpu and not name:
+                row[2] = f"{sum(bcpu.values()):.1f}"
+            rows.append(row)
     rows.append(["peak resident memory", _fmt(_get(p, "memory_mb", "total"), " MB"), _fmt(_get(b, "memory_mb", "total"), " MB"), ""]
                 + extra(("memory_mb", "total"), " MB"))
     rows.append(["start to first answer", _fmt(_get(p, "start_s"), " s"), _fmt(_get(b, "start_s"), " s"), ""] + extra(("start_s",), " s"))
