@@ -296,7 +296,7 @@ async def _resources(app: web.Application):
     app[BUS] = bus
     session = aiohttp.ClientSession()
     settings = app[SETTINGS]
-    app[RASA] = RasaClient(session, settings.rasa_url, settings.rasa_token, gw.rasa_timeout_s, gw.tracker_timeout_s)
+    app[RASA] = RasaClient(session, gw.rasa_urls or (settings.rasa_url,), settings.rasa_token, gw.rasa_timeout_s, gw.tracker_timeout_s)
     app[SERVICE] = ConversationService(app[STORE], bus, app[RASA], gw)
     yield
     for ws in list(app[SOCKETS]):

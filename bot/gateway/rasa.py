@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import aiohttp
 
@@ -46,26 +49,78 @@ def parse_reply(items: Any) -> BotReply:
     return reply
 
 
+# Answers that prove the request never reached a Rasa replica (a proxy in front of a dead one).
+_NOT_DELIVERED = {502, 503, 504}
+_SKIP_FAILED_S = 10.0
+
+
+def replica_order(conversation_id: str, urls: Sequence[str]) -> List[str]:
+    """Rasa URLs by preference for this conversation: [0] is its replica, then the failovers.
+
+    Rendezvous hashing on SHA-256: the same on every gateway process and after restarts (not
+    Python's salted hash()), and adding or removing a replica moves only its own conversations.
+    Pinning matters because Rasa's RedisLockStore is not atomic across replicas (rasa#9213).
+    """
+
+    def score(url: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{url}|{conversation_id}".encode()).digest()[:8], "big")
+
+    return sorted(urls, key=score, reverse=True)
+
+
+class _NotDelivered(Exception):
+    """The request cannot have reached Rasa: safe to send it to the next replica."""
+
+
 class RasaClient:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: Optional[str],
+    def __init__(self, session: aiohttp.ClientSession, base_urls: Union[str, Sequence[str]], token: Optional[str],
                  timeout_s: float = 10.0, tracker_timeout_s: float = 5.0):
         self.session = session
-        self.base_url = base_url.rstrip("/")
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        self.base_urls = [u.rstrip("/") for u in urls]
+        if not self.base_urls:
+            raise ValueError("at least one Rasa URL is needed")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.tracker_timeout = aiohttp.ClientTimeout(total=tracker_timeout_s)
+        self._failed_at: Dict[str, float] = {}
+
+    def replicas_for(self, sender: str) -> List[str]:
+        """This conversation's replica first; replicas that just failed go last."""
+        order = replica_order(sender, self.base_urls)
+        now = time.monotonic()
+        fresh = [u for u in order if now - self._failed_at.get(u, -_SKIP_FAILED_S) >= _SKIP_FAILED_S]
+        return fresh + [u for u in order if u not in fresh]
+
+    async def _post(self, sender: str, path: str, timeout: aiohttp.ClientTimeout, **kwargs) -> tuple:
+        """POST to the conversation's replica, failing over only when nothing was delivered.
+        A read timeout is never retried elsewhere: Rasa may be processing the message."""
+        last: Optional[BaseException] = None
+        for base in self.replicas_for(sender):
+            try:
+                async with self.session.post(f"{base}{path}", timeout=timeout, **kwargs) as resp:
+                    if resp.status in _NOT_DELIVERED and len(self.base_urls) > 1:
+                        raise _NotDelivered(f"HTTP {resp.status}")
+                    body = await resp.read()
+                    self._failed_at.pop(base, None)
+                    return resp.status, body
+            except (aiohttp.ClientConnectorError, _NotDelivered) as exc:
+                log.warning("Rasa replica %s unreachable for %s: %r", base, sender, exc)
+                self._failed_at[base] = time.monotonic()
+                last = exc
+        assert last is not None
+        raise last
 
     async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> BotReply:
-        url = f"{self.base_url}/webhooks/rest/webhook"
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
-            async with self.session.post(url, json=body, timeout=self.timeout) as resp:
-                if resp.status != 200:
-                    raise RasaUnavailable(f"HTTP {resp.status}")
-                items = await resp.json(content_type=None)
+            status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body)
+            if status != 200:
+                raise RasaUnavailable(f"HTTP {status}")
+            items = json.loads(raw)
         except asyncio.TimeoutError as exc:
             raise RasaUnavailable("timeout") from exc
-        except (aiohttp.ClientError, ValueError) as exc:
+        except (aiohttp.ClientError, _NotDelivered, ValueError) as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
         reply = parse_reply(items)
         if not reply.messages and reply.handoff is None:
@@ -75,14 +130,15 @@ class RasaClient:
     async def tracker_event(self, sender: str, event: str) -> bool:
         """Append `pause` / `resume` to the conversation's tracker. Failures are logged, not
         raised: the gateway routes by its own state, the tracker event is the record in Rasa."""
-        url = f"{self.base_url}/conversations/{sender}/tracker/events"
         params = {"token": self.token} if self.token else None
         try:
-            async with self.session.post(url, params=params, json={"event": event}, timeout=self.tracker_timeout) as resp:
-                if resp.status != 200:
-                    log.warning("tracker %s for %s: HTTP %s", event, sender, resp.status)
-                    return False
-                return True
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            status, _ = await self._post(
+                sender, f"/conversations/{sender}/tracker/events", self.tracker_timeout, params=params, json={"event": event}
+            )
+        except (asyncio.TimeoutError, aiohttp.ClientError, _NotDelivered) as exc:
             log.warning("tracker %s for %s failed: %r", event, sender, exc)
             return False
+        if status != 200:
+            log.warning("tracker %s for %s: HTTP %s", event, sender, status)
+            return False
+        return True

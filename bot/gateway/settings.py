@@ -28,6 +28,8 @@ class GatewaySettings:
     database_url: str
     allowed_origins: Tuple[str, ...] = ()
     rasa_timeout_s: float = 10.0
+    # Rasa replicas in a fixed order; each conversation is pinned to one (rendezvous hash).
+    rasa_urls: Tuple[str, ...] = ()
     tracker_timeout_s: float = 5.0
     max_message_chars: int = 2000
     rate_capacity: int = 10  # messages ...
@@ -47,6 +49,9 @@ class GatewaySettings:
             database_url=_env("PAYLATER_GATEWAY_DATABASE_URL", settings.database_url),
             allowed_origins=origins,
             rasa_timeout_s=float(_env("PAYLATER_RASA_TIMEOUT", "10")),
+            rasa_urls=tuple(
+                u.strip().rstrip("/") for u in (_env("PAYLATER_RASA_URLS", settings.rasa_url) or "").split(",") if u.strip()
+            ),
             agent_presence_minutes=float(_env("PAYLATER_AGENT_PRESENCE_MINUTES", "5")),
             redis_url=_env("PAYLATER_GATEWAY_REDIS_URL"),
             cookie_secure=_env("PAYLATER_COOKIE_SECURE", "0") == "1",

@@ -62,6 +62,7 @@ class Cluster:
 
     def __init__(self, stack: Stack, env: Dict[str, str], rasa_urls: List[str], gateway_urls: List[str]):
         self.stack, self.env, self.rasa_urls, self.gateway_urls = stack, env, rasa_urls, gateway_urls
+        self._domain: Optional[dict] = None
         self.token = env["PAYLATER_RASA_TOKEN"]
 
     def send(self, replica: int, sender: str, text: str, metadata: Optional[dict] = None) -> list:
@@ -76,11 +77,14 @@ class Cluster:
         with urllib.request.urlopen(url, timeout=30) as resp:
             return json.loads(resp.read())
 
-    def domain(self, replica: int = 0) -> dict:
-        req = urllib.request.Request(f"{self.rasa_urls[replica]}/domain?token={self.token}",
-                                     headers={"Accept": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
+    def domain(self) -> dict:
+        """The model's domain, read once (replica 0 may be stopped by a later test)."""
+        if self._domain is None:
+            req = urllib.request.Request(f"{self.rasa_urls[0]}/domain?token={self.token}",
+                                         headers={"Accept": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                self._domain = json.loads(resp.read())
+        return self._domain
 
     def stop_replica(self, replica: int) -> None:
         self.stack.stop_one(f"rasa-{replica}")
