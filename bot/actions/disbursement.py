@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.actions.base import BuyerAction, order_id_from, remember_order
 from bot.actions.formatting import disbursement_text
-from bot.actions.orders import ask_which_order
+from bot.actions.orders import OrderAction
 from bot.actions.payloads import send_handoff, summary_payload
 from bot.ports import BackendError
 
@@ -21,22 +20,18 @@ async def summary_or_none(buyer, orders_mentioned):
         return None
 
 
-class ActionDisbursementStatus(BuyerAction):
+class ActionDisbursementStatus(OrderAction):
     action_name = "action_disbursement_status"
+    which_order_question = "Which order's Pay Later payment should I check?"
 
-    async def act(self, buyer, dispatcher, tracker, domain):
-        order_id = order_id_from(tracker)
-        if not order_id:
-            await ask_which_order(buyer, dispatcher, "Which order's Pay Later payment should I check?")
-            return []
+    async def act_on_order(self, buyer, dispatcher, order_id):
         views = await buyer.call("disbursement_status", order_id)
         if not views:
             dispatcher.utter_message(
                 text=f"{order_id} has no Pay Later payment, so there is no lender payout to track for it."
             )
-            return remember_order(order_id)
+            return
         dispatcher.utter_message(text="\n".join(disbursement_text(v) for v in views))
         if any(v.needs_human or v.state in ("late", "failed") for v in views):
             summary = await summary_or_none(buyer, [order_id])
             send_handoff(dispatcher, "late_disbursement", summary)
-        return remember_order(order_id)

@@ -1,10 +1,9 @@
 """Orders: the list, one order, and whether Pay Later can pay it."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from abc import ABC, abstractmethod
+from typing import Text
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.base import Buyer, BuyerAction, order_id_from, remember_order
@@ -28,9 +27,24 @@ ADVICE = {
 }
 
 
-async def ask_which_order(buyer: Buyer, dispatcher: CollectingDispatcher, question: str) -> None:
-    orders = await buyer.call("list_orders")
-    dispatcher.utter_message(text=f"{orders_text(orders)}\n{question}")
+class OrderAction(BuyerAction, ABC):
+    """An action about one order (slot/entity `order_id`, else the message text). Without an
+    order id it lists the buyer's orders and asks which; afterwards the order is remembered."""
+
+    which_order_question: Text = "Which order would you like to know about?"
+
+    async def act(self, buyer, dispatcher, tracker, domain):
+        order_id = order_id_from(tracker)
+        if not order_id:
+            orders = await buyer.call("list_orders")
+            dispatcher.utter_message(text=f"{orders_text(orders)}\n{self.which_order_question}")
+            return []
+        await self.act_on_order(buyer, dispatcher, order_id)
+        return remember_order(order_id)
+
+    @abstractmethod
+    async def act_on_order(self, buyer: Buyer, dispatcher: CollectingDispatcher, order_id: str) -> None:
+        """Answer about `order_id`; NotFound and backend errors are handled by BuyerAction."""
 
 
 class ActionListOrders(BuyerAction):
@@ -40,16 +54,11 @@ class ActionListOrders(BuyerAction):
         dispatcher.utter_message(text=orders_text(await buyer.call("list_orders")))
 
 
-class ActionOrderStatus(BuyerAction):
+class ActionOrderStatus(OrderAction):
     action_name = "action_order_status"
 
-    async def act(self, buyer, dispatcher, tracker, domain):
-        order_id = order_id_from(tracker)
-        if not order_id:
-            await ask_which_order(buyer, dispatcher, "Which order would you like to know about?")
-            return []
+    async def act_on_order(self, buyer, dispatcher, order_id):
         dispatcher.utter_message(text=order_text(await buyer.call("get_order", order_id)))
-        return remember_order(order_id)
 
 
 def eligibility_text(e: EligibilityView) -> str:
@@ -66,13 +75,9 @@ def eligibility_text(e: EligibilityView) -> str:
     return f"{text}\n{advice}" if advice else text
 
 
-class ActionCheckPayLater(BuyerAction):
+class ActionCheckPayLater(OrderAction):
     action_name = "action_check_pay_later"
+    which_order_question = "Which order would you like to pay with Pay Later?"
 
-    async def act(self, buyer, dispatcher, tracker, domain):
-        order_id = order_id_from(tracker)
-        if not order_id:
-            await ask_which_order(buyer, dispatcher, "Which order would you like to pay with Pay Later?")
-            return []
+    async def act_on_order(self, buyer, dispatcher, order_id):
         dispatcher.utter_message(text=eligibility_text(await buyer.call("pay_later_eligibility", order_id)))
-        return remember_order(order_id)
