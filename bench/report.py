@@ -226,7 +226,7 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
     out = ["# Benchmark summary", "",
            f"Measured {results['timestamp']} on this machine ({results['machine']['cpus']} cores, shared; "
            f"load average before the run {results['machine']['load_before']}), `python -m bench"
-           f"{' --quick' if results['config'].get('quick') else ''}`. "
+           f"{' --quick' if results['config'].get('quick') else ''}{' --tuned' if results.get('tuned') else ''}`. "
            "The plain `rasa init` bot ran in the same run on the same machine with the same load generator. "
            f"Product traffic entered through {_get(results, 'product', 'via') or '-'}; whole stack on SQLite.", ""]
     if results.get("product") or results.get("baseline"):
@@ -234,8 +234,12 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
         conf = results["config"]
         out += [f"Load: each conversation sends {conf.get('messages_per_conversation')} messages one after another "
                 f"(FAQ, order lookup with a buyer token, disbursement status); at N concurrent conversations a finished "
-                f"conversation is replaced by a new one ({conf.get('conversations_per_slot')} per slot). Latency is "
-                "client-side, request to full reply.", ""]
+                "conversation is replaced by a new one ("
+                + ", ".join(f"{n} per slot at {k[1:]}" for k, n in (conf.get("conversations_per_slot") or {}).items())
+                + "). Latency is client-side, request to full reply. Other engineers share this machine: "
+                "throughput and latency move with its load, CPU milliseconds per message are the stable "
+                "measure of cost. \"Tuned\" = the same stack with Rasa started through `bench/rasa_tuned.py` "
+                "(cached action-response validation, SQLite WAL), the proposed change.", ""]
     if results.get("understanding"):
         out += ["## Understanding", "", table(understanding_rows(results), ["", "value"]), ""]
     header, rows = target_rows(results, no="**no**")
