@@ -183,7 +183,7 @@ def test_gateway_fails_over_to_the_surviving_replica(cluster):
 
     gw_a, _ = _gateways(cluster)
     if not gateway_routes_by_replica_list():
-        pytest.skip("the gateway does not read PAYLATER_RASA_URLS yet (docs/SCALING.md, 'What the gateway must do')")
+        pytest.skip("this gateway does not read PAYLATER_RASA_URLS (docs/SCALING.md, 'How the gateway routes')")
     token = mint_buyer_token("buyer-001", cluster.env["PAYLATER_JWT_SECRET"])
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for _ in range(6):  # several conversations: about half of them hash to the stopped replica
