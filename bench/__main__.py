@@ -158,7 +158,10 @@ def main(argv=None) -> int:
                 s.stop()
     results["targets"] = report.targets(results)
     print(report.render(results))
-    paths = report.write(results)
+    full = not args.quick and args.only is None and not args.skip_baseline
+    paths = report.write(results, publish=full)
+    if not full:
+        print("\n(partial run: bench/results/latest.json and SUMMARY.md were left as they are)")
     print("\nResults: " + ", ".join(str(p.relative_to(WORK_DIR.parent.parent)) for p in paths.values()))
     return 0
 

@@ -251,13 +251,18 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
     return "\n".join(out)
 
 
-def write(results: dict) -> Dict[str, Path]:
+def write(results: dict, publish: bool = True) -> Dict[str, Path]:
+    """Always the timestamped JSON; latest.json, the chart and SUMMARY.md only when `publish`
+    (a full run), so a --quick or --only run never replaces the published summary."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime())
-    paths = {"json": RESULTS_DIR / f"bench-{stamp}.json", "latest": RESULTS_DIR / "latest.json"}
+    paths = {"json": RESULTS_DIR / f"bench-{stamp}.json"}
     text = json.dumps(results, indent=1, default=str)
-    for key in ("json", "latest"):
-        paths[key].write_text(text)
+    paths["json"].write_text(text)
+    if not publish:
+        return paths
+    paths["latest"] = RESULTS_DIR / "latest.json"
+    paths["latest"].write_text(text)
     png = chart(results, RESULTS_DIR / "latency-throughput.png")
     if png:
         paths["chart"] = png
