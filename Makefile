@@ -75,8 +75,9 @@ test: $(STAMP)/installed $(STAMP)/browsers $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/core
 	$(PY) -m bot.nlu_check --model $(MODEL) --data tests/nlu --out results/nlu
 
+BENCH_ARGS ?= --compare-plain-rasa
 bench: $(STAMP)/installed $(MODEL)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMP) models results var .pytest_cache

@@ -97,8 +97,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, 20 conversations only (a few minutes)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the plain rasa init bot")
     parser.add_argument("--only", choices=["speed", "understanding"])
-    parser.add_argument("--tuned", action="store_true",
-                        help="also measure the product with Rasa started through bench.rasa_tuned (proposed tuning)")
+    parser.add_argument("--compare-plain-rasa", action="store_true",
+                        help="also measure the product with Rasa started by plain `rasa run` (without bot.rasa_server's fixes)")
     parser.add_argument("--measure-train", action="store_true",
                         help="time a full `rasa train` of the product (cold cache, into bench/work) and record it")
     args = parser.parse_args(argv)
@@ -123,8 +123,8 @@ def main(argv=None) -> int:
     p_stack, b_stack, t_stack = None, None, None
     try:
         p_stack, results["product"] = start_product(stamp)
-        if want_speed and args.tuned:
-            t_stack, results["tuned"] = start_product(stamp, "bench.rasa_tuned", "tuned")
+        if want_speed and args.compare_plain_rasa:
+            t_stack, results["untuned"] = start_product(stamp, "rasa", "untuned")
         if want_speed and not args.skip_baseline:
             b_stack, b_url, results["baseline"] = start_baseline(stamp)
         if p_stack and args.only in (None, "understanding"):
@@ -145,7 +145,7 @@ def main(argv=None) -> int:
             if p_stack:
                 systems.append(System("product", p_stack.target(), product.SCRIPTS, p_stack.pids(), results["product"]))
             if t_stack:
-                systems.append(System("tuned", t_stack.target(), product.SCRIPTS, t_stack.pids(), results["tuned"]))
+                systems.append(System("untuned", t_stack.target(), product.SCRIPTS, t_stack.pids(), results["untuned"]))
             if b_stack:
                 systems.append(System("baseline", RasaRestTarget(b_url), baseline.SCRIPTS,
                                       {n: p.pid for n, p in b_stack.procs.items()}, results["baseline"]))

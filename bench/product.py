@@ -19,7 +19,7 @@ from bench import WORK_DIR
 from bench.load import RasaRestTarget, Target
 from bot.auth import mint_buyer_token
 from bot.config import PROJECT_ROOT
-from bot.stack import Ports, Stack, default_specs, stack_env
+from bot.stack import Ports, Stack, default_specs, stack_env, use_rasa_entry
 
 MODEL = PROJECT_ROOT / "models" / "paylater.tar.gz"
 BUYER = "buyer-001"
@@ -131,10 +131,10 @@ def start(run_dir: Path, model: Path = MODEL, log=print, rasa_module: Optional[s
                        stdout=subprocess.DEVNULL, timeout=300)
     log(f"product: starting {', '.join(names)} (model {model.name}) ...")
     specs = default_specs(env, ports, model=str(model), only=names)
-    if rasa_module:  # e.g. bench.rasa_tuned: the same `rasa run` arguments through a tuned entry point
+    if rasa_module:  # e.g. "rasa": the same arguments through plain `rasa`, for comparison
         for spec in specs:
             if spec.name == "rasa":
-                spec.argv = [sys.executable, "-m", rasa_module, *spec.argv[1:]]
+                use_rasa_entry(spec, rasa_module)
     stack = Stack(specs, env, run_dir / "logs")
     stack.start(timeout_s=300)
     product = ProductStack(stack, ports, env, names, 0.0)

@@ -134,10 +134,10 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", default=None, help="write the JSON result here")
     parser.add_argument("--with-actions", action="store_true", help="start backend + action server on free ports")
-    parser.add_argument("--fast-validate", action="store_true", help="install bench.fast_validate first")
+    parser.add_argument("--fast-validate", action="store_true", help="install bot.rasa_server's cached validation first")
     args = parser.parse_args(argv)
     if args.fast_validate:
-        from bench.fast_validate import install
+        from bot.rasa_server import install_cached_validation as install
 
         install()
     support = None

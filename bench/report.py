@@ -54,11 +54,11 @@ def targets(results: dict) -> List[dict]:
     ]
     met = lambda v, op, target: None if v is None else (v >= target if op == ">=" else v <= target)
     pv = values(results.get("product") or {})
-    tv = values(results["tuned"]) if results.get("tuned") else [None] * len(specs)
+    tv = values(results["untuned"]) if results.get("untuned") else [None] * len(specs)
     out = []
     for (name, op, target, unit), v, t in zip(specs, pv, tv):
         row = {"name": name, "value": v, "target": f"{op} {target:g} {unit}", "ok": met(v, op, target)}
-        if results.get("tuned"):
+        if results.get("untuned"):
             row.update({"tuned_value": t, "tuned_ok": met(t, op, target)})
         out.append(row)
     return out
@@ -66,8 +66,8 @@ def targets(results: dict) -> List[dict]:
 
 def target_rows(results: dict, no: str = "NO") -> Tuple[List[str], List[List[str]]]:
     word = {True: "yes", False: no, None: "not measured"}
-    tuned = bool(results.get("tuned"))
-    header = ["target", "measured", "target", "met"] + (["tuned (proposed)", "met"] if tuned else [])
+    tuned = bool(results.get("untuned"))
+    header = ["target", "measured", "target", "met"] + (["plain rasa run", "met"] if tuned else [])
     rows = []
     for t in results.get("targets") or []:
         row = [t["name"], _fmt(t["value"]), t["target"], word[t["ok"]]]
@@ -87,13 +87,13 @@ def _fmt(v, unit="") -> str:
 
 def speed_header(results: dict) -> List[str]:
     h = ["speed", "Pay Later stack", "plain rasa init", "ratio"]
-    if results.get("tuned"):
-        h += ["stack, tuned Rasa (proposed)", "tuned ratio"]
+    if results.get("untuned"):
+        h += ["stack on plain rasa run", "its ratio"]
     return h
 
 
 def speed_rows(results: dict) -> List[List[str]]:
-    p, b, t = results.get("product") or {}, results.get("baseline") or {}, results.get("tuned")
+    p, b, t = results.get("product") or {}, results.get("baseline") or {}, results.get("untuned")
     rows = []
     for key, label in (("sequential", "sequential"), ("c20", "20 conversations"), ("c50", "50 conversations")):
         if _get(p, key) is None and _get(b, key) is None:
@@ -115,7 +115,7 @@ def speed_rows(results: dict) -> List[List[str]]:
                 row += [f"{_get(t, key, 'errors')}/{_get(t, key, 'timeouts')}", ""]
             rows.append(row)
     extra = lambda key, unit: [_fmt(_get(t, *key), unit), ""] if t else []
-    for name, sysres in (("", p), (" (tuned)", t)):
+    for name, sysres in (("", p), (" (plain rasa run)", t)):
         cpu = _get(sysres, "c20", "cpu_ms_per_message") if sysres else None
         if cpu:
             parts = ", ".join(f"{k} {v:g}" for k, v in cpu.items())
@@ -185,12 +185,12 @@ def chart(results: dict, path: Path) -> Optional[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = [(name, results.get(name) or {}) for name in ("product", "tuned", "baseline") if results.get(name)]
+    series = [(name, results.get(name) or {}) for name in ("product", "untuned", "baseline") if results.get(name)]
     if not any(_get(s, "c20", "latencies_ms") for _, s in series):
         return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    labels = {"product": "Pay Later stack", "tuned": "stack, tuned Rasa", "baseline": "plain rasa init"}
-    colors = {"product": "tab:blue", "tuned": "tab:green", "baseline": "tab:orange"}
+    labels = {"product": "Pay Later stack", "untuned": "stack on plain rasa run", "baseline": "plain rasa init"}
+    colors = {"product": "tab:blue", "untuned": "tab:green", "baseline": "tab:orange"}
     for name, s in series:
         for key, style in (("sequential", ":"), ("c20", "-"), ("c50", "--")):
             lat = sorted(_get(s, key, "latencies_ms") or [])
@@ -226,7 +226,7 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
     out = ["# Benchmark summary", "",
            f"Measured {results['timestamp']} on this machine ({results['machine']['cpus']} cores, shared; "
            f"load average before the run {results['machine']['load_before']}), `python -m bench"
-           f"{' --quick' if results['config'].get('quick') else ''}{' --tuned' if results.get('tuned') else ''}`. "
+           f"{' --quick' if results['config'].get('quick') else ''}{' --compare-plain-rasa' if results.get('untuned') else ''}`. "
            "The plain `rasa init` bot ran in the same run on the same machine with the same load generator. "
            f"Product traffic entered through {_get(results, 'product', 'via') or '-'}; whole stack on SQLite.", ""]
     if results.get("product") or results.get("baseline"):
@@ -238,8 +238,8 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
                 + ", ".join(f"{n} per slot at {k[1:]}" for k, n in (conf.get("conversations_per_slot") or {}).items())
                 + "). Latency is client-side, request to full reply. Other engineers share this machine: "
                 "throughput and latency move with its load, CPU milliseconds per message are the stable "
-                "measure of cost. \"Tuned\" = the same stack with Rasa started through `bench/rasa_tuned.py` "
-                "(cached action-response validation, SQLite WAL), the proposed change.", ""]
+                "measure of cost. The product starts Rasa through `bot/rasa_server.py` (cached action-response "
+                "validation, SQLite WAL); \"plain rasa run\" = the same stack started with `rasa run`, for comparison.", ""]
     if results.get("understanding"):
         out += ["## Understanding", "", table(understanding_rows(results), ["", "value"]), ""]
     header, rows = target_rows(results, no="**no**")

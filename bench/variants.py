@@ -8,9 +8,9 @@ and its stores differ; action server + backend shared):
   pg+redis x2 workers   the same with SANIC_WORKERS=2 (one port, two processes)
   pg+redis 2 replicas   two `rasa run` processes; the load pins each conversation to one replica
                         by a stable hash of its id, as the gateway must
-  ... +cached validation  the same with bench.fast_validate (action responses validated by a
+  ... +cached validation  the same with bot.rasa_server's cached validation (action responses validated by a
                         validator built once instead of re-checking the schema on every call)
-  ... +WAL              bench.rasa_tuned: also SQLite in WAL mode, synchronous=NORMAL
+  ... +WAL              bot.rasa_server: also SQLite in WAL mode, synchronous=NORMAL
 
 Uses a database `paylater_bench_<random>` created on the local PostgreSQL and dropped after.
 Results: bench/results/variants.json (and printed)."""
@@ -35,7 +35,7 @@ from bench.memory import PeakSampler
 from bench.report import table
 from bot.auth import mint_buyer_token
 from bot.config import PROJECT_ROOT
-from bot.stack import Ports, Stack, default_specs, free_port, stack_env
+from bot.stack import Ports, Stack, default_specs, free_port, stack_env, use_rasa_entry
 
 POSTGRES = os.environ.get("PAYLATER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("PAYLATER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
         "pg+redis 2 replicas": {"endpoints": scale, "replicas": 2, "env": {}},
         "sqlite +cached validation": {"endpoints": "endpoints.yml", "replicas": 1, "env": {}, "fast": True},
         "pg+redis 2 replicas +cached validation": {"endpoints": scale, "replicas": 2, "env": {}, "fast": True},
-        "sqlite +cached validation +WAL": {"endpoints": "endpoints.yml", "replicas": 1, "env": {}, "fast": "bench.rasa_tuned"},
+        "sqlite +cached validation +WAL": {"endpoints": "endpoints.yml", "replicas": 1, "env": {}, "fast": "wal"},
         "pg+redis +cached validation": {"endpoints": scale, "replicas": 1, "env": {}, "fast": True},
     }
     if args.only:
@@ -123,9 +123,10 @@ def main(argv=None) -> int:
                 rp = Ports(free_port(), ports.actions, ports.backend, ports.gateway)
                 (spec,) = default_specs(env, rp, model=args.model, endpoints=v["endpoints"], only=["rasa"])
                 spec.name, spec.env = f"rasa-{r}", dict(v["env"])
-                if v.get("fast"):
-                    module = v["fast"] if isinstance(v["fast"], str) else "bench.fast_validate"
-                    spec.argv = [sys.executable, "-m", module, *spec.argv[1:]]
+                # plain `rasa` unless the variant measures bot.rasa_server's fixes
+                use_rasa_entry(spec, "bot.rasa_server" if v.get("fast") else "rasa")
+                if v.get("fast") is True:  # cached validation only
+                    spec.env["PAYLATER_SQLITE_WAL"] = "0"
                 specs.append(spec)
                 urls.append(f"http://127.0.0.1:{rp.rasa}")
             stack = Stack(specs, env, run_dir / f"logs-{name.replace(' ', '_').replace('+', '')}")

@@ -58,6 +58,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def rasa_entry(module: str = "bot.rasa_server") -> List[str]:
+    """How the Rasa server is started: the product's tuned entry point (bot/rasa_server.py) by
+    default, `rasa` itself with module="rasa" (the benchmarks compare both)."""
+    return [str(BIN / "python"), "-m", module]
+
+
+def use_rasa_entry(spec: "ProcessSpec", module: str) -> None:
+    """Start a Rasa spec of default_specs through another entry point, same arguments."""
+    spec.argv = [*rasa_entry(module), *spec.argv[len(rasa_entry()):]]
+
+
 def _rasa_has_model(status: int, body: bytes) -> bool:
     if status != 200:
         return False
@@ -110,7 +121,7 @@ def default_specs(
         ProcessSpec(
             "rasa",
             [
-                str(BIN / "rasa"), "run", "--enable-api", "--auth-token", token,
+                *rasa_entry(), "run", "--enable-api", "--auth-token", token,
                 "--model", model, "--endpoints", endpoints, "--credentials", credentials,
                 "--interface", "127.0.0.1", "--port", str(ports.rasa),
             ],
