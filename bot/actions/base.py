@@ -102,6 +102,10 @@ class BuyerAction(Action, ABC):
     """
 
     action_name: Text = ""
+    # The general fact behind the question (from the help article), said before asking an
+    # anonymous visitor to sign in and before asking which order: a general question that NLU
+    # took for a personal one ("when do funds reach the supplier?") still gets its answer.
+    general_answer: Text = ""
 
     def name(self) -> Text:
         return self.action_name
@@ -109,6 +113,8 @@ class BuyerAction(Action, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         buyer = verified_buyer(tracker)
         if buyer is None:
+            if self.general_answer:
+                dispatcher.utter_message(text=self.general_answer)
             ask_to_sign_in(dispatcher)
             return []
         try:

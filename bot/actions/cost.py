@@ -20,6 +20,10 @@ def amount_from(tracker):
 
 class ActionLoanCost(BuyerAction):
     action_name = "action_loan_cost"
+    general_answer = (
+        "A Pay Later draw is repaid in equal monthly parts over up to six months, with a monthly fee "
+        "set by your business's risk tier, no processing fee and no prepayment penalty."
+    )
 
     async def act(self, buyer, dispatcher, tracker, domain):
         amount = amount_from(tracker)

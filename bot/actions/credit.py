@@ -35,6 +35,7 @@ def application_text(app: ApplicationView, link_base: str) -> str:
 
 class ActionCreditLine(BuyerAction):
     action_name = "action_credit_line"
+    general_answer = "Pay Later lines of credit from Kabbage go up to $150,000, for up to six months."
 
     async def act(self, buyer, dispatcher, tracker, domain):
         line: Optional[CreditLineView] = await buyer.call("credit_line")

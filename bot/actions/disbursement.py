@@ -23,6 +23,7 @@ async def summary_or_none(buyer, orders_mentioned):
 class ActionDisbursementStatus(OrderAction):
     action_name = "action_disbursement_status"
     which_order_question = "Which order's Pay Later payment should I check?"
+    general_answer = "With Pay Later, the money reaches the supplier 1-3 working days after the loan agreement is completed."
 
     async def act_on_order(self, buyer, dispatcher, order_id):
         views = await buyer.call("disbursement_status", order_id)

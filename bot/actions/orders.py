@@ -37,7 +37,8 @@ class OrderAction(BuyerAction, ABC):
         order_id = order_id_from(tracker)
         if not order_id:
             orders = await buyer.call("list_orders")
-            dispatcher.utter_message(text=f"{orders_text(orders)}\n{self.which_order_question}")
+            parts = [self.general_answer, orders_text(orders), self.which_order_question]
+            dispatcher.utter_message(text="\n".join(p for p in parts if p))
             return []
         await self.act_on_order(buyer, dispatcher, order_id)
         return remember_order(order_id)
@@ -78,6 +79,10 @@ def eligibility_text(e: EligibilityView) -> str:
 class ActionCheckPayLater(OrderAction):
     action_name = "action_check_pay_later"
     which_order_question = "Which order would you like to pay with Pay Later?"
+    general_answer = (
+        "Pay Later can pay the initial payment or the balance of a Trade Assurance order in USD, "
+        "up to your available credit, with no processing fee."
+    )
 
     async def act_on_order(self, buyer, dispatcher, order_id):
         dispatcher.utter_message(text=eligibility_text(await buyer.call("pay_later_eligibility", order_id)))

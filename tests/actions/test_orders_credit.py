@@ -25,7 +25,9 @@ async def test_not_signed_in_is_asked_to_sign_in_and_backend_untouched(backend, 
                            slots={"order_id": "TA-100231", "buyer_id": "buyer-001"})
     dispatcher, events = await run(action(), tracker)
     assert responses(dispatcher) == ["utter_sign_in_required"]
-    assert texts(dispatcher) == "" and events == []
+    # at most the general fact behind the question, never the buyer's data
+    assert texts(dispatcher).strip() == action.general_answer and events == []
+    assert "TA-100231" not in texts(dispatcher) and "31,620" not in texts(dispatcher)
     assert backend.calls == []
 
 
@@ -201,3 +203,15 @@ def test_money_and_day_formats():
     assert money(Decimal("3150.5"), "EUR") == "EUR 3,150.50"
     assert money(Decimal("0.005")) == "$0.01"
     assert day(dt.date(2026, 11, 27)) == "Friday, November 27"
+
+
+@pytest.mark.parametrize("action, fact", [
+    (ActionDisbursementStatus, "1-3 working days after the loan agreement is completed"),
+    (ActionCheckPayLater, "Trade Assurance order in USD"),
+])
+async def test_without_an_order_id_the_general_fact_comes_before_which_order(backend, action, fact):
+    dispatcher, events = await run(action(), make_tracker("when do funds reach the supplier?"))
+    text = texts(dispatcher)
+    assert text.startswith(action.general_answer) and fact in text
+    assert "TA-100231" in text  # then the buyer's orders to pick from
+    assert events == []
