@@ -185,6 +185,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("rasa", "tensorflow", "absl"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # Rasa's structlog logger prints a debug line per parsed message otherwise (CI log noise).
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
 
     model, data_dir, out_dir = Path(args.model), Path(args.data), Path(args.out)
     if not model.exists():
