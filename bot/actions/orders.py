@@ -10,22 +10,6 @@ from bot.actions.base import Buyer, BuyerAction, order_id_from, remember_order
 from bot.actions.formatting import STAGES, bullet_lines, money, order_text, orders_text
 from bot.ports import EligibilityView
 
-REASON_FALLBACKS = {
-    "currency_not_usd": "Pay Later pays in USD only, and this order is not in USD.",
-    "not_trade_assurance": "Pay Later can only pay Trade Assurance orders.",
-    "insufficient_credit": "The payment is more than your available credit.",
-    "no_credit_line": "You don't have an approved Pay Later credit line yet.",
-    "initial_not_arrived": "The balance can be paid only after the initial payment has arrived.",
-    "already_paid": "This order has nothing left to pay.",
-}
-ADVICE = {
-    "currency_not_usd": "You can pay it with T/T or a card instead.",
-    "not_trade_assurance": "You can pay it with T/T or a card instead.",
-    "no_credit_line": "You can apply for Pay Later here in the chat: just say \"apply for pay later\".",
-    "insufficient_credit": "You can pay it with T/T or a card, or wait until you have repaid part of your line.",
-    "initial_not_arrived": "Once the initial payment has arrived, you can pay the balance with Pay Later.",
-}
-
 
 class OrderAction(BuyerAction, ABC):
     """An action about one order (slot/entity `order_id`, else the message text). Without an
@@ -70,10 +54,9 @@ def eligibility_text(e: EligibilityView) -> str:
             f"Your available credit is {money(e.available_credit)}."
         )
     else:
-        reasons = [r.message or REASON_FALLBACKS.get(r.code, r.code) for r in e.reasons]
-        text = f"No, Pay Later can't pay {e.order_id}:\n{bullet_lines(reasons)}"
-    advice = e.advice or " ".join(dict.fromkeys(ADVICE[r.code] for r in e.reasons if r.code in ADVICE))
-    return f"{text}\n{advice}" if advice else text
+        # reasons and advice are the backend's sentences: the rules live there, not here
+        text = f"No, Pay Later can't pay {e.order_id}:\n{bullet_lines([r.message for r in e.reasons])}"
+    return f"{text}\n{e.advice}" if e.advice else text
 
 
 class ActionCheckPayLater(OrderAction):

@@ -11,6 +11,7 @@ from bot.ports import (
     DisbursementView, EligibilityView, NotFound, OrderView, PaymentView, QuoteView, Reason, Refused,
     ScheduleRow,
 )
+from bot.service_layer.views import eligibility_advice
 
 D = Decimal
 TODAY = dt.date(2024, 11, 20)  # a Wednesday
@@ -97,8 +98,10 @@ class FakeBackend:
         o = self._get(buyer_id, order_id)
         line = LINE if buyer_id == "buyer-001" else None
         reasons = NO.get(order_id, ()) or (() if line else (Reason("no_credit_line", "You don't have an approved Pay Later credit line yet."),))
+        # the backend's own advice sentences, as the real service layer sends them
+        advice = eligibility_advice([r.code for r in reasons], "balance", o.due)
         return EligibilityView(order_id, not reasons, "balance", o.due, o.currency,
-                               line.available if line else None, reasons)
+                               line.available if line else None, reasons, advice)
 
     async def start_application(self, buyer_id, request: ApplicationRequest):
         await self._enter("start_application", buyer_id, request)
