@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 from typing import List, Tuple
 
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_CARD = re.compile(r"(?<!\d)(?:\d[ .\-]{0,3}){12,18}\d(?!\d)")  # Luhn decides
 _SSN = re.compile(r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)|\b(?:ssn|social security(?: number)?)\s*(?:is|:|#)?\s*\d{9}\b", re.I)
 _BANK = re.compile(
     r"\b(?:account|acct|routing|aba|iban|bank)\b[^\d\n]{0,25}(?:number|no\.?|#)?[^\d\n]{0,5}((?:\d[ -]?){6,17}\d)",
     re.I,
 )
-_PASSWORD = re.compile(r"\b(?:password|passcode|pin)\b\s*(?:is|:|=)\s*\S+", re.I)
+_PASSWORD = re.compile(
+    r"\b(?:password|passcode|pin)\b(?:\s*(?:is\b|:|=)\s*\S+"  # "password is X", "pin: X"
+    r"|\s+(?=\S*[\d@#$%^&*_+=~])\S+)",  # "password hunter2": a token that looks like a secret
+    re.I,
+)
 
 LABELS = {"card": "[card number removed]", "ssn": "[SSN removed]", "bank": "[bank number removed]", "password": "[password removed]"}
 

@@ -14,6 +14,9 @@ from bot.sensitive import find_sensitive, redact
         ("account number 000123456789", "bank", "000123456789"),
         ("routing 021000021 please", "bank", "021000021"),
         ("my password is Hunter2!", "password", "Hunter2!"),
+        ("password hunter2", "password", "hunter2"),
+        ("card 4111.1111.1111.1111", "card", "4111.1111.1111.1111"),
+        ("4111  1111  1111  1111 is my card", "card", "4111  1111  1111  1111"),
     ],
 )
 def test_sensitive_data_is_removed(text, kind, secret):
@@ -30,6 +33,10 @@ def test_sensitive_data_is_removed(text, kind, secret):
         "our annual revenue is 2500000",
         "call me on 415 555 0100",
         "1234 5678 9012 3456",  # not a valid card number (Luhn)
+        "I forgot my password",
+        "how do I reset my password?",
+        "send me a password reset link please",
+        "totals 24.800.00 and 17.360.00",
         "",
     ],
 )
