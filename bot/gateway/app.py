@@ -45,6 +45,10 @@ async def security_middleware(request: web.Request, handler):
             resp = json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
         else:
             raise
+    except Exception:  # database down, broker down, a bug: a clear JSON answer, never a text 500
+        log.exception("%s %s failed", request.method, request.path)
+        resp = json_error(500, "internal_error",
+                          "Something went wrong on our side. Please try again in a moment.")
     if isinstance(resp, web.WebSocketResponse):
         return resp
     h = resp.headers
@@ -257,6 +261,10 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                         await ws.send_json(err)
                     except ConversationError as exc:
                         await ws.send_json({"type": "error", "error": exc.code, "message": exc.message})
+                    except Exception:  # keep the socket: say so, the buyer can retry
+                        log.exception("buyer message on conversation %s failed", cid)
+                        await ws.send_json({"type": "error", "error": "internal_error",
+                                            "message": "Something went wrong on our side. Please try again in a moment."})
                 else:
                     await ws.send_json({"type": "error", "error": "unknown_type", "message": "Unknown message type."})
         finally:

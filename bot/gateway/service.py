@@ -108,18 +108,26 @@ class ConversationService:
         return buyer_view(conv, await self.agent_name(conv["assigned_agent"]), await self.agents_online())
 
     # ------------------------------------------------------------------ publishing
+    async def _publish(self, channel: str, event: Dict[str, Any]) -> None:
+        """Live updates are best-effort: the message is already stored, and clients re-read
+        history on reconnect, so a broker failure (Redis down) must not fail the request."""
+        try:
+            await self.bus.publish(channel, event)
+        except Exception:
+            log.exception("publishing to %s failed; the message is stored and shows on reload", channel)
+
     async def _message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
                        agent_name: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
         msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind)
-        await self.bus.publish(f"conv:{cid}", {"type": "message", "message": msg})
-        await self.bus.publish("console", {"type": "message", "conversation_id": cid, "message": msg})
+        await self._publish(f"conv:{cid}", {"type": "message", "message": msg})
+        await self._publish("console", {"type": "message", "conversation_id": cid, "message": msg})
         return msg
 
     async def _state_changed(self, cid: str) -> Dict[str, Any]:
         conv = await self.store.get_conversation(cid)
         view = await self.view_for_buyer(conv)
-        await self.bus.publish(f"conv:{cid}", {"type": "state", "conversation": view})
-        await self.bus.publish("console", {"type": "conversation", "conversation": console_view(conv)})
+        await self._publish(f"conv:{cid}", {"type": "state", "conversation": view})
+        await self._publish("console", {"type": "conversation", "conversation": console_view(conv)})
         return conv
 
     # ------------------------------------------------------------------ buyers
