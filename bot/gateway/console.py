@@ -199,7 +199,17 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
             async for event in sub:
                 await ws.send_json(event)
 
+        async def watch_session():
+            """A socket that never pings must still stop after logout or when the agent is
+            disabled: it streams every buyer's messages."""
+            while not ws.closed:
+                await asyncio.sleep(request.app[GW].session_check_s)
+                if await store.get_session(agent["id_hash"]) is None:
+                    await ws.close(code=4401, message=b"session ended")
+                    return
+
         task = asyncio.create_task(pump())
+        watcher = asyncio.create_task(watch_session())
         last_touch = time.monotonic()
         try:
             async for msg in ws:
@@ -216,9 +226,10 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
                             await store.touch_session(agent["id_hash"])
                         await ws.send_json({"type": "pong"})
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            for t in (task, watcher):
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
     return ws
 
 

@@ -36,6 +36,8 @@ class GatewaySettings:
     rate_window_s: float = 10.0  # ... per this many seconds, per conversation
     agent_presence_minutes: float = 5.0
     session_ttl_hours: float = 12.0
+    # How often an open console socket re-checks its agent session (logout, disable, expiry).
+    session_check_s: float = 15.0
     redis_url: Optional[str] = None
     cookie_secure: bool = False
     schema: str = "auto"

@@ -157,3 +157,19 @@ async def test_redis_broadcaster_between_two_instances(redis_url):
     finally:
         await one.close()
         await two.close()
+
+
+async def test_console_ws_closes_after_logout_even_without_pings(make_gateway):
+    """A stolen or forgotten console socket must not keep streaming buyers' messages."""
+    gateway = await make_gateway(session_check_s=0.2)
+    csrf = await login(gateway)
+    origin = str(gateway.make_url("/")).rstrip("/")
+    console = await gateway.ws_connect("/console/ws", headers={"Origin": origin})
+    assert (await next_of(console, "hello"))["agent"]["username"] == "alice"
+    assert (await gateway.post("/console/api/logout", headers={"X-CSRF-Token": csrf})).status == 200
+    msg = await console.receive(timeout=5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert console.close_code == 4401
+    conv, h = await new_conversation(gateway)
+    await say(gateway, conv, h, "secret buyer text after logout")
+    assert console.closed
