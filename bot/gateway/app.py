@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import time
 import weakref
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -232,7 +233,16 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
             async for event in sub:
                 await ws.send_json(event)
 
+        async def close_at_expiry(expires_at: int):
+            """Agent replies carry the buyer's data: stop pushing when the sign-in expires."""
+            await asyncio.sleep(max(0.0, expires_at - time.time()))
+            with contextlib.suppress(Exception):
+                await ws.send_json({"type": "error", "error": "token_expired",
+                                    "message": "Your sign-in has expired: please sign in again."})
+            await ws.close(code=4401, message=b"token_expired")
+
         pump_task = asyncio.create_task(pump())
+        expiry_task = asyncio.create_task(close_at_expiry(buyer.expires_at)) if buyer else None
         try:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
@@ -268,9 +278,11 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                 else:
                     await ws.send_json({"type": "error", "error": "unknown_type", "message": "Unknown message type."})
         finally:
-            pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump_task
+            for t in (pump_task, expiry_task):
+                if t is not None:
+                    t.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await t
     return ws
 
 

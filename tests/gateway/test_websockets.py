@@ -173,3 +173,13 @@ async def test_console_ws_closes_after_logout_even_without_pings(make_gateway):
     conv, h = await new_conversation(gateway)
     await say(gateway, conv, h, "secret buyer text after logout")
     assert console.closed
+
+
+async def test_buyer_ws_closes_when_the_sign_in_expires(gateway):
+    conv, _ = await new_conversation(gateway)
+    ws = await open_buyer_ws(gateway, conv, token=token_for("buyer-001", ttl_s=1))
+    await next_of(ws, "ready")
+    err = await next_of(ws, "error", timeout=5)
+    assert err["error"] == "token_expired"
+    msg = await ws.receive(timeout=5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and ws.close_code == 4401
