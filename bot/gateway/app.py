@@ -20,7 +20,7 @@ from bot.config import Settings
 
 from . import console, demo_routes
 from .broadcast import Broadcaster, make_broadcaster
-from .common import (BUS, GW, LOGIN_RATE, MAX_BODY, RASA, RATE, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
+from .common import (BUS, GW, LOGIN_IP_RATE, LOGIN_RATE, MAX_BODY, PASSWORD_CHECKS, RASA, RATE, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
                      csp, json_error, origin_allowed, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
 from .openapi import openapi_document
@@ -353,7 +353,9 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     app[SETTINGS] = settings
     app[GW] = gw
     app[RATE] = RateLimiter(gw.rate_capacity, gw.rate_window_s)
-    app[LOGIN_RATE] = RateLimiter(5, 60)
+    app[LOGIN_RATE] = RateLimiter(5, 60)  # per username
+    app[LOGIN_IP_RATE] = RateLimiter(30, 60)  # per client address, whatever the username
+    app[PASSWORD_CHECKS] = asyncio.Semaphore(2)
     app[SOCKETS] = weakref.WeakSet()
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_housekeeping)

@@ -1,6 +1,7 @@
 """App keys and small HTTP helpers shared by the gateway's handlers."""
 from __future__ import annotations
 
+import asyncio
 import json
 import weakref
 from typing import Any, Dict, Optional
@@ -24,6 +25,10 @@ RASA = web.AppKey("rasa", RasaClient)
 SERVICE = web.AppKey("service", ConversationService)
 RATE = web.AppKey("rate_limiter", RateLimiter)
 LOGIN_RATE = web.AppKey("login_rate_limiter", RateLimiter)
+LOGIN_IP_RATE = web.AppKey("login_ip_rate_limiter", RateLimiter)
+# scrypt costs ~50 ms and 16 MiB: at most this many at once, so a flood of sign-ins cannot
+# take every worker thread the database calls also use.
+PASSWORD_CHECKS = web.AppKey("password_checks", asyncio.Semaphore)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 
 MAX_BODY = 64 * 1024

@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 import aiohttp
 from aiohttp import web
 
-from .common import (BUS, GW, LOGIN_RATE, MAX_BODY, SERVICE, SOCKETS, STORE, ApiError, origin_allowed, read_json,
+from .common import (BUS, GW, LOGIN_IP_RATE, LOGIN_RATE, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, origin_allowed, read_json,
                      validate_text)
 from .db import utcnow
 from .security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
@@ -83,6 +83,8 @@ async def login(request: web.Request) -> web.Response:
             or len(username) > 64 or len(password) > 1024:
         raise ApiError(400, "invalid_credentials_format", "Enter your username and password.")
     ok_rate, wait = request.app[LOGIN_RATE].take(username.lower())
+    if ok_rate:  # random usernames must not get around the limit either
+        ok_rate, wait = request.app[LOGIN_IP_RATE].take(f"ip:{request.remote}")
     if not ok_rate:
         secs = max(1, int(wait + 0.999))
         raise ApiError(429, "too_many_attempts", f"Too many sign-in attempts. Try again in {secs} s.",
@@ -90,7 +92,8 @@ async def login(request: web.Request) -> web.Response:
     store = request.app[STORE]
     agent = await store.get_agent(username)
     stored = agent["password_hash"] if agent and agent["active"] else DUMMY_HASH
-    valid = await asyncio.to_thread(verify_password, password, stored)
+    async with request.app[PASSWORD_CHECKS]:
+        valid = await asyncio.to_thread(verify_password, password, stored)
     if not (agent and agent["active"] and valid):
         raise ApiError(401, "wrong_credentials", "Wrong username or password.")
     token, csrf = new_token(), new_token()

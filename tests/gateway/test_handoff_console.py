@@ -237,3 +237,15 @@ async def test_queue_is_oldest_first(gateway):
     queue = (await (await gateway.get("/console/api/conversations")).json())["queue"]
     ids = [q["id"] for q in queue]
     assert ids.index(first["id"]) < ids.index(second["id"])
+
+
+async def test_sign_in_attempts_are_limited_per_address_not_only_per_username(gateway):
+    """Random usernames must not get around the limit (each attempt costs a scrypt)."""
+    pre = (await (await gateway.get("/console/api/csrf")).json())["csrf_token"]
+    statuses = []
+    for i in range(31):
+        r = await gateway.post("/console/api/login", json={"username": f"nobody-{i}", "password": "x"},
+                               headers={"X-CSRF-Token": pre})
+        statuses.append(r.status)
+    assert set(statuses[:30]) == {401} and statuses[30] == 429
+    assert "Retry-After" in r.headers
