@@ -13,7 +13,11 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy.engine import Engine
+
+from bot.adapters.db import make_engine  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
+from bot.adapters.migrate import alembic_config
 
 log = logging.getLogger(__name__)
 
@@ -87,37 +91,13 @@ def iso(value: Optional[dt.datetime]) -> Optional[str]:
     return None if value is None else value.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def make_engine(url: str) -> Engine:
-    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
-    engine = sa.create_engine(url, **kwargs)
-    if url.startswith("sqlite"):
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-    return engine
-
-
 def ensure_schema(engine: Engine, mode: str = "auto") -> None:
-    """`auto`: run the gateway's Alembic branch (migrations/) when available, else create
-    the gateway tables directly (idempotent). `create`: create the gateway tables directly
-    (tests). `none`: trust that the schema is there."""
+    """`auto`: run the gateway's Alembic branch (migrations/, branch "gateway"), falling back
+    to creating the gateway tables directly if the upgrade fails (idempotent). `create`: create
+    the gateway tables directly (tests). `none`: trust that the schema is there."""
     if mode == "none":
         return
-    if mode == "create":
-        metadata.create_all(engine, checkfirst=True)
-        return
-    try:  # the project's Alembic setup (migrations/, branch "gateway")
-        from alembic import command
-
-        from bot.adapters.migrate import alembic_config  # type: ignore
-    except Exception:  # migrations not available: plain CREATE TABLE IF NOT EXISTS
-        alembic_config = None
-    if alembic_config is not None:
+    if mode != "create":
         try:
             # only the gateway's branch: the gateway may use its own database
             command.upgrade(alembic_config(engine.url.render_as_string(hide_password=False)), "gateway@head")
