@@ -5,7 +5,6 @@ The load targets the buyer-facing entry point: the gateway's app REST API when t
 part of the stack, else Rasa's REST webhook with the same metadata the gateway would add."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -34,22 +33,6 @@ SCRIPTS: List[List[str]] = [
     ["how much credit can I get?", "how long is the loan term?", "status of TA-100245 please", "thanks", "has the supplier received the payment for TA-100212?"],
 ]
 SIGNED_IN = {1, 2, 3}  # script indexes that carry buyer-001's token
-
-
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def available_parts() -> Dict[str, bool]:
-    return {
-        "model": MODEL.exists(),
-        "backend": _has_module("bot.backend.__main__"),
-        "actions": _has_module("bot.actions"),
-        "gateway": _has_module("bot.gateway.__main__"),
-    }
 
 
 @dataclass
@@ -111,24 +94,21 @@ class ProductStack:
 
 
 def start(run_dir: Path, model: Path = MODEL, log=print, rasa_module: Optional[str] = None) -> ProductStack:
-    """Start every part that exists; start_s = seconds from loading demo data until the first
+    """Start the four processes; start_s = seconds from loading demo data until the first
     answer, as `make run` does it. rasa_module runs Rasa through `python -m <module> run ...`."""
-    parts = available_parts()
-    if not parts["model"]:
+    if not model.exists():
         raise RuntimeError(f"no trained model at {model} (make train)")
-    names = ["rasa"] + [p for p in ("backend", "actions", "gateway") if parts[p]]
+    names = ["rasa", "backend", "actions", "gateway"]
     run_dir.mkdir(parents=True, exist_ok=True)
     ports = Ports.free()
     env = stack_env(demo=True, ports=ports)
     env["PAYLATER_DATABASE_URL"] = f"sqlite:///{run_dir / 'paylater.db'}"
     env["PAYLATER_TRACKER_DB"] = str(run_dir / "tracker.db")
     started = time.monotonic()  # like `make run`: demo data, the four processes, first answer
-    if _has_module("bot.demo_data"):
-        subprocess.run([sys.executable, "-m", "bot.demo_data"], env=env, cwd=PROJECT_ROOT, check=True,
-                       stdout=subprocess.DEVNULL, timeout=300)
-    if _has_module("bot.gateway.demo"):
-        subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=False,
-                       stdout=subprocess.DEVNULL, timeout=300)
+    subprocess.run([sys.executable, "-m", "bot.demo_data"], env=env, cwd=PROJECT_ROOT, check=True,
+                   stdout=subprocess.DEVNULL, timeout=300)
+    subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=False,
+                   stdout=subprocess.DEVNULL, timeout=300)
     log(f"product: starting {', '.join(names)} (model {model.name}) ...")
     specs = default_specs(env, ports, model=str(model), only=names)
     if rasa_module:  # e.g. "rasa": the same arguments through plain `rasa`, for comparison

@@ -48,15 +48,6 @@ def scale_db(postgres_url):
         admin.close()
 
 
-def _has_module(name: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 class Cluster:
     """The processes and their URLs; `rasa_urls[i]` is replica i."""
 
@@ -109,12 +100,9 @@ def cluster(tmp_path_factory, scale_db, redis_url):
         "SQL_MAX_OVERFLOW": "10",
     })
     specs = []
-    if _has_module("bot.backend.__main__") and _has_module("bot.demo_data"):
-        subprocess.run([sys.executable, "-m", "bot.demo_data"], env=env, cwd=PROJECT_ROOT, check=True,
-                       stdout=subprocess.DEVNULL, timeout=300)
-        specs += default_specs(env, ports, only=["backend"])
-    if _has_module("bot.actions"):
-        specs += default_specs(env, ports, only=["actions"])
+    subprocess.run([sys.executable, "-m", "bot.demo_data"], env=env, cwd=PROJECT_ROOT, check=True,
+                   stdout=subprocess.DEVNULL, timeout=300)
+    specs += default_specs(env, ports, only=["backend", "actions"])
     rasa_urls = []
     for i in range(2):
         replica_ports = Ports(free_port(), ports.actions, ports.backend, ports.gateway)
@@ -123,24 +111,23 @@ def cluster(tmp_path_factory, scale_db, redis_url):
         specs.append(spec)
         rasa_urls.append(f"http://127.0.0.1:{replica_ports.rasa}")
     gateway_urls: List[str] = []
-    if _has_module("bot.gateway.__main__"):
-        # Schema + demo agent once (as a migration job would), then two gateways that share
-        # PostgreSQL and Redis pub/sub and know both Rasa replicas.
-        subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=True,
-                       stdout=subprocess.DEVNULL, timeout=300)
-        for i in range(2):
-            gw_ports = Ports(ports.rasa, ports.actions, ports.backend, free_port())
-            (spec,) = default_specs(env, gw_ports, only=["gateway"])
-            spec.name = f"gateway-{i}"
-            spec.env = {
-                "PAYLATER_DEMO_MODE": "0",  # the agent exists already; no demo pages
-                "PAYLATER_GATEWAY_SCHEMA": "none",
-                "PAYLATER_GATEWAY_REDIS_URL": redis_url,
-                "PAYLATER_RASA_URLS": ",".join(rasa_urls),
-                "PAYLATER_RASA_URL": rasa_urls[0],
-            }
-            specs.append(spec)
-            gateway_urls.append(f"http://127.0.0.1:{gw_ports.gateway}")
+    # Schema + demo agent once (as a migration job would), then two gateways that share
+    # PostgreSQL and Redis pub/sub and know both Rasa replicas.
+    subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=True,
+                   stdout=subprocess.DEVNULL, timeout=300)
+    for i in range(2):
+        gw_ports = Ports(ports.rasa, ports.actions, ports.backend, free_port())
+        (spec,) = default_specs(env, gw_ports, only=["gateway"])
+        spec.name = f"gateway-{i}"
+        spec.env = {
+            "PAYLATER_DEMO_MODE": "0",  # the agent exists already; no demo pages
+            "PAYLATER_GATEWAY_SCHEMA": "none",
+            "PAYLATER_GATEWAY_REDIS_URL": redis_url,
+            "PAYLATER_RASA_URLS": ",".join(rasa_urls),
+            "PAYLATER_RASA_URL": rasa_urls[0],
+        }
+        specs.append(spec)
+        gateway_urls.append(f"http://127.0.0.1:{gw_ports.gateway}")
     stack = Stack(specs, env, tmp / "logs")
     stack.start(timeout_s=360)
     try:
