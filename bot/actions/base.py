@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-import inspect
 import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
@@ -13,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.adapters.backend_client import make_backend
 from bot.auth import buyer_from_token
 from bot.config import Settings
 from bot.parsing import normalize_order_id
@@ -34,10 +34,7 @@ async def get_backend(settings: Settings) -> PaymentsBackend:
     """One backend per process and configuration, made on first use (never at import)."""
     key = (settings.backend_adapter, settings.backend_url, settings.database_url)
     if key not in _backends:
-        from bot.adapters.backend_client import make_backend  # lazy: the adapters may not exist yet
-
-        backend = make_backend(settings)
-        _backends[key] = await backend if inspect.isawaitable(backend) else backend
+        _backends[key] = make_backend(settings)
     return _backends[key]
 
 
