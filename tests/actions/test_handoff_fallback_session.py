@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.actions.fallback import ActionFallback
-from bot.actions.handoff import ActionHandoff
+from bot.actions.handoff import ActionHandoff, note_handoff_reason
+from bot.actions.payloads import REASON_TEXTS
 from bot.actions.session import ActionSessionStart, ActionValidateSlotMappings
 
 from .conftest import customs, make_tracker, run, texts, token, user_event
@@ -32,7 +33,7 @@ async def test_requested_handoff_payload_shape(backend):
     text = texts(dispatcher)
     assert "person" in text and "reply here" in text
     assert dispatcher.messages[-1]["custom"] == {"handoff": h}  # the buyer's text comes first
-    assert result == [{"event": "slot", "timestamp": None, "name": "handoff_offered", "value": False}]
+    assert result == [slot_event("handoff_offered", False), slot_event("handoff_reason", None)]
 
 
 async def test_anonymous_handoff_has_null_summary_and_no_backend_call(backend):
@@ -48,20 +49,72 @@ async def test_handoff_with_backend_down_still_hands_off_without_summary(backend
     assert h["reason"] == "requested" and h["summary"] is None
 
 
+def slot_event(name, value):
+    return {"event": "slot", "timestamp": None, "name": name, "value": value}
+
+
+def bot_event(text, utter_action=None):
+    return {"event": "bot", "timestamp": None, "text": text, "data": {},
+            "metadata": {"utter_action": utter_action} if utter_action else {}}
+
+
+LATE_REPORTED = [user_event("has my supplier been paid for TA-100212?", "disbursement_status"),
+                 bot_event("The Pay Later payment for TA-100212 is late."),
+                 slot_event("handoff_reason", "late_disbursement")]
+PAID_REPORTED = [user_event("has my supplier been paid for TA-100231?", "disbursement_status"),
+                 bot_event("The lender paid the supplier for TA-100231 on Tue, Nov 24.")]
+BACKEND_DOWN = [user_event("show my orders", "list_orders"),
+                bot_event("Sorry, I can't reach our payment systems right now.", "utter_backend_down")]
+TWO_MISSES = [user_event("blorp", "nlu_fallback"), bot_event("Sorry, I can't help with that here."),
+              user_event("zzz", "out_of_scope"), bot_event("Would you like a person?"),
+              slot_event("handoff_offered", True)]
+ONE_MISS = [user_event("blorp", "nlu_fallback"), bot_event("Sorry, I can't help with that here.")]
+
+
 @pytest.mark.parametrize(
-    "intent, slots, events, reason",
+    "intent, events, reason",
     [
-        ("report_problem", {}, [], "dispute"),
-        ("human_handoff", {}, [], "requested"),
-        ("affirm", {"handoff_offered": True}, [], "misunderstood"),
-        ("nlu_fallback", {}, [user_event("blorp", "nlu_fallback")], "misunderstood"),
-        ("disbursement_status", {}, [], "late_disbursement"),
-        ("affirm", {}, [], "requested"),
+        pytest.param("report_problem", [], "dispute", id="dispute"),
+        pytest.param("report_problem", LATE_REPORTED, "dispute", id="dispute-after-late-payout"),
+        pytest.param("human_handoff", [], "requested", id="asked-for-a-person"),
+        pytest.param("affirm", [], "requested", id="yes-out-of-the-blue"),
+        # the bot just reported a late payout (and noted it): that is why a person is needed
+        pytest.param("human_handoff", LATE_REPORTED, "late_disbursement", id="person-after-late-payout"),
+        pytest.param("affirm", LATE_REPORTED, "late_disbursement", id="yes-after-late-payout"),
+        # a disbursement question whose answer was fine is not a late disbursement
+        pytest.param("human_handoff", PAID_REPORTED, "requested", id="person-after-paid-payout"),
+        pytest.param("disbursement_status", [], "requested", id="disbursement-intent-alone"),
+        # a late payout reported earlier, then other talk: the buyer's own request
+        pytest.param("human_handoff", [*LATE_REPORTED, user_event("show my orders", "list_orders"),
+                                       bot_event("You have 3 orders.")], "requested", id="late-payout-long-ago"),
+        pytest.param("affirm", BACKEND_DOWN, "backend_down", id="yes-after-backend-down-offer"),
+        pytest.param("human_handoff", [user_event("orders", "list_orders"), slot_event("handoff_reason", "backend_down")],
+                     "backend_down", id="person-after-backend-down-noted"),
+        pytest.param("affirm", TWO_MISSES, "misunderstood", id="yes-after-two-misses"),
+        pytest.param("human_handoff", TWO_MISSES, "misunderstood", id="button-after-two-misses"),
+        pytest.param("human_handoff", ONE_MISS, "misunderstood", id="button-after-a-miss"),
+        pytest.param("nlu_fallback", [user_event("blorp", "nlu_fallback")], "misunderstood", id="fallback-now"),
+        # the offer was made long ago and the buyer moved on: the request is their own
+        pytest.param("human_handoff", [*TWO_MISSES, user_event("show my orders", "list_orders"),
+                                       bot_event("You have 3 orders.")], "requested", id="misses-long-ago"),
+        # a reason carried into a new session is not what just happened
+        pytest.param("human_handoff", [user_event("hi", "greet"), {"event": "session_started", "timestamp": None},
+                                       slot_event("handoff_reason", "late_disbursement")], "requested",
+                     id="carried-into-new-session"),
     ],
 )
-async def test_handoff_reason_from_context(backend, intent, slots, events, reason):
-    dispatcher, _ = await run(ActionHandoff(), make_tracker("...", intent=intent, slots=slots, events=events))
-    assert handoff_of(dispatcher)["reason"] == reason
+async def test_handoff_reason_from_what_happened(backend, intent, events, reason):
+    dispatcher, result = await run(ActionHandoff(), make_tracker("...", intent=intent, events=events))
+    h = handoff_of(dispatcher)
+    assert h["reason"] == reason
+    assert h["reason_text"] == REASON_TEXTS[reason]
+    assert slot_events(result) == {"handoff_offered": False, "handoff_reason": None}  # nothing stale left
+
+
+def test_only_real_problems_can_be_noted():
+    assert note_handoff_reason("late_disbursement") == slot_event("handoff_reason", "late_disbursement")
+    with pytest.raises(ValueError):
+        note_handoff_reason("requested")
 
 
 async def test_first_fallback_is_honest_and_offers_a_person():
