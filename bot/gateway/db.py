@@ -54,6 +54,7 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False, default=""),
     sa.Column("buttons", sa.Text, nullable=True),  # JSON list of {title, payload}
     sa.Column("kind", sa.String(32), nullable=True),  # system notices: agent_joined, handed_back, ...
+    sa.Column("data", sa.Text, nullable=True),  # JSON: a structured bot message (bot/gateway/rich.py)
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
@@ -120,6 +121,8 @@ def _msg_row(row) -> Dict[str, Any]:
         d["agent_name"] = row.agent_name
     if row.kind:
         d["kind"] = row.kind
+    if row.data:
+        d["data"] = json.loads(row.data)
     return d
 
 
@@ -232,12 +235,14 @@ class Store:
 
     # ---------------------------------------------------------------- messages
     def add_message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
-                    agent_name: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
+                    agent_name: Optional[str] = None, kind: Optional[str] = None,
+                    data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         now = utcnow()
         with self.engine.begin() as c:
             res = c.execute(sa.insert(messages).values(
                 conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
                 buttons=json.dumps(buttons) if buttons else None, created_at=now,
+                data=json.dumps(data) if data else None,
             ))
             mid = res.inserted_primary_key[0]
             c.execute(sa.update(conversations).where(conversations.c.id == cid).values(last_message_at=now, updated_at=now))

@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import aiohttp
 
+from .rich import custom_message
+
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +23,8 @@ class RasaUnavailable(Exception):
 
 @dataclass
 class BotReply:
-    messages: List[Dict[str, Any]] = field(default_factory=list)  # {"text", "buttons"} for the buyer
+    # {"text", "buttons", "data"?} for the buyer; `data` is a structured message (bot/gateway/rich.py)
+    messages: List[Dict[str, Any]] = field(default_factory=list)
     handoff: Optional[Dict[str, Any]] = None  # the custom handoff payload, if any
 
 
@@ -37,13 +40,17 @@ def parse_reply(items: Any) -> BotReply:
         if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
             reply.handoff = custom["handoff"]
             custom = None
-        text = item.get("text")
+        rich = custom_message(custom)  # a table (+ its text version), or None
+        text = item.get("text") or (rich or {}).get("text")
         buttons = []
         for b in item.get("buttons") or []:
             if isinstance(b, dict) and b.get("title") and b.get("payload"):
                 buttons.append({"title": str(b["title"])[:200], "payload": str(b["payload"])[:500]})
         if text or buttons:
-            reply.messages.append({"text": str(text or ""), "buttons": buttons})
+            message: Dict[str, Any] = {"text": str(text or ""), "buttons": buttons}
+            if rich and rich.get("data"):
+                message["data"] = rich["data"]
+            reply.messages.append(message)
         elif item.get("image"):
             reply.messages.append({"text": str(item["image"]), "buttons": []})
     return reply

@@ -117,8 +117,9 @@ class ConversationService:
             log.exception("publishing to %s failed; the message is stored and shows on reload", channel)
 
     async def _message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
-                       agent_name: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
-        msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind)
+                       agent_name: Optional[str] = None, kind: Optional[str] = None,
+                       data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind, data)
         await self._publish(f"conv:{cid}", {"type": "message", "message": msg})
         await self._publish("console", {"type": "message", "conversation_id": cid, "message": msg})
         return msg
@@ -164,7 +165,7 @@ class ConversationService:
                                                kind="bot_unavailable"))
                 return out
             for m in reply.messages:
-                out.append(await self._message(cid, "bot", m["text"], m["buttons"]))
+                out.append(await self._message(cid, "bot", m["text"], m["buttons"], data=m.get("data")))
             if reply.handoff is not None:
                 h = reply.handoff
                 summary = h.get("summary") if isinstance(h.get("summary"), dict) else None

@@ -5,6 +5,9 @@ Answers by message text:
   "boom"              -> HTTP 500
   "slow"              -> sleeps longer than the gateway's timeout
   "empty"             -> []   (what Rasa returns when the action server was down)
+  "loan table"        -> the loan schedule as one custom table payload (docs/GATEWAY.md)
+  "evil table"        -> a table whose strings are HTML (must be shown as text)
+  "long answer"       -> one long text answer (many lines)
   anything else       -> "You said: <text>" with a "Pay Later facts" button
 """
 from __future__ import annotations
@@ -40,6 +43,36 @@ def handoff_payload(metadata: Dict[str, Any]) -> Dict[str, Any]:
     }}}
 
 
+LOAN_TABLE = {
+    "type": "table",
+    "kind": "loan_schedule",
+    "title": "Borrowing $20,000.00 over 3 months (fee tier B)",
+    "before": ["Here is what a Pay Later draw of $20,000.00 would cost if you took it today."],
+    "columns": ["Month", "Statement", "Due", "Principal", "Fee", "Credit", "You pay"],
+    "rows": [
+        ["1", "Thu, Dec 10", "Thu, Dec 31", "$6,666.67", "$400.00", "−$50.00", "$7,016.67"],
+        ["2", "Sun, Jan 10", "Sun, Jan 31", "$6,666.67", "$400.00", "$0.00", "$7,066.67"],
+        ["3", "Wed, Feb 10", "Sun, Feb 28", "$6,666.66", "$100.00", "$0.00", "$6,766.66"],
+    ],
+    "after": ["Total fees $900.00, less the first-month credit of $50.00: $850.00. You repay $20,850.00 in all.",
+              "No processing fee. You can repay early at any time."],
+    "text": ("Borrowing $20,000.00 over 3 months (fee tier B)\n"
+             "Here is what a Pay Later draw of $20,000.00 would cost if you took it today.\n"
+             "Month 1 (statement Thu, Dec 10, due Thu, Dec 31): principal $6,666.67 + fee $400.00 − credit $50.00 = $7,016.67\n"
+             "Month 2 (statement Sun, Jan 10, due Sun, Jan 31): principal $6,666.67 + fee $400.00 = $7,066.67\n"
+             "Month 3 (statement Wed, Feb 10, due Sun, Feb 28): principal $6,666.66 + fee $100.00 = $6,766.66\n"
+             "Total fees $900.00, less the first-month credit of $50.00: $850.00. You repay $20,850.00 in all.\n"
+             "No processing fee. You can repay early at any time."),
+}
+EVIL = '<img src=x onerror="window.__pwned=1">'
+EVIL_TABLE = {"type": "table", "kind": "loan_schedule", "title": EVIL + " title", "before": [EVIL + " before"],
+              "columns": ["Month", EVIL], "rows": [["1", EVIL + " cell"]], "after": ["<b>after</b>"],
+              "text": "evil table as text"}
+LONG_ANSWER = "\n".join(["How Pay Later works, step by step:"] +
+                         [f"{i}. A step of the explanation that takes a whole line to say." for i in range(1, 41)] +
+                         ["That is the end of the answer."])
+
+
 async def webhook(request: web.Request) -> web.Response:
     body = await request.json()
     state = request.app[STATE]
@@ -54,6 +87,13 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response([{"recipient_id": sender, "text": "too late"}])
     if low == "empty":
         return web.json_response([])
+    if low == "loan table":
+        return web.json_response([{"recipient_id": sender, "custom": LOAN_TABLE}])
+    if low == "evil table":
+        return web.json_response([{"recipient_id": sender, "custom": EVIL_TABLE}])
+    if low == "long answer":
+        return web.json_response([{"recipient_id": sender, "text": LONG_ANSWER},
+                                  {"recipient_id": sender, "text": "Anything else?"}])
     if low == "talk to a person":
         return web.json_response([
             {"recipient_id": sender, "text": "I'm connecting you with a person from our support team."},

@@ -1,6 +1,8 @@
 """Shared helpers for the gateway tests (imported by conftest.py and the tests)."""
 from __future__ import annotations
 
+import asyncio
+
 from bot.auth import mint_buyer_token
 
 SECRET = "test-secret-for-gateway-tests-only-0123456789"
@@ -41,3 +43,19 @@ async def say(client, conv, headers, text, payload=None):
     if payload:
         body["payload"] = payload
     return await client.post(f"/v1/conversations/{conv['id']}/messages", json=body, headers=headers)
+
+
+async def next_of(ws, type_, timeout=3.0, pred=lambda e: True):
+    async def loop():
+        while True:
+            e = await ws.receive_json()
+            if e.get("type") == type_ and pred(e):
+                return e
+    return await asyncio.wait_for(loop(), timeout)
+
+
+async def open_buyer_ws(client, conv, token=None, conversation_token=None, origin=None, after=0):
+    headers = {"Origin": origin} if origin else {}
+    ws = await client.ws_connect(f"/v1/conversations/{conv['id']}/ws", headers=headers)
+    await ws.send_json({"type": "auth", "token": token, "conversation_token": conversation_token, "after": after})
+    return ws

@@ -24,7 +24,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert "gateway_0001" in heads
+    assert "gateway_0002" in heads
     engine.dispose()
 
 
@@ -48,4 +48,31 @@ def test_gateway_start_up_migrates_only_its_branch(tmp_path):
     insp = sa.inspect(engine)
     assert all(insp.has_table(t.name) for t in TABLES)
     assert not insp.has_table("orders")  # the backend's tables are not the gateway's business
+    engine.dispose()
+
+
+def test_upgrade_from_the_first_gateway_revision_keeps_messages(tmp_path):
+    """A gateway database at gateway_0001 gains the `data` column; its messages stay readable."""
+    from alembic import command
+
+    from bot.adapters.migrate import alembic_config, upgrade
+    from bot.gateway.db import Store
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "gateway_0001")
+    engine = make_engine(url)
+    assert "data" not in {c["name"] for c in sa.inspect(engine).get_columns("gateway_messages")}
+    with engine.begin() as c:
+        c.execute(sa.text("insert into gateway_conversations (id, client, state, created_at, updated_at) "
+                          "values ('c1', 'web', 'bot', '2026-11-30 09:00:00', '2026-11-30 09:00:00')"))
+        c.execute(sa.text("insert into gateway_messages (conversation_id, sender, text, created_at) "
+                          "values ('c1', 'bot', 'old answer', '2026-11-30 09:00:01')"))
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    store = Store(engine)
+    assert [m["text"] for m in store.history("c1")] == ["old answer"]
+    table = {"type": "table", "columns": ["a"], "rows": [["1"]]}
+    store.add_message("c1", "bot", "a table", data=table)
+    assert store.history("c1")[-1]["data"] == table
     engine.dispose()

@@ -5,23 +5,7 @@ import asyncio
 
 import aiohttp
 import pytest
-from gw_helpers import auth, login, new_conversation, say, token_for
-
-
-async def next_of(ws, type_, timeout=3.0, pred=lambda e: True):
-    async def loop():
-        while True:
-            e = await ws.receive_json()
-            if e.get("type") == type_ and pred(e):
-                return e
-    return await asyncio.wait_for(loop(), timeout)
-
-
-async def open_buyer_ws(client, conv, token=None, conversation_token=None, origin=None, after=0):
-    headers = {"Origin": origin} if origin else {}
-    ws = await client.ws_connect(f"/v1/conversations/{conv['id']}/ws", headers=headers)
-    await ws.send_json({"type": "auth", "token": token, "conversation_token": conversation_token, "after": after})
-    return ws
+from gw_helpers import auth, login, new_conversation, next_of, open_buyer_ws, say, token_for
 
 
 async def test_buyer_ws_ready_with_history_and_live_bot_replies(gateway):
