@@ -3,23 +3,8 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import shot
+from browser_helpers import open_demo_as, say, shot
 from playwright.sync_api import expect
-
-
-def open_demo_as(page, servers, buyer_id="buyer-001"):
-    page.goto(servers.base + "/demo")
-    page.select_option("#buyer", buyer_id)
-    expect(page.locator("#who")).to_contain_text("Signed in")
-    page.locator("button.pl-launcher").click()
-    frame = page.frame_locator("iframe.pl-frame")
-    expect(frame.locator("#input")).to_be_visible()
-    return frame
-
-
-def say(frame, text):
-    frame.locator("#input").fill(text)
-    frame.locator("#input").press("Enter")
 
 
 def test_widget_on_demo_page_phone(phone, servers):

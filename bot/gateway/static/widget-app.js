@@ -18,7 +18,9 @@
     sending: false,
     unread: 0,
     open: false,
-    generation: 0
+    generation: 0,
+    anchor: null,        // {row, t}: the first message of the reply being shown (scroll target)
+    wide: false          // asked the host page for a wider panel (a table arrived)
   };
   var $ = function (id) { return document.getElementById(id); };
   var log = $("log"), input = $("input"), form = $("composer"), errorEl = $("error"), typing = $("typing");
@@ -88,6 +90,116 @@
     container.appendChild(wrap);
   }
 
+  // ------------------------------------------------------------------ tables
+  // A structured message {type: "table", title, before, columns, rows, after}: every string is
+  // set with textContent. The title stays above the table and the header row sticks while a long
+  // table scrolls inside its own box; on a narrow screen the table scrolls sideways with the
+  // first column kept in place.
+  var NUM_RE = /^[\u2212+-]?\s*(\$|[A-Z]{3}\s)?\s*[\u2212+-]?[\d,]+(\.\d+)?\s*%?$/;
+  function paragraph(cls, text) {
+    var p = document.createElement("p");
+    p.className = cls;
+    appendText(p, String(text));
+    return p;
+  }
+  function numericColumns(data) {
+    return data.columns.map(function (_, i) {
+      return data.rows.length > 0 && data.rows.every(function (r) { return NUM_RE.test(String(r[i] || "").trim()); });
+    });
+  }
+  function markOverflow(scroller) {
+    var over = scroller.scrollWidth > scroller.clientWidth + 1;
+    scroller.parentNode.classList.toggle("overflowing", over);
+    var atEnd = scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 1;
+    scroller.parentNode.classList.toggle("scrolled-end", atEnd);
+  }
+  function renderTable(bubble, data) {
+    bubble.classList.add("table-bubble");
+    (data.before || []).forEach(function (t) { bubble.appendChild(paragraph("t-before", t)); });
+    var figure = document.createElement("figure");
+    figure.className = "schedule";
+    if (data.title) {
+      var cap = document.createElement("figcaption");
+      cap.className = "t-title";
+      cap.textContent = String(data.title);
+      figure.appendChild(cap);
+    }
+    var scroller = document.createElement("div");
+    scroller.className = "t-scroll";
+    scroller.setAttribute("role", "region");
+    scroller.setAttribute("tabindex", "0");
+    scroller.setAttribute("aria-label", data.title ? String(data.title) : "Table");
+    var table = document.createElement("table");
+    var numeric = numericColumns(data);
+    var thead = document.createElement("thead"), hr = document.createElement("tr");
+    data.columns.forEach(function (c, i) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = String(c);
+      if (numeric[i]) th.className = "num";
+      hr.appendChild(th);
+    });
+    thead.appendChild(hr);
+    table.appendChild(thead);
+    var tbody = document.createElement("tbody");
+    data.rows.forEach(function (r) {
+      var tr = document.createElement("tr");
+      r.forEach(function (cell, i) {
+        var td = document.createElement(i === 0 ? "th" : "td");
+        if (i === 0) td.scope = "row";
+        td.textContent = String(cell);
+        if (numeric[i]) td.className = "num";
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+    scroller.appendChild(table);
+    figure.appendChild(scroller);
+    var hint = document.createElement("p");
+    hint.className = "t-hint";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = "Scroll sideways to see every column \u2192";
+    figure.appendChild(hint);
+    bubble.appendChild(figure);
+    (data.after || []).forEach(function (t) { bubble.appendChild(paragraph("t-after", t)); });
+    scroller.addEventListener("scroll", function () { markOverflow(scroller); }, { passive: true });
+    if (!state.wide) { state.wide = true; toParent({ type: "paylater:wide" }); }
+    return scroller;
+  }
+  function isTable(data) {
+    return !!data && data.type === "table" && Array.isArray(data.columns) && Array.isArray(data.rows);
+  }
+  window.addEventListener("resize", function () {
+    Array.prototype.forEach.call(log.querySelectorAll(".t-scroll"), markOverflow);
+    refollow();
+  });
+
+  // ------------------------------------------------------------------ scrolling
+  // A reply opens at its start: scroll to the end unless that would push the first line of the
+  // reply (the first message after the buyer's, or after a pause) out of view.
+  var REPLY_GAP_MS = 10000;
+  function follow(row, m) {
+    if (row && m) {
+      if (m.sender === "buyer") state.anchor = null;
+      else {
+        var t = Date.parse(m.created_at) || Date.now();
+        if (!state.anchor || !state.anchor.row.isConnected || t - state.anchor.t > REPLY_GAP_MS ||
+            Number(state.anchor.row.getAttribute("data-id")) > m.id) state.anchor = { row: row, t: t };
+      }
+    }
+    var bottom = log.scrollHeight - log.clientHeight;
+    var top = state.anchor ? state.anchor.row.offsetTop - 10 : bottom;
+    log.scrollTop = Math.max(0, Math.min(bottom, top));
+    state.placedAt = log.scrollTop;
+  }
+  // The log changes size (typing dots, composer, keyboard, rotation): stay where we put it,
+  // unless the buyer has scrolled since.
+  function refollow() {
+    if (state.placedAt === undefined || Math.abs(log.scrollTop - state.placedAt) <= 2) follow(null);
+  }
+  if (window.ResizeObserver) new ResizeObserver(refollow).observe(log);
+
   function render(m) {
     if (state.seen[m.id]) return;
     state.seen[m.id] = true;
@@ -105,7 +217,13 @@
     }
     var bubble = document.createElement("div");
     bubble.className = "bubble";
-    appendText(bubble, m.text || "");
+    var scroller = null;
+    if (m.sender !== "buyer" && isTable(m.data)) {
+      row.classList.add("has-table");
+      scroller = renderTable(bubble, m.data);
+    } else {
+      appendText(bubble, m.text || "");
+    }
     row.appendChild(bubble);
     if (m.buttons && m.buttons.length) renderButtons(row, m.buttons);
     if (m.sender !== "system") {
@@ -121,7 +239,8 @@
       return false;
     });
     log.insertBefore(row, after);
-    log.scrollTop = log.scrollHeight;
+    if (scroller) markOverflow(scroller);
+    follow(row, m);
     if (!state.open && m.sender !== "buyer") { state.unread += 1; toParent({ type: "paylater:unread", count: state.unread }); }
   }
 
@@ -268,7 +387,7 @@
     state.generation += 1;
     if (state.ws) { try { state.ws.close(); } catch (e) { /* ignore */ } state.ws = null; }
     clearTimeout(state.wsTimer);
-    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.unread = 0;
+    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.unread = 0; state.anchor = null;
     setView({ state: "bot" });
     showError("");
   }
@@ -309,6 +428,7 @@
       start(typeof d.token === "string" && d.token ? d.token : null);
     } else if (d.type === "paylater:opened") {
       state.open = true; state.unread = 0; input.focus();
+      setTimeout(function () { Array.prototype.forEach.call(log.querySelectorAll(".t-scroll"), markOverflow); follow(null); }, 0);
     }
   });
 

@@ -91,6 +91,7 @@
     var d = ev.data || {};
     if (d.type === "paylater:ready") { frameReady = true; sendInit(); }
     else if (d.type === "paylater:close") close();
+    else if (d.type === "paylater:wide") panel.classList.add("pl-wide"); // a table: room for its columns
     else if (d.type === "paylater:auth-required") window.dispatchEvent(new CustomEvent("paylater:auth-required"));
     else if (d.type === "paylater:unread" && !isOpen) {
       badge.textContent = String(d.count > 9 ? "9+" : d.count);

@@ -1,0 +1,137 @@
+"""What the buyer sees of a long answer and of the loan schedule table: desktop and phone."""
+from __future__ import annotations
+
+import re
+
+from browser_helpers import open_demo_as, say, shot
+from playwright.sync_api import expect
+
+TITLE = "Borrowing $20,000.00 over 3 months (fee tier B)"
+COLUMNS = ["Month", "Statement", "Due", "Principal", "Fee", "Credit", "You pay"]
+
+# Where things are inside the widget frame, measured by the browser.
+GEOMETRY = """() => {
+  const log = document.getElementById('log').getBoundingClientRect();
+  const logEl = document.getElementById('log');
+  const rows = document.querySelectorAll('.row.has-table');
+  const row = rows[rows.length - 1];
+  const rect = (el) => { const r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width}; };
+  const scroller = row ? row.querySelector('.t-scroll') : null;
+  return {
+    log: rect(logEl), logScrollTop: logEl.scrollTop, logMaxScroll: logEl.scrollHeight - logEl.clientHeight,
+    viewportWidth: window.innerWidth, docScrollWidth: document.documentElement.scrollWidth,
+    row: row ? rect(row) : null,
+    title: row ? rect(row.querySelector('.t-title')) : null,
+    before: row && row.querySelector('.t-before') ? rect(row.querySelector('.t-before')) : null,
+    header: row ? rect(row.querySelector('thead tr')) : null,
+    scroller: scroller ? {...rect(scroller), scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth} : null,
+    firstCell: row ? rect(row.querySelector('tbody tr th')) : null,
+    lastHeader: row ? rect(row.querySelector('thead th:last-child')) : null,
+  };
+}"""
+
+
+def widget_frame(page):
+    return next(f for f in page.frames if "/widget/frame" in f.url)
+
+
+def in_view(box, log):
+    return box["top"] >= log["top"] - 1 and box["bottom"] <= log["bottom"] + 1
+
+
+def check_table(frame):
+    table = frame.locator(".row.has-table").last
+    expect(table.locator(".t-title")).to_have_text(TITLE)
+    expect(table.locator("thead th")).to_have_text(COLUMNS)
+    expect(table.locator("tbody tr")).to_have_count(3)
+    expect(table.locator("tbody tr").first.locator("th, td")).to_have_text(
+        ["1", "Thu, Dec 10", "Thu, Dec 31", "$6,666.67", "$400.00", "\u2212$50.00", "$7,016.67"])
+    expect(table.locator(".t-before")).to_have_text("Here is what a Pay Later draw of $20,000.00 would cost if you took it today.")
+    expect(table.locator(".t-after").first).to_contain_text("Total fees $900.00")
+    return table
+
+
+def fill_the_log(frame):
+    """Enough earlier conversation that the log scrolls."""
+    for text in ("what is pay later", "how do I apply", "which orders can I pay"):
+        say(frame, text)
+        expect(frame.locator(".row.bot .bubble").last).to_have_text(f"You said: {text}")
+
+
+def test_loan_table_on_desktop(desktop, servers):
+    page = desktop.new_page()
+    frame = open_demo_as(page, servers, "buyer-001")
+    fill_the_log(frame)
+    say(frame, "loan table")
+    check_table(frame)
+    # the panel widens for the table's columns, and everything fits without sideways scrolling
+    expect(page.locator("div.pl-panel")).to_have_class(re.compile("pl-wide"))
+    assert page.locator("div.pl-panel").bounding_box()["width"] == 640
+    g = widget_frame(page).evaluate(GEOMETRY)
+    assert g["scroller"]["scrollWidth"] <= g["scroller"]["clientWidth"], "the whole table fits on a desktop"
+    assert in_view(g["before"], g["log"]) and in_view(g["title"], g["log"]) and in_view(g["header"], g["log"])
+    assert g["row"]["top"] >= g["log"]["top"] - 1, "the answer opens at its start"
+    assert g["docScrollWidth"] <= g["viewportWidth"]
+    # numbers line up on the right
+    assert frame.locator(".row.has-table tbody td.num").count() == 3 * 4  # Principal, Fee, Credit, You pay
+    shot(page, "30-loan-table-desktop")
+
+
+def test_loan_table_on_a_phone(phone, servers):
+    page = phone.new_page()
+    frame = open_demo_as(page, servers, "buyer-002")
+    fill_the_log(frame)
+    say(frame, "loan table")
+    check_table(frame)
+    g = widget_frame(page).evaluate(GEOMETRY)
+    # the answer opens at its start: the sentence before the table, the title and the header row
+    assert in_view(g["before"], g["log"]) and in_view(g["title"], g["log"]) and in_view(g["header"], g["log"])
+    # nothing overflows the phone: the table scrolls sideways inside its own box
+    assert g["docScrollWidth"] <= g["viewportWidth"] == 390
+    assert g["row"]["right"] <= g["log"]["right"] and g["scroller"]["right"] <= g["log"]["right"]
+    assert g["scroller"]["scrollWidth"] > g["scroller"]["clientWidth"]
+    expect(frame.locator(".row.has-table .t-hint")).to_be_visible()
+    shot(page, "31-loan-table-phone")
+
+    # scrolled to the last column: the month column and the header row stay in place
+    frame.locator(".row.has-table .t-scroll").evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    expect(frame.locator(".row.has-table .schedule")).to_have_class(re.compile("scrolled-end"))
+    g2 = widget_frame(page).evaluate(GEOMETRY)
+    assert abs(g2["firstCell"]["left"] - g2["scroller"]["left"]) <= 2
+    assert g2["lastHeader"]["right"] <= g2["scroller"]["right"] + 1
+    shot(page, "32-loan-table-phone-scrolled")
+
+
+def test_a_long_answer_opens_at_its_start(phone, servers):
+    page = phone.new_page()
+    frame = open_demo_as(page, servers, "buyer-001")
+    fill_the_log(frame)
+    say(frame, "long answer")
+    expect(frame.locator(".row.bot .bubble").last).to_have_text("Anything else?")
+    long_row = frame.locator(".row.bot", has_text="How Pay Later works, step by step:").last
+    first = long_row.evaluate("""row => {
+      const log = document.getElementById('log');
+      const r = row.getBoundingClientRect(), l = log.getBoundingClientRect();
+      return {rowTop: r.top, logTop: l.top, logBottom: l.bottom, atEnd: log.scrollTop >= log.scrollHeight - log.clientHeight - 2};
+    }""")
+    assert first["logTop"] - 1 <= first["rowTop"] < first["logBottom"], "its first line is in view"
+    assert not first["atEnd"], "not scrolled to its end"
+    shot(page, "33-long-answer-opens-at-start-phone")
+
+    # the buyer's next message and a short reply scroll to the end as before
+    say(frame, "thanks")
+    expect(frame.locator(".row.bot .bubble").last).to_have_text("You said: thanks")
+    at_end = widget_frame(page).evaluate(
+        "() => { const l = document.getElementById('log'); return [l.scrollTop, l.scrollHeight, l.clientHeight, [...l.querySelectorAll('.row')].slice(-3).map(r => [r.offsetTop, r.offsetHeight, r.textContent.slice(0, 20)])]; }")
+    assert at_end[0] >= at_end[1] - at_end[2] - 2, at_end
+
+
+def test_table_strings_are_shown_as_text(desktop, servers):
+    page = desktop.new_page()
+    frame = open_demo_as(page, servers, "buyer-001")
+    say(frame, "evil table")
+    table = frame.locator(".row.has-table").last
+    expect(table.locator(".t-title")).to_have_text('<img src=x onerror="window.__pwned=1"> title')
+    expect(table.locator(".t-after")).to_have_text("<b>after</b>")
+    assert table.locator("img, b, script").count() == 0
+    assert widget_frame(page).evaluate("() => window.__pwned") is None
