@@ -110,7 +110,28 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
                     "agent_name": {"type": "string"},
                     "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed; bot: bot_unavailable"},
+                    "data": {"$ref": "#/components/schemas/Table"},
                     "created_at": {"type": "string", "format": "date-time"}}},
+                "Table": {"type": "object", "required": ["type", "columns", "rows"],
+                          "description": ("Optional structured version of a bot message (the loan schedule: kind loan_schedule). "
+                                          "`text` of the same message is the whole answer as plain text: show it when you "
+                                          "cannot draw the table or do not know `type`. Show `before`, then `title` and the "
+                                          "table, then `after`. Every string is plain text; every row has one cell per column."),
+                          "properties": {
+                              "type": {"type": "string", "enum": ["table"]},
+                              "kind": {"type": "string", "example": "loan_schedule"},
+                              "title": {"type": "string", "maxLength": 300,
+                                        "example": "Borrowing $20,000.00 over 3 months (fee tier B)"},
+                              "before": {"type": "array", "maxItems": 12, "items": {"type": "string"},
+                                         "description": "sentences shown before the table"},
+                              "columns": {"type": "array", "minItems": 1, "maxItems": 12,
+                                          "items": {"type": "string", "maxLength": 200},
+                                          "example": ["Month", "Statement", "Due", "Principal", "Fee", "Credit", "You pay"]},
+                              "rows": {"type": "array", "maxItems": 60,
+                                       "items": {"type": "array", "items": {"type": "string", "maxLength": 200}},
+                                       "example": [["1", "Thu, Dec 10", "Thu, Dec 31", "$6,666.67", "$400.00", "\u2212$50.00", "$7,016.67"]]},
+                              "after": {"type": "array", "maxItems": 12, "items": {"type": "string"},
+                                        "description": "sentences shown after the table"}}},
                 "MessageList": {"type": "object", "properties": {
                     "conversation": {"$ref": "#/components/schemas/Conversation"},
                     "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}}},

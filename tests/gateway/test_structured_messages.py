@@ -104,3 +104,16 @@ def test_table_strings_are_bounded():
     t = table_from_custom(huge)
     assert len(t["title"]) == 300 and len(t["rows"][0][0]) == 200
     assert len(json.dumps(t)) < 5000
+
+
+async def test_openapi_describes_the_table_the_api_returns(gateway):
+    import jsonschema
+
+    doc = await (await gateway.get("/openapi.json")).json()
+    schemas = doc["components"]["schemas"]
+    assert schemas["Message"]["properties"]["data"] == {"$ref": "#/components/schemas/Table"}
+    conv, h = await new_conversation(gateway)
+    body = await (await say(gateway, conv, h, "loan table")).json()
+    jsonschema.validate(body["messages"][1]["data"], schemas["Table"])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"type": "table", "columns": [], "rows": []}, schemas["Table"])
