@@ -6,6 +6,7 @@ Answers by message text:
   "slow"              -> sleeps longer than the gateway's timeout
   "empty"             -> []   (what Rasa returns when the action server was down)
   "loan table"        -> the loan schedule as one custom table payload (docs/GATEWAY.md)
+  "loan table 6"      -> the 6-month schedule of an amount above the available credit (said first)
   "evil table"        -> a table whose strings are HTML (must be shown as text)
   "long answer"       -> one long text answer (many lines)
   anything else       -> "You said: <text>" with a "Pay Later facts" button
@@ -64,6 +65,40 @@ LOAN_TABLE = {
              "Total fees $900.00, less the first-month credit of $50.00: $850.00. You repay $20,850.00 in all.\n"
              "No processing fee. You can repay early at any time."),
 }
+# The payload action_loan_cost (rules-bot) produces for $40,000 over 6 months on the demo data.
+LOAN_TABLE_6 = {
+    "type": "table",
+    "kind": "loan_schedule",
+    "title": "Borrowing $40,000.00 over 6 months (fee tier B)",
+    "before": ["$40,000.00 is more than your available credit of $31,620.00, so you couldn't draw all of it today. Here is what it would cost:"],
+    "columns": ["Month", "Statement", "Due", "Principal", "Fee", "Credit", "You pay"],
+    "rows": [
+        ["1", "Sat, Mar 22", "Sat, Apr 12", "$6,666.66", "$800.00", "\u2212$50.00", "$7,416.66"],
+        ["2", "Tue, Apr 22", "Tue, May 13", "$6,666.66", "$800.00", "\u2014", "$7,466.66"],
+        ["3", "Thu, May 22", "Thu, Jun 12", "$6,666.66", "$200.00", "\u2014", "$6,866.66"],
+        ["4", "Sun, Jun 22", "Sun, Jul 13", "$6,666.66", "$200.00", "\u2014", "$6,866.66"],
+        ["5", "Tue, Jul 22", "Tue, Aug 12", "$6,666.66", "$200.00", "\u2014", "$6,866.66"],
+        ["6", "Fri, Aug 22", "Fri, Sep 12", "$6,666.70", "$200.00", "\u2014", "$6,866.70"],
+    ],
+    "after": [
+        "Total fees $2,400.00, first-month credit \u2212$50.00, total to repay $42,350.00.",
+        "Your available credit: $31,620.00.",
+        "There is no processing fee and no prepayment penalty.",
+    ],
+    "text": (
+        "$40,000.00 is more than your available credit of $31,620.00, so you couldn't draw all of it today. Here is what it would cost:\n"
+        "Borrowing $40,000.00 over 6 months (fee tier B):\n"
+        "Month 1 (statement Saturday, March 22, due Saturday, April 12): principal $6,666.66 + fee $800.00 \u2212 first-month credit $50.00 = $7,416.66\n"
+        "Month 2 (statement Tuesday, April 22, due Tuesday, May 13): principal $6,666.66 + fee $800.00 = $7,466.66\n"
+        "Month 3 (statement Thursday, May 22, due Thursday, June 12): principal $6,666.66 + fee $200.00 = $6,866.66\n"
+        "Month 4 (statement Sunday, June 22, due Sunday, July 13): principal $6,666.66 + fee $200.00 = $6,866.66\n"
+        "Month 5 (statement Tuesday, July 22, due Tuesday, August 12): principal $6,666.66 + fee $200.00 = $6,866.66\n"
+        "Month 6 (statement Friday, August 22, due Friday, September 12): principal $6,666.70 + fee $200.00 = $6,866.70\n"
+        "Total fees $2,400.00, first-month credit \u2212$50.00, total to repay $42,350.00.\n"
+        "Your available credit: $31,620.00.\n"
+        "There is no processing fee and no prepayment penalty."
+    ),
+}
 EVIL = '<img src=x onerror="window.__pwned=1">'
 EVIL_TABLE = {"type": "table", "kind": "loan_schedule", "title": EVIL + " title", "before": [EVIL + " before"],
               "columns": ["Month", EVIL], "rows": [["1", EVIL + " cell"]], "after": ["<b>after</b>"],
@@ -89,6 +124,8 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response([])
     if low == "loan table":
         return web.json_response([{"recipient_id": sender, "custom": LOAN_TABLE}])
+    if low == "loan table 6":
+        return web.json_response([{"recipient_id": sender, "custom": LOAN_TABLE_6}])
     if low == "evil table":
         return web.json_response([{"recipient_id": sender, "custom": EVIL_TABLE}])
     if low == "long answer":

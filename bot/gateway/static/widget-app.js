@@ -102,9 +102,12 @@
     appendText(p, String(text));
     return p;
   }
+  var BLANK_RE = /^[\u2014\u2013-]?$/; // "", "—", "–", "-": nothing in this cell
   function numericColumns(data) {
     return data.columns.map(function (_, i) {
-      return data.rows.length > 0 && data.rows.every(function (r) { return NUM_RE.test(String(r[i] || "").trim()); });
+      var cells = data.rows.map(function (r) { return String(r[i] == null ? "" : r[i]).trim(); });
+      var filled = cells.filter(function (c) { return !BLANK_RE.test(c); });
+      return filled.length > 0 && filled.every(function (c) { return NUM_RE.test(c); });
     });
   }
   function markOverflow(scroller) {
