@@ -193,14 +193,16 @@
     }
     var bottom = log.scrollHeight - log.clientHeight;
     var top = state.anchor ? state.anchor.row.offsetTop - 10 : bottom;
+    if (row) state.userScrolled = false;
     log.scrollTop = Math.max(0, Math.min(bottom, top));
-    state.placedAt = log.scrollTop;
+    if (row && window.requestAnimationFrame) requestAnimationFrame(refollow); // after layout settles
   }
   // The log changes size (typing dots, composer, keyboard, rotation): stay where we put it,
-  // unless the buyer has scrolled since.
-  function refollow() {
-    if (state.placedAt === undefined || Math.abs(log.scrollTop - state.placedAt) <= 2) follow(null);
-  }
+  // unless the buyer has scrolled since the last message arrived.
+  function refollow() { if (!state.userScrolled) follow(null); }
+  ["wheel", "touchmove", "keydown", "mousedown"].forEach(function (type) {
+    log.addEventListener(type, function () { state.userScrolled = true; }, { passive: true });
+  });
   if (window.ResizeObserver) new ResizeObserver(refollow).observe(log);
 
   function render(m) {
