@@ -83,6 +83,14 @@ def test_loan_table_on_desktop(desktop, servers):
     assert frame.locator(".row.has-table tbody td.num").count() == 3 * 4  # Principal, Fee, Credit, You pay
     shot(page, "30-loan-table-desktop")
 
+    # the longest schedule (six months, above the available credit) opens at its first sentence
+    say(frame, "loan table 6")
+    check_table(frame, LOAN_TABLE_6)
+    g = geometry(page)
+    assert in_view(g["before"], g["log"]) and in_view(g["title"], g["log"]) and in_view(g["header"], g["log"])
+    assert g["scroller"]["scrollWidth"] <= g["scroller"]["clientWidth"]
+    shot(page, "34-loan-table-6-months-desktop")
+
 
 def test_loan_table_on_a_phone(phone, servers):
     page = phone.new_page()
