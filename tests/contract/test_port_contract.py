@@ -264,3 +264,15 @@ async def test_application_is_judged_with_the_business_on_file(backend):
     (cap,) = b.reasons
     assert cap.code == "limit_reduced_to_cap" and "$200,000.00" in cap.message and "$150,000.00" in cap.message
     assert (await backend.application_status("buyer-002")).reasons == b.reasons  # kept
+
+
+async def test_a_retried_refund_is_booked_once(backend, settings):
+    _draw_on_ta_100231(settings)
+    at = DRAW_AT + dt.timedelta(hours=3)
+    first = await backend.book_refund("buyer-001", "TA-100231", Decimal("1000.00"), at, refund_id="RF-1")
+    again = await backend.book_refund("buyer-001", "TA-100231", Decimal("1000.00"), at, refund_id="RF-1")
+    assert first == again and again.refunded_amount == Decimal("1000.00")
+    assert (await backend.refund_status("buyer-001", "TA-100231")).loan_outstanding == Decimal("16360.00")
+    with pytest.raises(Refused) as e:
+        await backend.book_refund("buyer-001", "TA-100231", Decimal("2000.00"), at, refund_id="RF-1")
+    assert e.value.code == "refund_id_reused"

@@ -36,7 +36,7 @@ def test_upgrade_twice_is_a_no_op(engine):
             heads = sorted(r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version")))
         return tables, heads
     before = state()
-    assert {"backend_0002", "gateway_0001"} <= set(before[1]) and "draws" in before[0]
+    assert {"backend_0003", "gateway_0001"} <= set(before[1]) and "draws" in before[0]
     upgrade(engine.url.render_as_string(hide_password=False))
     assert state() == before
 
@@ -120,4 +120,4 @@ def test_upgrade_heads_with_an_independent_gateway_branch(tmp_path):
         heads = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
         tables = set(sa.inspect(conn).get_table_names())
     eng.dispose()
-    assert {"backend_0002", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
+    assert {"backend_0003", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
