@@ -127,11 +127,13 @@ class HttpBackend:
 
     # ----------------------------------------------------------------- beyond the port
     async def book_refund(self, buyer_id: str, order_id: str, amount: Decimal,
-                          refunded_at: Optional[dt.datetime] = None) -> RefundView:
+                          refunded_at: Optional[dt.datetime] = None, refund_id: Optional[str] = None) -> RefundView:
         """The marketplace books a refund (POST .../refunds); returns the RefundView."""
         body = {"amount": self._amount(amount)}
         if refunded_at is not None:
             body["refunded_at"] = refunded_at.isoformat()
+        if refund_id is not None:
+            body["refund_id"] = refund_id
         return self._decode(RefundView, await self._request("POST", f"{self._order(buyer_id, order_id)}/refunds", body))
 
     @staticmethod
@@ -139,7 +141,13 @@ class HttpBackend:
         """The one rounding rule (money(): half-up to the cent) before the amount leaves as a
         string, so 100.005 is 100.01 here exactly as in the SQL adapter; an amount money()
         cannot round (NaN, 1e400) goes as it is and the backend refuses it."""
-        d = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        if isinstance(amount, float) or not isinstance(amount, (Decimal, int, str)):
+            # money is never a float: refused here exactly as the SQL adapter's domain refuses it
+            raise Refused("invalid_amount", "That is not an amount I can use.")
+        try:
+            d = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
+        except ArithmeticError:
+            raise Refused("invalid_amount", "That is not an amount I can use.") from None
         try:
             return format(money(d), "f")
         except (ValueError, TypeError):

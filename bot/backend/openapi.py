@@ -93,7 +93,11 @@ OPENAPI = {
             "RefundRequest": {"type": "object", "required": ["amount"], "properties": {
                 "amount": _MONEY,
                 "refunded_at": {"type": "string", "format": "date-time",
-                                "description": "when the refund was booked (default: now); UTC when no offset"}}},
+                                "description": "when the refund was booked (default: now); UTC when no offset"},
+                "refund_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                              "description": "the marketplace's refund id: booking it again answers 200 with the "
+                                             "first booking and changes nothing; another order or amount: 422 "
+                                             "refund_id_reused"}}},
             "Refund": _obj(
                 order_id={"type": "string"}, currency={"type": "string"},
                 pay_later={"type": "boolean", "description": "the order has at least one Pay Later draw"},
@@ -146,4 +150,5 @@ OPENAPI = {
 
 # booking a refund answers 201 Created
 _refunds = OPENAPI["paths"]["/v1/buyers/{buyer_id}/orders/{order_id}/refunds"]["post"]["responses"]
-_refunds["201"] = {**_refunds.pop("200"), "description": "Created"}
+_refunds["201"] = {**_refunds["200"], "description": "Created"}
+_refunds["200"] = {**_refunds["200"], "description": "This refund_id was booked before: nothing changed"}
