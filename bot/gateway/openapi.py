@@ -75,7 +75,7 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                         "400": _err("Empty message or bad payload"), "401": _err("Invalid or expired token"),
                         "404": _err("Unknown, or not this caller's"),
                         "413": _err(f"Longer than {gw.max_message_chars} characters"),
-                        "429": {"description": f"More than {gw.rate_capacity} messages in {gw.rate_window_s:g} s; see Retry-After",
+                        "429": {"description": "Too many messages (per conversation, buyer or address; see PAYLATER_LIMIT_*); see Retry-After",
                                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                     },
@@ -109,7 +109,7 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "text": {"type": "string", "description": "plain text: render as text, never as HTML"},
                     "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
                     "agent_name": {"type": "string"},
-                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed; bot: bot_unavailable"},
+                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed, redacted; bot: bot_unavailable"},
                     "created_at": {"type": "string", "format": "date-time"}}},
                 "MessageList": {"type": "object", "properties": {
                     "conversation": {"$ref": "#/components/schemas/Conversation"},
