@@ -87,6 +87,7 @@ def stack_env(base: Optional[Dict[str, str]] = None, demo: bool = True, ports: O
         env.setdefault("PAYLATER_JWT_SECRET", DEMO_JWT_SECRET)
         env.setdefault("PAYLATER_SERVICE_TOKEN", DEMO_SERVICE_TOKEN)
     env.setdefault("PAYLATER_RASA_TOKEN", secrets.token_urlsafe(24))
+    env.setdefault("PAYLATER_ACTION_TOKEN", secrets.token_urlsafe(24))  # Rasa -> action server (endpoints.yml)
     # URLs follow the ports this stack really uses (never an inherited default port).
     env["PAYLATER_RASA_URL"] = f"http://127.0.0.1:{ports.rasa}"
     env["PAYLATER_BACKEND_URL"] = f"http://127.0.0.1:{ports.backend}"
@@ -115,13 +116,14 @@ def default_specs(
         ),
         ProcessSpec(
             "actions",
-            [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(ports.actions)],
+            [str(BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
         ),
         ProcessSpec(
             "rasa",
             [
-                *rasa_entry(), "run", "--enable-api", "--auth-token", token,
+                # the API token reaches Rasa through PAYLATER_RASA_TOKEN (bot/rasa_server.py), not argv
+                *rasa_entry(), "run", "--enable-api",
                 "--model", model, "--endpoints", endpoints, "--credentials", credentials,
                 "--interface", "127.0.0.1", "--port", str(ports.rasa),
             ],

@@ -13,6 +13,9 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 
+# Rasa's channel (bot/rasa_channel.py) accepts messages only with the Rasa token in this header.
+CHANNEL_HEADER = "X-Paylater-Channel-Token"
+
 
 class RasaUnavailable(Exception):
     """Rasa errored, timed out, or answered nothing (e.g. the action server was down and Rasa
@@ -114,7 +117,8 @@ class RasaClient:
     async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> BotReply:
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
-            status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body)
+            headers = {CHANNEL_HEADER: self.token} if self.token else None
+            status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body, headers=headers)
             if status != 200:
                 raise RasaUnavailable(f"HTTP {status}")
             items = json.loads(raw)

@@ -59,7 +59,8 @@ class Cluster:
     def send(self, replica: int, sender: str, text: str, metadata: Optional[dict] = None) -> list:
         body = {"sender": sender, "message": text, "metadata": metadata or {"client": "web"}}
         req = urllib.request.Request(f"{self.rasa_urls[replica]}/webhooks/rest/webhook",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "X-Paylater-Channel-Token": self.token})
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read())
 
