@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from bot.config import DEMO_JWT_SECRET, PROJECT_ROOT
+from bot.files import private_dir, private_file, secure_tree
 
 BIN = Path(sys.executable).parent
 DEMO_SERVICE_TOKEN = "paylater-demo-service-token"
@@ -148,12 +149,12 @@ class Stack:
         self.procs: Dict[str, subprocess.Popen] = {}
 
     def start(self, timeout_s: float = 180.0) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir)  # logs hold buyers' messages: 0700 / 0600, and umask 077 for the children
         for spec in self.specs:
-            log = open(self.log_dir / f"{spec.name}.log", "ab")
+            log = open(private_file(self.log_dir / f"{spec.name}.log"), "ab")
             self.procs[spec.name] = subprocess.Popen(
                 spec.argv, cwd=self.cwd, env={**self.env, **spec.env}, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, umask=0o077,
             )
             log.close()
         deadline = time.monotonic() + timeout_s
@@ -211,6 +212,7 @@ class Stack:
 def _run(args: argparse.Namespace) -> int:
     ports = Ports(args.rasa_port, args.actions_port, args.backend_port, args.gateway_port)
     env = stack_env(demo=True, ports=ports)
+    secure_tree(PROJECT_ROOT / "var")  # installs from before var/ was private
     stack = Stack(default_specs(env, ports, model=args.model), env, PROJECT_ROOT / "var" / "log")
     print("Starting backend API, action server, Rasa (loading the model takes ~20 s) and gateway ...", flush=True)
     started = time.monotonic()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import sys
 
@@ -17,6 +18,7 @@ def main(argv=None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
+    os.umask(0o077)  # files this process creates are private
     logging.basicConfig(level=logging.INFO)
     try:
         app = create_app(Settings.from_env())
