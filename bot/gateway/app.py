@@ -360,7 +360,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     app = web.Application(middlewares=[security_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
-    app[LIMITS] = Limits(gw.limits, gw.redis_url)
+    app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)
     app[PASSWORD_CHECKS] = asyncio.Semaphore(2)
     app[SOCKETS] = weakref.WeakSet()
     app.cleanup_ctx.append(_resources)

@@ -46,8 +46,8 @@ DEFAULT_LIMITS: Dict[str, Limit] = {
     "conversations_per_address": Limit(30, 600),
     "conversations_per_buyer": Limit(20, 600),
     "messages_per_conversation": Limit(10, 10),
-    "messages_per_buyer": Limit(30, 60),
-    "messages_per_address": Limit(60, 60),
+    "messages_per_buyer": Limit(20, 60),
+    "messages_per_address": Limit(20, 60),
     "signin_failures": Limit(5, 300),  # per (username, address)
     "signin_per_address": Limit(30, 60),
 }

@@ -15,6 +15,7 @@
                                     CONVERSATIONS_PER_ADDRESS, CONVERSATIONS_PER_BUYER,
                                     MESSAGES_PER_CONVERSATION, MESSAGES_PER_BUYER, MESSAGES_PER_ADDRESS,
                                     SIGNIN_FAILURES (per username and address), SIGNIN_PER_ADDRESS
+    PAYLATER_LIMIT_REDIS_PREFIX     key prefix of the limits in Redis (default paylater:limit:)
     PAYLATER_HEADER_TIMEOUT         seconds a client may take to send a request's headers (10)
     PAYLATER_BODY_TIMEOUT           seconds a client may take to send a request's body (10)
     PAYLATER_KEEPALIVE_TIMEOUT      seconds an idle keep-alive connection stays open (15)
@@ -46,6 +47,7 @@ class GatewaySettings:
     max_message_chars: int = 2000
     # abuse limits by name (bot/gateway/limits.py DEFAULT_LIMITS); missing names use the defaults
     limits: Dict[str, Limit] = field(default_factory=dict)
+    limits_redis_prefix: str = "paylater:limit:"
     public_origin: Optional[str] = None
     header_timeout_s: float = 10.0
     body_timeout_s: float = 10.0
@@ -76,6 +78,7 @@ class GatewaySettings:
             schema=_env("PAYLATER_GATEWAY_SCHEMA", "auto"),
             limits={name: Limit.parse(_env(f"PAYLATER_LIMIT_{name.upper()}"))
                     for name in DEFAULT_LIMITS if _env(f"PAYLATER_LIMIT_{name.upper()}")},
+            limits_redis_prefix=_env("PAYLATER_LIMIT_REDIS_PREFIX", "paylater:limit:"),
             public_origin=(_env("PAYLATER_PUBLIC_ORIGIN") or "").rstrip("/") or None,
             header_timeout_s=float(_env("PAYLATER_HEADER_TIMEOUT", "10")),
             body_timeout_s=float(_env("PAYLATER_BODY_TIMEOUT", "10")),
