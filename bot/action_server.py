@@ -51,6 +51,8 @@ def _inflate(body: bytes) -> Optional[bytes]:
 def _is_action_call(call) -> bool:
     if not isinstance(call, dict) or not isinstance(call.get("next_action"), str):
         return False
+    if not isinstance(call.get("version"), (str, type(None))):
+        return False
     tracker = call.get("tracker")
     if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
         return False

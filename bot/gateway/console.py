@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-import json
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -16,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
-                     read_json, validate_text)
+                     parse_json, read_json, validate_text)
 from .db import utcnow
 from .security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
 from .service import console_view
@@ -224,9 +223,9 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     continue
-                with contextlib.suppress(ValueError):
-                    data = json.loads(msg.data)
-                    if isinstance(data, dict) and data.get("type") == "ping":
+                with contextlib.suppress(ApiError):
+                    data = parse_json(msg.data, max_bytes=MAX_BODY)  # bounded: no RecursionError
+                    if data.get("type") == "ping":
                         if time.monotonic() - last_touch > 30:  # presence: "an agent is signed in"
                             last_touch = time.monotonic()
                             if await store.get_session(agent["id_hash"]) is None:

@@ -246,3 +246,16 @@ async def test_slow_headers_are_cut_off(unused_tcp_port_factory):
         writer.close()
     finally:
         await runner.cleanup()
+
+
+async def test_console_socket_survives_a_deeply_nested_frame(gateway):
+    from gw_helpers import login
+
+    await login(gateway)
+    origin = str(gateway.make_url("/")).rstrip("/")
+    console = await gateway.ws_connect("/console/ws", headers={"Origin": origin})
+    assert (await console.receive_json(timeout=5))["type"] == "hello"
+    await console.send_str(NESTED)
+    await console.send_json({"type": "ping"})
+    assert (await console.receive_json(timeout=5))["type"] == "pong"  # ignored, socket still open
+    await console.close()

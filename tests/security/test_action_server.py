@@ -85,7 +85,8 @@ def test_calls_without_the_shared_secret_are_refused(action_server):
     json.dumps({"next_action": "action_check_eligibility", "tracker": SECRET_MARKER}).encode(),
     json.dumps([SECRET_MARKER]).encode(),
     b"\xff\xfe" + SECRET_MARKER.encode(),
-], ids=["not-json", "nested", "not-a-call", "tracker-not-object", "array", "not-utf8"])
+    json.dumps({**action_call(), "version": [SECRET_MARKER]}).encode(),
+], ids=["not-json", "nested", "not-a-call", "tracker-not-object", "array", "not-utf8", "version-not-text"])
 def test_malformed_calls_are_400_without_echo(action_server, raw):
     status, body = post(action_server, raw, AUTH)
     assert status == 400
