@@ -6,9 +6,8 @@ import os
 import logging
 import sys
 
-from aiohttp import web
-
 from bot.config import Settings
+from bot.serving import run
 
 from .app import create_app
 
@@ -25,7 +24,8 @@ def main(argv=None) -> None:
     except RuntimeError as e:
         print(f"backend API not started: {e}", file=sys.stderr)
         raise SystemExit(2)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    # slow clients are cut off: 10 s for a new connection's headers, 15 s idle keep-alive
+    run(app, args.host, args.port, header_timeout_s=10.0, keepalive_timeout_s=15.0)
 
 
 if __name__ == "__main__":

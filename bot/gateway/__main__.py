@@ -8,7 +8,7 @@ import os
 from bot.config import Settings
 
 from .app import create_app
-from .server import run
+from bot.serving import run
 from .settings import GatewaySettings
 
 

@@ -225,10 +225,10 @@ async def test_slow_bodies_are_cut_off(make_gateway):
 
 
 async def test_slow_headers_are_cut_off(unused_tcp_port_factory):
-    """The served gateway (bot.gateway.server) closes connections whose headers never finish."""
+    """The served gateway (bot.serving) closes connections whose headers never finish."""
     from aiohttp import web
 
-    from bot.gateway.server import serve
+    from bot.serving import serve
 
     app = web.Application()
     app.router.add_get("/", lambda request: web.Response(text="ok"))

@@ -1,4 +1,4 @@
-"""Serving the gateway with time limits aiohttp does not have on its own.
+"""Serving an aiohttp app (the gateway, the backend API) with time limits aiohttp lacks.
 
 aiohttp waits forever for a request's headers: a client that connects and trickles a header
 byte every few seconds holds a connection (and a file descriptor) as long as it likes. Here a
