@@ -42,9 +42,12 @@ class Target:
 class RasaRestTarget(Target):
     """Rasa's REST channel (POST /webhooks/rest/webhook), with the gateway's metadata."""
 
-    def __init__(self, base_url: str, metadata_for: Callable[[int], dict] = lambda i: {}):
+    def __init__(self, base_url: str, metadata_for: Callable[[int], dict] = lambda i: {},
+                 channel_token: Optional[str] = None):
         self.url = base_url.rstrip("/") + "/webhooks/rest/webhook"
         self.metadata_for = metadata_for
+        # the product's channel takes messages from the gateway only (bot/rasa_channel.py)
+        self.headers = {"X-Paylater-Channel-Token": channel_token} if channel_token else {}
 
     async def open(self, session, i, sender):
         return sender, self.metadata_for(i)
@@ -54,7 +57,7 @@ class RasaRestTarget(Target):
         body = {"sender": sender, "message": text}
         if meta:
             body["metadata"] = meta
-        return Request(self.url, body)
+        return Request(self.url, body, dict(self.headers))
 
 
 @dataclass

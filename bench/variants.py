@@ -47,8 +47,8 @@ def pick(conversation_id: str, urls: List[str]) -> str:
 
 
 class PinnedRasaTarget(RasaRestTarget):
-    def __init__(self, urls: List[str], metadata_for):
-        super().__init__(urls[0], metadata_for)
+    def __init__(self, urls: List[str], metadata_for, channel_token=None):
+        super().__init__(urls[0], metadata_for, channel_token)
         self.urls = [u.rstrip("/") + "/webhooks/rest/webhook" for u in urls]
 
     def request(self, conv, text) -> Request:
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
             print(f"[variants] {name}: starting", file=sys.stderr, flush=True)
             stack.start(timeout_s=300)
             try:
-                target = PinnedRasaTarget(urls, meta)
+                target = PinnedRasaTarget(urls, meta, env["PAYLATER_RASA_TOKEN"])
                 asyncio.run(run_load("warmup", target, scripts, 4, f"v-{stamp}-{name}-w", conversations=8))
                 with PeakSampler({s: p.pid for s, p in stack.procs.items()}) as mem:
                     seq = asyncio.run(run_load("sequential", target, scripts, 1, f"v-{stamp}-{name}-s", conversations=6))

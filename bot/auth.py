@@ -12,7 +12,10 @@ from typing import Optional
 import jwt
 
 ALGORITHM = "HS256"
-LEEWAY_S = 30
+# Clock skew allowed between the marketplace and us (on `exp` and `iat`).
+LEEWAY_S = 5
+# Tokens may live at most this long (`exp` - `iat`): a leaked long-lived token is refused.
+MAX_LIFETIME_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ def verify_buyer_token(token: Optional[str], secret: Optional[str]) -> BuyerIden
         raise InvalidToken("expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid: {exc}") from exc
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool) or exp - iat > MAX_LIFETIME_S:
+        raise InvalidToken("lifetime longer than 24 h")
+    if iat > time.time() + LEEWAY_S:
+        raise InvalidToken("issued in the future")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip():
         raise InvalidToken("empty subject")

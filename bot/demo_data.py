@@ -9,6 +9,7 @@ uses the working-day calendar (Federal Reserve holidays).
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 from decimal import Decimal
 
@@ -99,6 +100,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None, help="default: PAYLATER_DATABASE_URL or var/paylater.db")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # files this process creates are private
     url = args.database_url or Settings.from_env().database_url
     upgrade(url)
     engine = make_engine(url)

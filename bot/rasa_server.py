@@ -1,6 +1,10 @@
 """The Rasa server entry point of the product: `rasa` with two measured fixes for Rasa 3.6.
 
-    python -m bot.rasa_server run --enable-api --auth-token ... (same arguments as `rasa`)
+    python -m bot.rasa_server run --enable-api ... (same arguments as `rasa`)
+
+The API token comes from PAYLATER_RASA_TOKEN in the environment and is handed to Rasa in
+this process, never on the command line (where `ps` shows it to every user of the machine);
+with --enable-api and no token it refuses to start. Files it creates are private (umask 077).
 
 1. Cached validation of action-server responses. Rasa 3.6 calls `jsonschema.validate(result,
    schema)` on every custom action's answer, which re-checks its large events schema against the
@@ -69,13 +73,29 @@ def install_sqlite_wal() -> None:
             cur.close()
 
 
+def with_token(args: List[str], environ=os.environ) -> List[str]:
+    """`rasa run --enable-api` arguments with the API token from PAYLATER_RASA_TOKEN added."""
+    if not args or args[0] != "run" or "--enable-api" not in args:
+        return list(args)
+    if "--auth-token" in args or any(a.startswith("--auth-token=") for a in args):
+        print("warning: --auth-token on the command line is visible to every user (ps); "
+              "set PAYLATER_RASA_TOKEN instead", file=sys.stderr)
+        return list(args)
+    token = environ.get("PAYLATER_RASA_TOKEN")
+    if not token:
+        raise SystemExit("refusing to enable Rasa's HTTP API without PAYLATER_RASA_TOKEN")
+    return [*args, "--auth-token", token]
+
+
 def main(argv: Optional[List[str]] = None) -> None:
+    os.umask(0o077)  # the tracker database and logs: readable by this user only
+    args = with_token(list(sys.argv[1:] if argv is None else argv))
     install_cached_validation()
     if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
         install_sqlite_wal()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["rasa", *args]  # this process's copy: /proc/<pid>/cmdline keeps the original
     rasa_main()
 
 

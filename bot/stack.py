@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from bot.config import DEMO_JWT_SECRET, PROJECT_ROOT
+from bot.files import private_dir, private_file, secure_tree
 
 BIN = Path(sys.executable).parent
 DEMO_SERVICE_TOKEN = "paylater-demo-service-token"
@@ -87,6 +88,7 @@ def stack_env(base: Optional[Dict[str, str]] = None, demo: bool = True, ports: O
         env.setdefault("PAYLATER_JWT_SECRET", DEMO_JWT_SECRET)
         env.setdefault("PAYLATER_SERVICE_TOKEN", DEMO_SERVICE_TOKEN)
     env.setdefault("PAYLATER_RASA_TOKEN", secrets.token_urlsafe(24))
+    env.setdefault("PAYLATER_ACTION_TOKEN", secrets.token_urlsafe(24))  # Rasa -> action server (endpoints.yml)
     # URLs follow the ports this stack really uses (never an inherited default port).
     env["PAYLATER_RASA_URL"] = f"http://127.0.0.1:{ports.rasa}"
     env["PAYLATER_BACKEND_URL"] = f"http://127.0.0.1:{ports.backend}"
@@ -115,13 +117,14 @@ def default_specs(
         ),
         ProcessSpec(
             "actions",
-            [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(ports.actions)],
+            [str(BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
         ),
         ProcessSpec(
             "rasa",
             [
-                *rasa_entry(), "run", "--enable-api", "--auth-token", token,
+                # the API token reaches Rasa through PAYLATER_RASA_TOKEN (bot/rasa_server.py), not argv
+                *rasa_entry(), "run", "--enable-api",
                 "--model", model, "--endpoints", endpoints, "--credentials", credentials,
                 "--interface", "127.0.0.1", "--port", str(ports.rasa),
             ],
@@ -146,12 +149,12 @@ class Stack:
         self.procs: Dict[str, subprocess.Popen] = {}
 
     def start(self, timeout_s: float = 180.0) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir)  # logs hold buyers' messages: 0700 / 0600, and umask 077 for the children
         for spec in self.specs:
-            log = open(self.log_dir / f"{spec.name}.log", "ab")
+            log = open(private_file(self.log_dir / f"{spec.name}.log"), "ab")
             self.procs[spec.name] = subprocess.Popen(
                 spec.argv, cwd=self.cwd, env={**self.env, **spec.env}, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, umask=0o077,
             )
             log.close()
         deadline = time.monotonic() + timeout_s
@@ -209,6 +212,7 @@ class Stack:
 def _run(args: argparse.Namespace) -> int:
     ports = Ports(args.rasa_port, args.actions_port, args.backend_port, args.gateway_port)
     env = stack_env(demo=True, ports=ports)
+    secure_tree(PROJECT_ROOT / "var")  # installs from before var/ was private
     stack = Stack(default_specs(env, ports, model=args.model), env, PROJECT_ROOT / "var" / "log")
     print("Starting backend API, action server, Rasa (loading the model takes ~20 s) and gateway ...", flush=True)
     started = time.monotonic()

@@ -7,6 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from bot.files import private_dir, private_file
+
 
 WRITE_LOCK = "paylater_write_lock"
 
@@ -18,8 +20,11 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, **kw) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
-            Path(u.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+            db_file = Path(u.database).expanduser().resolve()
+            if not db_file.parent.exists():
+                private_dir(db_file.parent)
+            private_file(db_file)  # 0600: buyers' data and messages; SQLite's -wal/-shm follow it
         engine = sa.create_engine(
             u, future=True, connect_args={"check_same_thread": False, "timeout": 15}, **kw)
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import sys
 
-from aiohttp import web
-
 from bot.config import Settings
+from bot.serving import run
 
 from .app import create_app
 
@@ -17,13 +17,15 @@ def main(argv=None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
+    os.umask(0o077)  # files this process creates are private
     logging.basicConfig(level=logging.INFO)
     try:
         app = create_app(Settings.from_env())
     except RuntimeError as e:
         print(f"backend API not started: {e}", file=sys.stderr)
         raise SystemExit(2)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    # slow clients are cut off: 10 s for a new connection's headers, 15 s idle keep-alive
+    run(app, args.host, args.port, header_timeout_s=10.0, keepalive_timeout_s=15.0)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ async def errors_middleware(request: web.Request, handler):
         if e.status >= 400:
             return _error(e.status, "not_found" if e.status == 404 else "http_error", e.reason)
         raise
+    except UnicodeDecodeError:  # request.text() of a body that is not UTF-8
+        return _error(400, "invalid_json", "The request body is not valid UTF-8 JSON.")
+    except Exception:  # a bug or hostile input nobody foresaw: JSON, logged, never a traceback
+        log.exception("%s %s failed", request.method, request.path)
+        return _error(500, "internal_error", "Something went wrong on our side.")
 
 
 @web.middleware

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 from typing import Any
 
+from bot import jsonsafe
 from bot.ports import ApplicationRequest
 
 BUYER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -36,12 +36,15 @@ def order_id(value: str) -> str:
 
 
 def parse_body(text: str) -> dict:
+    """A JSON object of at most MAX_BODY_BYTES, nested at most jsonsafe.MAX_DEPTH deep."""
     if len(text.encode()) > MAX_BODY_BYTES:
         raise InvalidInput("body_too_large", "The request body is too large.")
     try:
-        body = json.loads(text or "null", parse_float=Decimal)
-    except ValueError:
-        raise InvalidInput("invalid_json", "The request body is not valid JSON.") from None
+        body = jsonsafe.loads(text or "null", max_bytes=MAX_BODY_BYTES, parse_float=Decimal)
+    except jsonsafe.JSONInputError as e:
+        if e.code == "invalid_json":
+            raise InvalidInput("invalid_json", "The request body is not valid JSON.") from None
+        raise InvalidInput(e.code, e.message) from None
     if not isinstance(body, dict):
         raise InvalidInput("invalid_json", "The request body must be a JSON object.")
     return body

@@ -5,11 +5,11 @@ import argparse
 import logging
 import os
 
-from aiohttp import web
-
 from bot.config import Settings
 
 from .app import create_app
+from bot.serving import run
+from .settings import GatewaySettings
 
 
 def main(argv=None) -> None:
@@ -18,14 +18,15 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", 8080)))
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.umask(0o077)  # databases and logs this process creates are readable by its user only
     settings = Settings.from_env()
+    gw = GatewaySettings.from_env(settings)
     if settings.demo_mode:
         from .demo import load_demo_agent
-        from .settings import GatewaySettings
 
-        gw = GatewaySettings.from_env(settings)
         load_demo_agent(gw.database_url, gw.schema)
-    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
+    run(create_app(settings, gw), args.host, args.port,
+        header_timeout_s=gw.header_timeout_s, keepalive_timeout_s=gw.keepalive_timeout_s)
 
 
 if __name__ == "__main__":

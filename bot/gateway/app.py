@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import time
 import weakref
@@ -20,12 +19,13 @@ from bot.config import Settings
 
 from . import console, demo_routes
 from .broadcast import Broadcaster, make_broadcaster
-from .common import (BUS, GW, LOGIN_IP_RATE, LOGIN_RATE, MAX_BODY, PASSWORD_CHECKS, RASA, RATE, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
-                     csp, json_error, origin_allowed, read_json, validate_text)
+from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
+                     csp, enforce, json_error, message_id, origin_allowed, parse_json, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
 from .openapi import openapi_document
 from .rasa import RasaClient
-from .security import RateLimiter, new_token, token_hash, tokens_equal
+from .limits import Limits
+from .security import new_token, token_hash, tokens_equal
 from .service import ConversationError, ConversationService
 from .settings import GatewaySettings
 
@@ -136,6 +136,11 @@ async def create_conversation(request: web.Request) -> web.Response:
     if client not in ("web", "app"):
         raise ApiError(400, "invalid_client", "`client` must be \"web\" or \"app\".")
     buyer = identify(request, bearer(request))
+    checks = [("conversations_per_address", request.remote or "-")]
+    if buyer:
+        checks.insert(0, ("conversations_per_buyer", buyer.buyer_id))
+    await enforce(request.app, checks, "You've started too many conversations. Please wait {secs} s, "
+                  "or continue one you already have.")
     access_key = None if buyer else new_token()
     conv = await request.app[STORE].create_conversation(
         buyer.buyer_id if buyer else None, client, token_hash(access_key) if access_key else None)
@@ -157,20 +162,19 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def list_messages(request: web.Request) -> web.Response:
     conv = await _buyer_conv(request)
-    try:
-        after = max(0, int(request.query.get("after", "0")))
-    except ValueError:
-        raise ApiError(400, "invalid_after", "`after` must be a message id (integer).")
+    after = message_id(request.query.get("after"))
     msgs = await request.app[STORE].history(conv["id"], after)
     return web.json_response({"conversation": await request.app[SERVICE].view_for_buyer(conv), "messages": msgs})
 
 
-def check_rate(request_app: web.Application, cid: str) -> None:
-    ok, wait = request_app[RATE].take(cid)
-    if not ok:
-        secs = max(1, int(wait + 0.999))
-        raise ApiError(429, "rate_limited", f"You're sending messages too fast. Please wait {secs} s.",
-                       headers={"Retry-After": str(secs)})
+async def check_rate(request: web.Request, cid: str, buyer: Optional[BuyerIdentity]) -> None:
+    """Per conversation, per buyer (signed in) and per address: opening more conversations or
+    using several at once does not get around the limit."""
+    checks = [("messages_per_conversation", cid)]
+    if buyer:
+        checks.append(("messages_per_buyer", buyer.buyer_id))
+    checks.append(("messages_per_address", request.remote or "-"))
+    await enforce(request.app, checks, "You're sending messages too fast. Please wait {secs} s.")
 
 
 def parse_buyer_message(app: web.Application, body: Dict[str, Any]):
@@ -190,7 +194,7 @@ async def post_message(request: web.Request) -> web.Response:
     conv = await conversation_for(request, request.match_info["cid"], buyer, request.headers.get("X-Conversation-Token"))
     body = await read_json(request)
     text, payload = parse_buyer_message(request.app, body)
-    check_rate(request.app, conv["id"])
+    await check_rate(request, conv["id"], buyer)
     svc = request.app[SERVICE]
     new = await svc.buyer_message(conv["id"], text, payload, token)
     conv = await request.app[STORE].get_conversation(conv["id"])
@@ -210,13 +214,16 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
     store, svc, bus = request.app[STORE], request.app[SERVICE], request.app[BUS]
     # 1. authenticate with the first message: {"type": "auth", "token"?, "conversation_token"?, "after"?}
     try:
-        first = await ws.receive_json(timeout=10)
-        if not isinstance(first, dict) or first.get("type") != "auth":
+        frame = await ws.receive(timeout=10)
+        if frame.type != aiohttp.WSMsgType.TEXT:
+            raise ValueError("not a text frame")
+        first = parse_json(frame.data, max_bytes=MAX_BODY)
+        if first.get("type") != "auth" or first.get("type") != "auth":
             raise ApiError(400, "auth_required", "Send {\"type\": \"auth\", ...} first.")
         token = first.get("token") or None
         buyer = identify(request, token)
         conv = await conversation_for(request, cid, buyer, first.get("conversation_token"))
-        after = int(first.get("after") or 0)
+        after = message_id(first.get("after"))
     except (ApiError, asyncio.TimeoutError, ValueError, TypeError) as exc:
         code, msg = ("auth_timeout", "No auth message in time.") if isinstance(exc, asyncio.TimeoutError) else (
             (exc.code, exc.message_text) if isinstance(exc, ApiError) else ("bad_auth", "Malformed auth message."))
@@ -248,11 +255,10 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     continue
                 try:
-                    data = json.loads(msg.data)
-                    if not isinstance(data, dict):
-                        raise ValueError
-                except ValueError:
-                    await ws.send_json({"type": "error", "error": "invalid_json", "message": "Send JSON objects."})
+                    data = parse_json(msg.data, max_bytes=MAX_BODY)
+                except ApiError:
+                    await ws.send_json({"type": "error", "error": "invalid_json",
+                                        "message": "Send JSON objects (at most 32 levels deep)."})
                     continue
                 kind = data.get("type")
                 if kind == "ping":
@@ -262,7 +268,7 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                         if token:  # re-check: the token may have expired since the socket opened
                             identify(request, token)
                         text, payload = parse_buyer_message(request.app, data)
-                        check_rate(request.app, cid)
+                        await check_rate(request, cid, buyer)
                         await svc.buyer_message(cid, text, payload, token)
                     except ApiError as exc:
                         err = {"type": "error", "error": exc.code, "message": exc.message_text}
@@ -313,6 +319,7 @@ async def _resources(app: web.Application):
     app[STORE] = AsyncStore(Store(engine))
     bus: Broadcaster = make_broadcaster(gw.redis_url)
     await bus.start()
+    await app[LIMITS].start()
     app[BUS] = bus
     session = aiohttp.ClientSession()
     settings = app[SETTINGS]
@@ -324,6 +331,7 @@ async def _resources(app: web.Application):
             await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
     await session.close()
     await bus.close()
+    await app[LIMITS].close()
     await asyncio.to_thread(engine.dispose)
 
 
@@ -332,8 +340,7 @@ async def _housekeeping(app: web.Application):
         while True:
             await asyncio.sleep(60)
             try:
-                app[RATE].purge()
-                app[LOGIN_RATE].purge()
+                app[LIMITS].purge()
                 app[SERVICE].purge_locks()
                 await app[STORE].purge_sessions()
             except Exception:
@@ -352,9 +359,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     app = web.Application(middlewares=[security_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
-    app[RATE] = RateLimiter(gw.rate_capacity, gw.rate_window_s)
-    app[LOGIN_RATE] = RateLimiter(5, 60)  # per username
-    app[LOGIN_IP_RATE] = RateLimiter(30, 60)  # per client address, whatever the username
+    app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)
     app[PASSWORD_CHECKS] = asyncio.Semaphore(2)
     app[SOCKETS] = weakref.WeakSet()
     app.cleanup_ctx.append(_resources)

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-import json
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -15,8 +14,8 @@ from typing import Any, Dict, Optional
 import aiohttp
 from aiohttp import web
 
-from .common import (BUS, GW, LOGIN_IP_RATE, LOGIN_RATE, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, origin_allowed, read_json,
-                     validate_text)
+from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
+                     parse_json, read_json, validate_text)
 from .db import utcnow
 from .security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
 from .service import console_view
@@ -82,19 +81,25 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password \
             or len(username) > 64 or len(password) > 1024:
         raise ApiError(400, "invalid_credentials_format", "Enter your username and password.")
-    ok_rate, wait = request.app[LOGIN_RATE].take(username.lower())
-    if ok_rate:  # random usernames must not get around the limit either
-        ok_rate, wait = request.app[LOGIN_IP_RATE].take(f"ip:{request.remote}")
-    if not ok_rate:
+    # Wrong passwords count per (username, address), so failures from an attacker's address never
+    # lock the agent out at their own; every attempt counts per address, whatever the username
+    # (docs/GATEWAY.md, "Sign-in protection").
+    address = request.remote or "-"
+    failures_key = f"{username.lower()}|{address}"
+    limits = request.app[LIMITS]
+    too_many = "Too many sign-in attempts. Try again in {secs} s."
+    await enforce(request.app, [("signin_per_address", address)], too_many, "too_many_attempts")
+    ok, wait = await limits.peek("signin_failures", failures_key)
+    if not ok:
         secs = max(1, int(wait + 0.999))
-        raise ApiError(429, "too_many_attempts", f"Too many sign-in attempts. Try again in {secs} s.",
-                       headers={"Retry-After": str(secs)})
+        raise ApiError(429, "too_many_attempts", too_many.format(secs=secs), headers={"Retry-After": str(secs)})
     store = request.app[STORE]
     agent = await store.get_agent(username)
     stored = agent["password_hash"] if agent and agent["active"] else DUMMY_HASH
     async with request.app[PASSWORD_CHECKS]:
         valid = await asyncio.to_thread(verify_password, password, stored)
     if not (agent and agent["active"] and valid):
+        await limits.take("signin_failures", failures_key)
         raise ApiError(401, "wrong_credentials", "Wrong username or password.")
     token, csrf = new_token(), new_token()
     ttl = dt.timedelta(hours=request.app[GW].session_ttl_hours)
@@ -218,9 +223,9 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     continue
-                with contextlib.suppress(ValueError):
-                    data = json.loads(msg.data)
-                    if isinstance(data, dict) and data.get("type") == "ping":
+                with contextlib.suppress(ApiError):
+                    data = parse_json(msg.data, max_bytes=MAX_BODY)  # bounded: no RecursionError
+                    if data.get("type") == "ping":
                         if time.monotonic() - last_touch > 30:  # presence: "an agent is signed in"
                             last_touch = time.monotonic()
                             if await store.get_session(agent["id_hash"]) is None:

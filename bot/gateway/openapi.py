@@ -45,7 +45,9 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "type": "object", "properties": {"client": {"type": "string", "enum": ["web", "app"], "default": "web"}}}}}},
                 "responses": {
                     "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewConversation"}}}},
-                    "400": _err("Bad client value"), "401": _err("Token present but invalid or expired"),
+                    "400": _err("Bad client value, or JSON that is malformed / nested deeper than 32 levels"),
+                    "401": _err("Token present but invalid or expired"),
+                    "429": _err("Too many new conversations from this address or buyer (PAYLATER_LIMIT_CONVERSATIONS_*); see Retry-After"),
                 },
             }},
             "/v1/conversations/{cid}": {"get": {
@@ -56,9 +58,10 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
             "/v1/conversations/{cid}/messages": {
                 "get": {
                     "summary": "History (oldest first)", "security": security,
-                    "parameters": [cid, conv_token, {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0},
+                    "parameters": [cid, conv_token, {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": 2147483647},
                                                       "description": "only messages with a larger id"}],
                     "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageList"}}}},
+                                  "400": _err("`after` is not a whole number from 0 to 2147483647 (invalid_after)"),
                                   "401": _err("Invalid or expired token"), "404": _err("Unknown, or not this caller's")},
                 },
                 "post": {
@@ -75,7 +78,7 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                         "400": _err("Empty message or bad payload"), "401": _err("Invalid or expired token"),
                         "404": _err("Unknown, or not this caller's"),
                         "413": _err(f"Longer than {gw.max_message_chars} characters"),
-                        "429": {"description": f"More than {gw.rate_capacity} messages in {gw.rate_window_s:g} s; see Retry-After",
+                        "429": {"description": "Too many messages (per conversation, buyer or address; see PAYLATER_LIMIT_*); see Retry-After",
                                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                     },
@@ -109,7 +112,7 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "text": {"type": "string", "description": "plain text: render as text, never as HTML"},
                     "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
                     "agent_name": {"type": "string"},
-                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed; bot: bot_unavailable"},
+                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed, redacted; bot: bot_unavailable"},
                     "data": {"$ref": "#/components/schemas/Table"},
                     "created_at": {"type": "string", "format": "date-time"}}},
                 "Table": {"type": "object", "required": ["type", "columns", "rows"],

@@ -15,6 +15,9 @@ from .rich import custom_message
 
 log = logging.getLogger(__name__)
 
+# Rasa's channel (bot/rasa_channel.py) accepts messages only with the Rasa token in this header.
+CHANNEL_HEADER = "X-Paylater-Channel-Token"
+
 
 class RasaUnavailable(Exception):
     """Rasa errored, timed out, or answered nothing (e.g. the action server was down and Rasa
@@ -121,7 +124,8 @@ class RasaClient:
     async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> BotReply:
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
-            status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body)
+            headers = {CHANNEL_HEADER: self.token} if self.token else None
+            status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body, headers=headers)
             if status != 200:
                 raise RasaUnavailable(f"HTTP {status}")
             items = json.loads(raw)

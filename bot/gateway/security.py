@@ -86,7 +86,16 @@ class RateLimiter:
             return True, 0.0
         return False, (1 - b.tokens) / self.rate
 
-    def purge(self, idle_s: float = 600) -> None:
+    def peek(self, key: str) -> Tuple[bool, float]:
+        """Would `take` allow one now? (nothing is taken)"""
+        now = self.clock()
+        b = self._buckets.get(key)
+        if b is None:
+            return True, 0.0
+        tokens = min(self.capacity, b.tokens + (now - b.updated) * self.rate)
+        return (True, 0.0) if tokens >= 1 else (False, (1 - tokens) / self.rate)
+
+    def purge(self, idle_s: float = 3600) -> None:
         now = self.clock()
         for k in [k for k, b in self._buckets.items() if now - b.updated > idle_s]:
             del self._buckets[k]

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any, Dict, List, Optional
 
-from bot.sensitive import redact
+from bot.sensitive import redact, removal_notice
 
 from .broadcast import Broadcaster
 from .db import AsyncStore, iso, utcnow
@@ -139,11 +139,13 @@ class ConversationService:
             conv = await self.store.get_conversation(cid)
             if conv is None:
                 raise ConversationError(404, "not_found", "No such conversation.")
-            shown, _ = redact(text)
+            shown, removed = redact(text)
             if conv["state"] == "closed":
                 await self.store.reopen(cid)
                 conv = await self._state_changed(cid)
             out = [await self._message(cid, "buyer", shown)]
+            if removed:  # say so: the buyer sees the label, and why
+                out.append(await self._message(cid, "system", removal_notice(removed), kind="redacted"))
             if payload == GATEWAY_HANDOFF_PAYLOAD:
                 if conv["state"] == "bot":
                     # the button is only offered with the "assistant unavailable" apology

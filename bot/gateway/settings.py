@@ -8,14 +8,27 @@
     PAYLATER_GATEWAY_REDIS_URL      use Redis pub/sub between gateway replicas (default: in-process)
     PAYLATER_COOKIE_SECURE          1 = agent session cookie only over HTTPS (set it in production)
     PAYLATER_GATEWAY_SCHEMA         auto (migrate, else create tables) | none
+    PAYLATER_PUBLIC_ORIGIN          the gateway's own origin as browsers see it, e.g.
+                                    https://chat.example.com (same-origin checks use it, never the
+                                    Host header; unset: only loopback origins count as same-origin)
+    PAYLATER_LIMIT_<NAME>           abuse limits "N/S" (N per S seconds), see bot/gateway/limits.py:
+                                    CONVERSATIONS_PER_ADDRESS, CONVERSATIONS_PER_BUYER,
+                                    MESSAGES_PER_CONVERSATION, MESSAGES_PER_BUYER, MESSAGES_PER_ADDRESS,
+                                    SIGNIN_FAILURES (per username and address), SIGNIN_PER_ADDRESS
+    PAYLATER_LIMIT_REDIS_PREFIX     key prefix of the limits in Redis (default paylater:limit:)
+    PAYLATER_HEADER_TIMEOUT         seconds a client may take to send a request's headers (10)
+    PAYLATER_BODY_TIMEOUT           seconds a client may take to send a request's body (10)
+    PAYLATER_KEEPALIVE_TIMEOUT      seconds an idle keep-alive connection stays open (15)
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from bot.config import Settings
+
+from .limits import DEFAULT_LIMITS, Limit
 
 
 def _env(name: str, default: Optional[str] = None) -> Optional[str]:
@@ -32,8 +45,13 @@ class GatewaySettings:
     rasa_urls: Tuple[str, ...] = ()
     tracker_timeout_s: float = 5.0
     max_message_chars: int = 2000
-    rate_capacity: int = 10  # messages ...
-    rate_window_s: float = 10.0  # ... per this many seconds, per conversation
+    # abuse limits by name (bot/gateway/limits.py DEFAULT_LIMITS); missing names use the defaults
+    limits: Dict[str, Limit] = field(default_factory=dict)
+    limits_redis_prefix: str = "paylater:limit:"
+    public_origin: Optional[str] = None
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 10.0
+    keepalive_timeout_s: float = 15.0
     agent_presence_minutes: float = 5.0
     session_ttl_hours: float = 12.0
     # How often an open console socket re-checks its agent session (logout, disable, expiry).
@@ -58,4 +76,11 @@ class GatewaySettings:
             redis_url=_env("PAYLATER_GATEWAY_REDIS_URL"),
             cookie_secure=_env("PAYLATER_COOKIE_SECURE", "0") == "1",
             schema=_env("PAYLATER_GATEWAY_SCHEMA", "auto"),
+            limits={name: Limit.parse(_env(f"PAYLATER_LIMIT_{name.upper()}"))
+                    for name in DEFAULT_LIMITS if _env(f"PAYLATER_LIMIT_{name.upper()}")},
+            limits_redis_prefix=_env("PAYLATER_LIMIT_REDIS_PREFIX", "paylater:limit:"),
+            public_origin=(_env("PAYLATER_PUBLIC_ORIGIN") or "").rstrip("/") or None,
+            header_timeout_s=float(_env("PAYLATER_HEADER_TIMEOUT", "10")),
+            body_timeout_s=float(_env("PAYLATER_BODY_TIMEOUT", "10")),
+            keepalive_timeout_s=float(_env("PAYLATER_KEEPALIVE_TIMEOUT", "15")),
         )

@@ -67,7 +67,9 @@ async def test_history_after_and_sensitive_data_redacted(gateway, fake_rasa):
     assert "4111" not in hist["messages"][0]["text"] and "[card number removed]" in hist["messages"][0]["text"]
     last = hist["messages"][0]["id"]
     after = await (await gateway.get(f"/v1/conversations/{conv['id']}/messages?after={last}", headers=h)).json()
-    assert [m["sender"] for m in after["messages"]] == ["bot"]
+    # the buyer is told what was removed, then the bot answers
+    assert [(m["sender"], m.get("kind")) for m in after["messages"]] == [("system", "redacted"), ("bot", None)]
+    assert "card number" in after["messages"][0]["text"]
 
 
 async def test_forged_and_expired_tokens_are_refused(gateway):
@@ -143,7 +145,9 @@ def test_token_bucket_10_per_10_seconds():
 
 async def test_rate_limit_per_conversation(make_gateway):
     # a long window so a slow CI machine cannot refill the bucket during the test
-    gateway = await make_gateway(rate_capacity=10, rate_window_s=3600)
+    from bot.gateway.limits import Limit
+
+    gateway = await make_gateway(limits={"messages_per_conversation": Limit(10, 3600)})
     conv, h = await new_conversation(gateway)
     statuses = [(await say(gateway, conv, h, f"m{i}")).status for i in range(11)]
     assert statuses[:10] == [200] * 10

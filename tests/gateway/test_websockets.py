@@ -104,7 +104,9 @@ async def test_live_handoff_agent_join_and_reply_reach_both_sides(gateway):
 
 
 async def test_ws_rate_limit_reports_retry_after(make_gateway):
-    client = await make_gateway(rate_capacity=2, rate_window_s=3600)
+    from bot.gateway.limits import Limit
+
+    client = await make_gateway(limits={"messages_per_conversation": Limit(2, 3600)})
     conv, h = await new_conversation(client)
     ws = await open_buyer_ws(client, conv, token=h["Authorization"][7:])
     await next_of(ws, "ready")

@@ -59,7 +59,8 @@ class Cluster:
     def send(self, replica: int, sender: str, text: str, metadata: Optional[dict] = None) -> list:
         body = {"sender": sender, "message": text, "metadata": metadata or {"client": "web"}}
         req = urllib.request.Request(f"{self.rasa_urls[replica]}/webhooks/rest/webhook",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "X-Paylater-Channel-Token": self.token})
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read())
 
@@ -123,6 +124,8 @@ def cluster(tmp_path_factory, scale_db, redis_url):
             "PAYLATER_DEMO_MODE": "0",  # the agent exists already; no demo pages
             "PAYLATER_GATEWAY_SCHEMA": "none",
             "PAYLATER_GATEWAY_REDIS_URL": redis_url,
+            # this run's own rate-limit buckets (other runs on the same Redis come from 127.0.0.1 too)
+            "PAYLATER_LIMIT_REDIS_PREFIX": f"paylater-scale-{os.getpid()}-{tmp.name}:limit:",
             "PAYLATER_RASA_URLS": ",".join(rasa_urls),
             "PAYLATER_RASA_URL": rasa_urls[0],
         }

@@ -43,6 +43,8 @@ class Chat:
 
     def __init__(self, stack, buyer_id=None, client="web", token=None):
         self.url = f"http://127.0.0.1:{stack.ports.rasa}/webhooks/rest/webhook"
+        # the channel takes messages from the gateway only (bot/rasa_channel.py)
+        self.headers = {"Content-Type": "application/json", "X-Paylater-Channel-Token": stack.env["PAYLATER_RASA_TOKEN"]}
         self.sender = f"test-{uuid.uuid4().hex[:12]}"
         self.metadata = {"client": client} if client else {}
         if token is not None:
@@ -52,7 +54,7 @@ class Chat:
 
     def send(self, message: str) -> list:
         body = json.dumps({"sender": self.sender, "message": message, "metadata": self.metadata}).encode()
-        req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(self.url, data=body, headers=self.headers)
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read())
 
