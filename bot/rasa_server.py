@@ -14,6 +14,11 @@
 
 Measured (bench.variants, Rasa driven directly): sequential p50 67.5 -> 29.2 ms, 16.7 -> 36.4
 messages/s at 20 concurrent conversations.
+
+Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
+checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
+rasa-sdk's handlers, and the request id / conversation id of each message on every log line
+(Rasa: from the message metadata the gateway sends; actions: bot/actions/base.py).
 """
 from __future__ import annotations
 
@@ -69,13 +74,59 @@ def install_sqlite_wal() -> None:
             cur.close()
 
 
+def install_logging(part: str) -> None:
+    """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
+    import rasa.utils.io
+    import rasa_sdk.utils
+
+    from bot.logging_setup import configure
+
+    for module in (rasa.utils.io, rasa_sdk.utils):
+        original = module.configure_colored_logging
+        if getattr(original, "_paylater", False):
+            continue
+
+        def configured(loglevel, *args, _original=original, **kwargs):
+            _original(loglevel, *args, **kwargs)
+            configure(part)
+
+        configured._paylater = True
+        module.configure_colored_logging = configured
+
+
+def install_request_context() -> None:
+    """Every log line of a message's handling carries its request id and conversation id."""
+    from rasa.core.agent import Agent
+
+    from bot.logging_setup import bind_from_metadata
+
+    original = Agent.handle_message
+    if getattr(original, "_paylater", False):
+        return
+
+    async def handle_message(self, message, *args, **kwargs):
+        bind_from_metadata(getattr(message, "metadata", None), getattr(message, "sender_id", None))
+        return await original(self, message, *args, **kwargs)
+
+    handle_message._paylater = True
+    Agent.handle_message = handle_message
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-    install_cached_validation()
-    if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
-        install_sqlite_wal()
+    from bot.startup_checks import check_or_exit
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    actions = args[:2] == ["run", "actions"]
+    check_or_exit("actions" if actions else "rasa")
+    if not actions:
+        install_cached_validation()
+        if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
+            install_sqlite_wal()
+        install_request_context()
+    install_logging("actions" if actions else "rasa")
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["rasa", *args]
     rasa_main()
 
 

@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.backend.security import service_token
 from bot.config import Settings
+from bot.logging_setup import outgoing_headers
 from bot.ports import (ApplicationRequest, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
                        CreditLineView, DisbursementView, EligibilityView, NotFound, OrderView, QuoteView,
                        Refused)
@@ -43,7 +44,7 @@ class HttpBackend:
     async def _request(self, method: str, path: str, body: Any = None) -> Any:
         try:
             async with self._get_session().request(
-                method, self.base_url + path, json=body, timeout=self.timeout
+                method, self.base_url + path, json=body, timeout=self.timeout, headers=outgoing_headers()
             ) as resp:
                 try:
                     data = await resp.json(content_type=None)

@@ -17,12 +17,14 @@ from aiohttp import web
 
 from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
 from bot.config import Settings
+from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
 from . import console, demo_routes
 from .broadcast import Broadcaster, make_broadcaster
 from .common import (BUS, GW, LOGIN_IP_RATE, LOGIN_RATE, MAX_BODY, PASSWORD_CHECKS, RASA, RATE, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
                      csp, json_error, origin_allowed, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
+from .health import ready
 from .openapi import openapi_document
 from .rasa import RasaClient
 from .security import RateLimiter, new_token, token_hash, tokens_equal
@@ -258,6 +260,7 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                 if kind == "ping":
                     await ws.send_json({"type": "pong"})
                 elif kind == "message":
+                    bind(new_request_id(), cid)  # one request id per buyer message
                     try:
                         if token:  # re-check: the token may have expired since the socket opened
                             identify(request, token)
@@ -349,7 +352,7 @@ async def _housekeeping(app: web.Application):
 def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or Settings.from_env()
     gw = gateway_settings or GatewaySettings.from_env(settings)
-    app = web.Application(middlewares=[security_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
     app[RATE] = RateLimiter(gw.rate_capacity, gw.rate_window_s)
@@ -362,6 +365,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
 
     r = app.router
     r.add_get("/health", health)
+    r.add_get("/health/ready", ready)
     r.add_get("/openapi.json", get_openapi)
     r.add_post("/v1/conversations", create_conversation)
     r.add_get("/v1/conversations/{cid}", get_conversation)
