@@ -136,7 +136,11 @@ def configure(part: str, level: Optional[str] = None) -> None:
 def aiohttp_middleware(conversation_header: Optional[str] = None):
     """aiohttp middleware: bind the caller's X-Request-ID (or a new one) and the conversation id
     (the `cid` path part, or `conversation_header`) for the request, and echo the request id."""
+    import time
+
     from aiohttp import web
+
+    access = logging.getLogger("bot.access")
 
     @web.middleware
     async def request_context(request, handler):
@@ -144,7 +148,16 @@ def aiohttp_middleware(conversation_header: Optional[str] = None):
         cid = request.match_info.get("cid") or (
             sane_request_id(request.headers.get(conversation_header)) if conversation_header else None)
         bind(rid, cid)
-        resp = await handler(request)
+        started, status = time.monotonic(), 500
+        try:
+            resp = await handler(request)
+            status = resp.status
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            if not request.path.startswith(("/health", "/static/")):  # probes and assets would drown the rest
+                access.info("%s %s %s %.0f ms", request.method, request.path, status, (time.monotonic() - started) * 1000)
         if not getattr(resp, "prepared", False):
             resp.headers.setdefault(REQUEST_ID_HEADER, rid)
         return resp

@@ -15,6 +15,15 @@
 Measured (bench.variants, Rasa driven directly): sequential p50 67.5 -> 29.2 ms, 16.7 -> 36.4
 messages/s at 20 concurrent conversations.
 
+3. Faster model loading (PAYLATER_FAST_MODEL_LOAD=0 turns it off). To create its weights Rasa 3.6
+   runs one training step on one example through `model.fit`, which traces and optimises the
+   whole training graph (CRF entity loss, gradients): ~85% of loading the model here (cProfile).
+   The step is run eagerly instead, then the trained weights are loaded over it as before and
+   the prediction graph is traced as before, so predictions are identical (same weights, same
+   graph; checked on the product model). Loading the model: ~150 s -> ~35 s on this machine
+   under heavy load; it decides how fast a crashed Rasa is back under `make run`.
+   Fine-tuning (`rasa train --finetune`) keeps Rasa's own path.
+
 Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
 checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
 rasa-sdk's handlers, and the request id / conversation id of each message on every log line
@@ -24,9 +33,11 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sqlite3
 import sys
+import time
 from typing import List, Optional
 
 
@@ -74,6 +85,34 @@ def install_sqlite_wal() -> None:
             cur.close()
 
 
+def install_fast_model_load() -> None:
+    import tensorflow as tf
+    from rasa.utils.tensorflow import models
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+
+    original = models.RasaModel.load.__func__
+    if getattr(original, "_paylater", False):
+        return
+
+    def load(cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False, *args, **kwargs):
+        config = kwargs.get("config", {})
+        if finetune_mode or config.get(RUN_EAGERLY):
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
+        model = cls(*args, **kwargs)
+        # one eager training step creates every weight (as Rasa's traced one does) ...
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=True)
+        model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
+        model.run_eagerly = False  # ... predictions use the traced graph, as in Rasa
+        model.load_weights(model_file_name)
+        if predict_data_example:
+            model.run_inference(predict_data_example)
+        return model
+
+    load._paylater = True
+    models.RasaModel.load = classmethod(load)
+
+
 def install_logging(part: str) -> None:
     """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
     import rasa.utils.io
@@ -95,7 +134,8 @@ def install_logging(part: str) -> None:
 
 
 def install_request_context() -> None:
-    """Every log line of a message's handling carries its request id and conversation id."""
+    """Rasa: every log line of a message's handling carries its request id and conversation id,
+    and each message gets one INFO line (how long it took)."""
     from rasa.core.agent import Agent
 
     from bot.logging_setup import bind_from_metadata
@@ -103,13 +143,43 @@ def install_request_context() -> None:
     original = Agent.handle_message
     if getattr(original, "_paylater", False):
         return
+    log = logging.getLogger("bot.rasa_server")
 
     async def handle_message(self, message, *args, **kwargs):
         bind_from_metadata(getattr(message, "metadata", None), getattr(message, "sender_id", None))
-        return await original(self, message, *args, **kwargs)
+        started = time.monotonic()
+        try:
+            return await original(self, message, *args, **kwargs)
+        finally:
+            log.info("message handled in %.0f ms", (time.monotonic() - started) * 1000)
 
     handle_message._paylater = True
     Agent.handle_message = handle_message
+
+
+def install_action_context() -> None:
+    """Action server: the same ids for every action call (from the tracker the call carries),
+    and one INFO line per action."""
+    from rasa_sdk.executor import ActionExecutor
+
+    from bot.logging_setup import bind_from_metadata
+
+    original = ActionExecutor.run
+    if getattr(original, "_paylater", False):
+        return
+    log = logging.getLogger("bot.actions")
+
+    async def run(self, action_call, *args, **kwargs):
+        tracker = action_call.get("tracker") or {}
+        bind_from_metadata((tracker.get("latest_message") or {}).get("metadata"), tracker.get("sender_id"))
+        started = time.monotonic()
+        try:
+            return await original(self, action_call, *args, **kwargs)
+        finally:
+            log.info("%s ran in %.0f ms", action_call.get("next_action"), (time.monotonic() - started) * 1000)
+
+    run._paylater = True
+    ActionExecutor.run = run
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -123,6 +193,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
             install_sqlite_wal()
         install_request_context()
+        if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
+            install_fast_model_load()
+    else:
+        install_action_context()
     install_logging("actions" if actions else "rasa")
     from rasa.__main__ import main as rasa_main
 
