@@ -51,11 +51,13 @@ def sqlite_files(env: Optional[Dict[str, str]] = None) -> Dict[str, Path]:
     return files
 
 
-def _copy(src: Path, dest: Path) -> None:
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+def _copy(src: Path, dest: Path, standalone: bool = False) -> None:
+    source = sqlite3.connect(src)
     target = sqlite3.connect(dest)
     try:
         source.backup(target)  # online backup API: a consistent snapshot while others write
+        if standalone:  # a backup is one self-contained file, whatever the live journal mode
+            target.execute("PRAGMA journal_mode=DELETE")
         ok = target.execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
             raise BackupError(f"the copy of {src} failed its integrity check: {ok}")
@@ -72,7 +74,7 @@ def backup(out_dir: Path = DEFAULT_DIR, env: Optional[Dict[str, str]] = None) ->
     for name, path in files.items():
         if not path.exists():
             continue  # e.g. Rasa never started: no tracker store yet
-        _copy(path, dest / name)
+        _copy(path, dest / name, standalone=True)
         done[name] = str(path)
     if not done:
         dest.rmdir()
@@ -103,8 +105,6 @@ def restore(src_dir: Path, env: Optional[Dict[str, str]] = None, ports: Optional
         if not copy.exists():
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-            stale.unlink(missing_ok=True)
         _copy(copy, path)
         restored.append(path)
     return restored

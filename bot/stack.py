@@ -404,12 +404,12 @@ class Stack:
                 st.crashes.popleft()
             n = len(st.crashes)
             if n > p.max_restarts:
-                self._set(name, FAILED)
                 self.on_event(
                     f"\n{'!' * 78}\n{name} FAILED: it stopped {n} times within {p.window_s:.0f} s ({why}); not restarting it."
                     f"\nThe other parts keep running. Last lines of var/log/{name}.log:\n{self.tail(name, 15)}\n"
                     f"Fix the cause, then restart `make run`.\n{'!' * 78}"
                 )
+                self._set(name, FAILED)  # after saying so: whoever sees "failed" finds the message
                 return
             delay = p.backoff_s[min(n, len(p.backoff_s)) - 1]
             st.next_start_at = now + delay
