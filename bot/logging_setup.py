@@ -128,7 +128,7 @@ def configure(part: str, level: Optional[str] = None) -> None:
     for handler in root.handlers:
         _apply(handler, part, fmt)
     for logger in list(logging.root.manager.loggerDict.values()):
-        if isinstance(logger, logging.Logger):
+        if isinstance(logger, logging.Logger) and not logger.name.startswith("bot.stack.output."):
             for handler in logger.handlers:
                 _apply(handler, part, fmt)
 

@@ -316,6 +316,11 @@ class Stack:
         for name in reversed(list(self.procs)):
             self.stop_one(name)
         self._write_state()
+        for spec in self.specs:  # the output pumps have ended with their processes
+            logger = logging.getLogger(f"bot.stack.output.{self.log_dir / f'{spec.name}.log'}")
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+                handler.close()
 
     def __enter__(self) -> "Stack":
         self.start()

@@ -122,7 +122,18 @@ BY_PART: Dict[str, List[Callable[[], None]]] = {
     ],
     "rasa": [lambda: _http_url("PAYLATER_ACTION_ENDPOINT")],
 }
-BY_PART["stack"] = [c for part in ("gateway", "backend", "actions", "rasa") for c in BY_PART[part]]
+def _whole_number(name: str, default: str) -> None:
+    raw = _env(name) or default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+
+
+BY_PART["stack"] = [
+    lambda: _positive_number("PAYLATER_HANG_SECONDS", "20"),
+    lambda: _whole_number("PAYLATER_MAX_RESTARTS", "5"),
+    lambda: _whole_number("PAYLATER_LOG_MAX_BYTES", "10000000"),
+    *[c for part in ("gateway", "backend", "actions", "rasa") for c in BY_PART[part]],
+]
 
 
 def check(part: str, env: Optional[Mapping[str, str]] = None) -> None:

@@ -129,6 +129,8 @@ def test_process_output_goes_to_a_rotating_log(tmp_path):
     ({"PAYLATER_LOG_FORMAT": "xml"}, "PAYLATER_LOG_FORMAT must be one of text, json"),
     ({"PAYLATER_RASA_URL": "localhost:5005"}, "http:// or https:// URL"),
     ({"PAYLATER_JWT_SECRET": DEMO_JWT_SECRET}, "published demo secret"),
+    ({"PAYLATER_HANG_SECONDS": "-1"}, "PAYLATER_HANG_SECONDS must be greater than 0"),
+    ({"PAYLATER_MAX_RESTARTS": "many"}, "PAYLATER_MAX_RESTARTS must be a whole number"),
     ({"PAYLATER_SERVICE_TOKEN": DEMO_SERVICE_TOKEN}, "published demo token"),
 ])
 def test_invalid_settings_are_one_clear_sentence(env, words):
