@@ -56,6 +56,8 @@ class ProcessSpec:
     healthy: Callable[[int, bytes], bool] = lambda status, body: status == 200
     # How long a (re)start may take before the supervisor counts it as hung.
     start_timeout_s: float = 60.0
+    # Health checks may fail this long at least before the part counts as hung (Policy.hang_s).
+    min_hang_s: float = 0.0
 
 
 @dataclass
@@ -160,6 +162,9 @@ def default_specs(
             f"http://{at}:{ports.rasa}/status?token={token}",
             healthy=_rasa_has_model,
             start_timeout_s=240.0,
+            # one slow message (a long session's tracker) can hold Rasa's event loop for seconds:
+            # never restart a busy Rasa for a few missed checks
+            min_hang_s=60.0,
         ),
         ProcessSpec(
             "gateway",
@@ -387,8 +392,9 @@ class Stack:
                 continue
             if status == UP:
                 st.unhealthy_since = st.unhealthy_since or now
-                if now - st.unhealthy_since >= p.hang_s:
-                    self.on_event(f"{name}: no answer to its health check for {p.hang_s:.0f} s: killing it")
+                hang_s = max(p.hang_s, spec.min_hang_s)
+                if now - st.unhealthy_since >= hang_s:
+                    self.on_event(f"{name}: no answer to its health check for {hang_s:.0f} s: killing it")
                     self._kill(proc, 0)
                     self._crashed(spec, "hung")
             elif now - st.started_at >= spec.start_timeout_s:
@@ -538,6 +544,9 @@ def format_status(ready: Dict[str, object], supervised: Optional[Dict[str, objec
         if info.get("detail") and info.get("status") != "up":
             extra = f"{extra}  ({info['detail']})" if extra else f"({info['detail']})"
         lines.append(f"{name:<12} {str(info.get('status')):<8} {'' if latency is None else f'{latency:.0f} ms':>9}  {extra}")
+    for name, st in sup.items():  # e.g. the gateway is down: what the supervisor knows of the rest
+        if not any(n.split("[")[0] == name for n in parts):
+            lines.append(f"{name:<12} {'?':<8} {'':>9}  {st.get('status')} pid {st.get('pid')}, {st.get('restarts', 0)} restarts")
     lines.append(f"overall: {ready.get('status')}")
     return "\n".join(lines)
 
