@@ -234,7 +234,6 @@
         var down = [];
         if (rasa.length && rasa.every(function (n) { return parts[n].status !== "up"; })) down.push("assistant (Rasa)");
         if (parts.actions && parts.actions.status !== "up") down.push("action server");
-        if (parts.backend && parts.backend.status !== "up") down.push("payments backend");
         var box = $("bot-down");
         box.textContent = down.length ? "The bot is down (" + down.join(", ") + "): buyers get an apology with a " +
           "\u201cTalk to a person\u201d button, so expect more chats in the queue. It restarts by itself." : "";
