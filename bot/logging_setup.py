@@ -46,11 +46,10 @@ def sane_request_id(value: Any) -> Optional[str]:
 
 
 def bind(request_id: Optional[str] = None, conversation_id: Optional[str] = None) -> None:
-    """Set the ids for the rest of this task (each aiohttp / Sanic request runs in its own)."""
-    if request_id:
-        request_id_var.set(str(request_id)[:64])
-    if conversation_id:
-        conversation_id_var.set(str(conversation_id)[:64])
+    """Set both ids for the rest of this task; a missing one becomes "-". Both are always set:
+    requests on one keep-alive connection share a task, and must not inherit the last ids."""
+    request_id_var.set(str(request_id)[:64] if request_id else "-")
+    conversation_id_var.set(str(conversation_id)[:64] if conversation_id else "-")
 
 
 def bind_from_metadata(metadata: Any, conversation_id: Optional[str] = None) -> None:

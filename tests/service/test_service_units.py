@@ -251,3 +251,13 @@ def test_backup_is_consistent_while_written_and_restores(tmp_path):
 def test_restore_refuses_what_is_not_a_backup(tmp_path):
     with pytest.raises(BackupError, match="not a backup"):
         restore(tmp_path, {}, ports=[])
+
+
+def test_a_request_without_a_conversation_does_not_inherit_the_last_one():
+    """aiohttp and Sanic serve the requests of one keep-alive connection in one task."""
+    async def connection():
+        logging_setup.bind("r-1", "c-1")
+        logging_setup.bind("r-2", None)
+        return logging_setup.request_id_var.get(), logging_setup.conversation_id_var.get()
+
+    assert asyncio.run(connection()) == ("r-2", "-")
