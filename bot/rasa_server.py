@@ -15,14 +15,16 @@
 Measured (bench.variants, Rasa driven directly): sequential p50 67.5 -> 29.2 ms, 16.7 -> 36.4
 messages/s at 20 concurrent conversations.
 
-3. Faster model loading (PAYLATER_FAST_MODEL_LOAD=0 turns it off). To create its weights Rasa 3.6
-   runs one training step on one example through `model.fit`, which traces and optimises the
-   whole training graph (CRF entity loss, gradients): ~85% of loading the model here (cProfile).
-   The step is run eagerly instead, then the trained weights are loaded over it as before and
-   the prediction graph is traced as before, so predictions are identical (same weights, same
-   graph; checked on the product model). Loading the model: ~150 s -> ~35 s on this machine
-   under heavy load; it decides how fast a crashed Rasa is back under `make run`.
-   Fine-tuning (`rasa train --finetune`) keeps Rasa's own path.
+3. Faster model loading (PAYLATER_FAST_MODEL_LOAD=0 turns it off); it decides how fast a
+   crashed Rasa is back under `make run`. (a) To create its weights Rasa 3.6 runs one training
+   step on one example through `model.fit`, which traces and optimises the whole training graph
+   (CRF entity loss, gradients): ~85% of loading the model here (cProfile). That step runs
+   eagerly instead; the trained weights are then loaded over it as before. (b) The prediction
+   graph is traced without AutoGraph (half of what was left: converting ~90 functions whose
+   control flow depends only on the configuration). Same weights, same operations: predictions
+   are identical (tests/shared/test_rasa_server.py compares both loads on the product model).
+   Loading the model under the same machine load: 126-150 s -> 12 s. Fine-tuning
+   (`rasa train --finetune`) and `run_eagerly` models keep Rasa's own path.
 
 Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
 checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
@@ -111,6 +113,20 @@ def install_fast_model_load() -> None:
 
     load._paylater = True
     models.RasaModel.load = classmethod(load)
+
+    original_predict = models.RasaModel._rasa_predict
+
+    def _rasa_predict(self, batch_in):
+        # the prediction graph without AutoGraph: its Python control flow depends only on the
+        # model's configuration, so AutoGraph would convert ~90 functions for nothing (a tensor-
+        # dependent branch would fail loudly at tracing, never silently)
+        if not self._run_eagerly and self._tf_predict_step is None:
+            self._tf_predict_step = tf.function(
+                self.predict_step, input_signature=self._dynamic_signature(batch_in), autograph=False
+            )
+        return original_predict(self, batch_in)
+
+    models.RasaModel._rasa_predict = _rasa_predict
 
 
 def install_logging(part: str) -> None:
