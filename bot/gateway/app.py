@@ -20,11 +20,11 @@ from bot.config import Settings
 from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
 from . import console, demo_routes
+from . import health as readiness
 from .broadcast import Broadcaster, make_broadcaster
 from .common import (BUS, GW, LOGIN_IP_RATE, LOGIN_RATE, MAX_BODY, PASSWORD_CHECKS, RASA, RATE, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
                      csp, json_error, origin_allowed, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
-from .health import ready
 from .openapi import openapi_document
 from .rasa import RasaClient
 from .security import RateLimiter, new_token, token_hash, tokens_equal
@@ -365,7 +365,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
 
     r = app.router
     r.add_get("/health", health)
-    r.add_get("/health/ready", ready)
+    readiness.setup(app)  # GET /health/ready
     r.add_get("/openapi.json", get_openapi)
     r.add_post("/v1/conversations", create_conversation)
     r.add_get("/v1/conversations/{cid}", get_conversation)

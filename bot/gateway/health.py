@@ -11,7 +11,8 @@ as down on the next call (the console polls it every 5 s):
 
 200 {"status": "ready", ...} when all are up, else 503 {"status": "degraded", ...}; each part
 as {"status": "up"|"down", "latency_ms": ..., "detail"?: why it is down}. Nothing secret is
-reported (no URLs, no tokens).
+reported (no URLs, no tokens). One answer serves every caller for CACHE_S (every open console
+polls it): a part that stops shows as down within CACHE_S + CHECK_TIMEOUT_S = 3 s.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from aiohttp import web
 from .common import GW, SETTINGS, STORE
 
 CHECK_TIMEOUT_S = 2.0
+CACHE_S = 1.0
+_LAST = web.AppKey("ready_last", dict)
 
 
 async def _http_ok(session: aiohttp.ClientSession, url: str, params=None,
@@ -73,6 +76,16 @@ def action_server_health_url() -> str | None:
 
 async def ready(request: web.Request) -> web.Response:
     app = request.app
+    last = app[_LAST]
+    async with last["lock"]:  # callers arriving during a check share its answer
+        if time.monotonic() - last["at"] >= CACHE_S:
+            last["answer"] = await _check_all(app)
+            last["at"] = time.monotonic()
+        body, status = last["answer"]
+    return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+
+async def _check_all(app: web.Application) -> Tuple[Dict[str, Any], int]:
     gw, settings = app[GW], app[SETTINGS]
     checks: Dict[str, Callable[[], Awaitable[Tuple[bool, str]]]] = {}
     async with aiohttp.ClientSession() as session:
@@ -109,5 +122,9 @@ async def ready(request: web.Request) -> web.Response:
         results = await asyncio.gather(*(_timed(c) for c in checks.values()))
     parts = dict(zip(checks, results))
     all_up = all(p["status"] == "up" for p in parts.values())
-    return web.json_response({"status": "ready" if all_up else "degraded", "parts": parts},
-                             status=200 if all_up else 503, headers={"Cache-Control": "no-store"})
+    return {"status": "ready" if all_up else "degraded", "parts": parts}, 200 if all_up else 503
+
+
+def setup(app: web.Application) -> None:
+    app[_LAST] = {"lock": asyncio.Lock(), "at": -CACHE_S, "answer": None}
+    app.router.add_get("/health/ready", ready)
