@@ -21,7 +21,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: help install browsers train validate demo-data run status backup restore deploy-check test test-unit test-stories test-nlu shell bench clean
+.PHONY: help install browsers train validate demo-data check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench clean
 
 help:
 	@echo "make run    - install, train if needed, load demo data, start Rasa, actions, backend API, gateway"
@@ -66,7 +66,11 @@ demo-data: $(STAMP)/installed
 	$(PY) -m bot.demo_data
 	PAYLATER_DEMO_MODE=1 $(PY) -m bot.gateway.demo
 
-run: $(MODEL) demo-data
+# Settings first: a wrong one ends `make run` with one sentence, before anything is written.
+check-settings: $(STAMP)/installed
+	@PAYLATER_DEMO_MODE=$${PAYLATER_DEMO_MODE:-1} $(PY) -m bot.startup_checks stack
+
+run: $(MODEL) check-settings demo-data
 	$(PY) -m bot.stack run
 
 shell: $(MODEL)

@@ -171,3 +171,18 @@ def demo_agent_still_open(database_url: str) -> bool:
         return bool(agent and agent.get("active", True) and verify_password(DEMO_AGENT[1], agent["password_hash"]))
     finally:
         engine.dispose()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """`python -m bot.startup_checks PART`: exit 2 with one sentence when a setting is wrong."""
+    args = sys.argv[1:] if argv is None else argv
+    part = args[0] if args else "stack"
+    if part not in PARTS:
+        print(f"usage: python -m bot.startup_checks [{'|'.join(PARTS)}]", file=sys.stderr)
+        return 2
+    check_or_exit(part)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
