@@ -32,7 +32,7 @@ def main(argv=None) -> None:
     elif demo_agent_still_open(gw.database_url):
         logging.getLogger(__name__).error("demo agent refused outside demo mode")
         raise SystemExit("gateway not started: the demo agent 'agent' still signs in with its published password; "
-                         "disable it (python -m bot.gateway.agents) or set PAYLATER_DEMO_MODE=1 for a demo.")
+                         "disable it (python -m bot.gateway.agents disable agent) or set PAYLATER_DEMO_MODE=1 for a demo.")
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
 
 
