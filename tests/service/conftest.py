@@ -103,15 +103,18 @@ def runner(tmp_path_factory):
         r.wait_for(lambda: "Press Ctrl-C" in output.read_text(), START_TIMEOUT_S, "the stack ready", every_s=1)
         yield r
     finally:
+        clean = True
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                clean = False
                 os.killpg(proc.pid, signal.SIGKILL)
-        for part in r.state().values():  # nothing may outlive the runner
-            if part.get("pid"):
-                try:
-                    os.killpg(part["pid"], signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if not clean or not r.state_file.exists():
+            for part in r.state().values():  # the runner did not stop them: nothing may outlive it
+                if part.get("pid"):
+                    try:
+                        os.killpg(part["pid"], signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
