@@ -111,7 +111,7 @@ def runner(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 clean = False
                 os.killpg(proc.pid, signal.SIGKILL)
-        if not clean or not r.state_file.exists():
+        if not clean:
             for part in r.state().values():  # the runner did not stop them: nothing may outlive it
                 if part.get("pid"):
                     try:
