@@ -23,12 +23,15 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: help install browsers train validate demo-data run test test-unit test-stories test-nlu shell bench clean
+.PHONY: help install browsers train validate demo-data check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench clean
 
 help:
 	@echo "make run    - install, train if needed, load demo data, start Rasa, actions, backend API, gateway"
 	@echo "make test   - install if needed and run every test (pytest, rasa data validate, conversation tests)"
-	@echo "make install | train | validate | demo-data | shell | bench | clean"
+	@echo "make status - each part up/down with its latency (the gateway's /health/ready) and restarts"
+	@echo "make backup - consistent copy of the SQLite databases into var/backups/ (works while running)"
+	@echo "make restore BACKUP=var/backups/<time> - put a backup back (stop make run first)"
+	@echo "make install | train | validate | demo-data | shell | bench | deploy-check | clean"
 
 $(PY):
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
@@ -65,13 +68,42 @@ demo-data: $(STAMP)/installed
 	$(PY) -m bot.demo_data
 	PAYLATER_DEMO_MODE=1 $(PY) -m bot.gateway.demo
 
-run: $(MODEL) demo-data
+# Settings first: a wrong one ends `make run` with one sentence, before anything is written.
+check-settings: $(STAMP)/installed
+	@PAYLATER_DEMO_MODE=$${PAYLATER_DEMO_MODE:-1} $(PY) -m bot.startup_checks stack
+
+run: $(MODEL) check-settings demo-data
 	$(PY) -m bot.stack run
 
 shell: $(MODEL)
 	$(PY) -m bot.stack shell
 
-test: $(STAMP)/installed $(STAMP)/browsers $(MODEL)
+status: $(STAMP)/installed
+	@$(PY) -m bot.stack status
+
+backup: $(STAMP)/installed
+	$(PY) -m bot.backup backup
+
+restore: $(STAMP)/installed
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<time> (ls var/backups)"; exit 2; }
+	$(PY) -m bot.backup restore "$(BACKUP)"
+
+# Deploy files against their schemas, offline: kubernetes-validate (bundled Kubernetes schemas)
+# and check-jsonschema (bundled compose-spec schema). They need jsonschema>=4.23, which Rasa's
+# pin (<4.18) forbids, so they live in their own small venv.
+DEPLOY_VENV := .venv-deploy
+K8S_VERSION ?= 1.29.0
+$(STAMP)/deploy-tools:
+	@mkdir -p $(STAMP)
+	$(PYTHON310) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install -q "kubernetes-validate==1.37.0" "check-jsonschema==0.38.2"
+	@touch $@
+
+deploy-check: $(STAMP)/deploy-tools
+	$(DEPLOY_VENV)/bin/kubernetes-validate --strict --kubernetes-version $(K8S_VERSION) deploy/k8s/*.yaml
+	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yml
+
+test: $(STAMP)/installed $(STAMP)/browsers $(MODEL) deploy-check
 	$(RASA) data validate --fail-on-warnings
 	$(BIN)/pytest -q -ra
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/core
@@ -82,4 +114,4 @@ bench: $(STAMP)/installed $(MODEL)
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(STAMP) models results var .pytest_cache
+	rm -rf $(STAMP) models results var .pytest_cache $(DEPLOY_VENV)

@@ -126,7 +126,13 @@ def main(argv=None) -> int:
     parser.add_argument("--actions", default="bot.actions")
     args = parser.parse_args(argv)
     os.umask(0o077)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.logging_setup import configure
+    from bot.rasa_server import install_action_context
+    from bot.startup_checks import check_or_exit
+
+    check_or_exit("actions")
+    configure("actions")  # PAYLATER_LOG_FORMAT, request and conversation ids on every line
+    install_action_context()
     token = os.environ.get("PAYLATER_ACTION_TOKEN")
     if not token:
         print("action server not started: PAYLATER_ACTION_TOKEN is not set (Rasa sends it with every call, "

@@ -18,14 +18,32 @@ with --enable-api and no token it refuses to start. Files it creates are private
 
 Measured (bench.variants, Rasa driven directly): sequential p50 67.5 -> 29.2 ms, 16.7 -> 36.4
 messages/s at 20 concurrent conversations.
+
+3. Faster model loading (PAYLATER_FAST_MODEL_LOAD=0 turns it off); it decides how fast a
+   crashed Rasa is back under `make run`. (a) To create its weights Rasa 3.6 runs one training
+   step on one example through `model.fit`, which traces and optimises the whole training graph
+   (CRF entity loss, gradients): ~85% of loading the model here (cProfile). That step runs
+   eagerly instead; the trained weights are then loaded over it as before. (b) The prediction
+   graph is traced without AutoGraph (half of what was left: converting ~90 functions whose
+   control flow depends only on the configuration). Same weights, same operations: predictions
+   are identical (tests/shared/test_rasa_server.py compares both loads on the product model).
+   Loading the model under the same machine load: 126-150 s -> 12 s. Fine-tuning
+   (`rasa train --finetune`) and `run_eagerly` models keep Rasa's own path.
+
+Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
+checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
+rasa-sdk's handlers, and the request id / conversation id of each message on every log line
+(Rasa: from the message metadata the gateway sends; actions: bot/actions/base.py).
 """
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sqlite3
 import sys
+import time
 from typing import List, Optional
 
 
@@ -87,12 +105,136 @@ def with_token(args: List[str], environ=os.environ) -> List[str]:
     return [*args, "--auth-token", token]
 
 
+def install_fast_model_load() -> None:
+    import tensorflow as tf
+    from rasa.utils.tensorflow import models
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+
+    original = models.RasaModel.load.__func__
+    if getattr(original, "_paylater", False):
+        return
+
+    def load(cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False, *args, **kwargs):
+        config = kwargs.get("config", {})
+        if finetune_mode or config.get(RUN_EAGERLY):
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
+        model = cls(*args, **kwargs)
+        # one eager training step creates every weight (as Rasa's traced one does) ...
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=True)
+        model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
+        model.run_eagerly = False  # ... predictions use the traced graph, as in Rasa
+        model.load_weights(model_file_name)
+        if predict_data_example:
+            model.run_inference(predict_data_example)
+        return model
+
+    load._paylater = True
+    models.RasaModel.load = classmethod(load)
+
+    original_predict = models.RasaModel._rasa_predict
+
+    def _rasa_predict(self, batch_in):
+        # the prediction graph without AutoGraph: its Python control flow depends only on the
+        # model's configuration, so AutoGraph would convert ~90 functions for nothing (a tensor-
+        # dependent branch would fail loudly at tracing, never silently)
+        if not self._run_eagerly and self._tf_predict_step is None:
+            self._tf_predict_step = tf.function(
+                self.predict_step, input_signature=self._dynamic_signature(batch_in), autograph=False
+            )
+        return original_predict(self, batch_in)
+
+    models.RasaModel._rasa_predict = _rasa_predict
+
+
+def install_logging(part: str) -> None:
+    """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
+    import rasa.utils.io
+    import rasa_sdk.utils
+
+    from bot.logging_setup import configure
+
+    for module in (rasa.utils.io, rasa_sdk.utils):
+        original = module.configure_colored_logging
+        if getattr(original, "_paylater", False):
+            continue
+
+        def configured(loglevel, *args, _original=original, **kwargs):
+            _original(loglevel, *args, **kwargs)
+            configure(part)
+
+        configured._paylater = True
+        module.configure_colored_logging = configured
+
+
+def install_request_context() -> None:
+    """Rasa: every log line of a message's handling carries its request id and conversation id,
+    and each message gets one INFO line (how long it took)."""
+    from rasa.core.agent import Agent
+
+    from bot.logging_setup import bind_from_metadata
+
+    original = Agent.handle_message
+    if getattr(original, "_paylater", False):
+        return
+    log = logging.getLogger("bot.rasa_server")
+
+    async def handle_message(self, message, *args, **kwargs):
+        bind_from_metadata(getattr(message, "metadata", None), getattr(message, "sender_id", None))
+        started = time.monotonic()
+        try:
+            return await original(self, message, *args, **kwargs)
+        finally:
+            log.info("message handled in %.0f ms", (time.monotonic() - started) * 1000)
+
+    handle_message._paylater = True
+    Agent.handle_message = handle_message
+
+
+def install_action_context() -> None:
+    """Action server: the same ids for every action call (from the tracker the call carries),
+    and one INFO line per action."""
+    from rasa_sdk.executor import ActionExecutor
+
+    from bot.logging_setup import bind_from_metadata
+
+    original = ActionExecutor.run
+    if getattr(original, "_paylater", False):
+        return
+    log = logging.getLogger("bot.actions")
+
+    async def run(self, action_call, *args, **kwargs):
+        tracker = action_call.get("tracker") or {}
+        bind_from_metadata((tracker.get("latest_message") or {}).get("metadata"), tracker.get("sender_id"))
+        started = time.monotonic()
+        try:
+            return await original(self, action_call, *args, **kwargs)
+        finally:
+            log.info("%s ran in %.0f ms", action_call.get("next_action"), (time.monotonic() - started) * 1000)
+
+    run._paylater = True
+    ActionExecutor.run = run
+
+
 def main(argv: Optional[List[str]] = None) -> None:
+    from bot.startup_checks import check_or_exit
+
     os.umask(0o077)  # the tracker database and logs: readable by this user only
-    args = with_token(list(sys.argv[1:] if argv is None else argv))
-    install_cached_validation()
-    if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
-        install_sqlite_wal()
+    args = list(sys.argv[1:] if argv is None else argv)
+    actions = args[:2] == ["run", "actions"]
+    if not actions:
+        args = with_token(args)
+    check_or_exit("actions" if actions else "rasa")
+    if not actions:
+        install_cached_validation()
+        if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
+            install_sqlite_wal()
+        install_request_context()
+        if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
+            install_fast_model_load()
+    else:
+        install_action_context()
+    install_logging("actions" if actions else "rasa")
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]  # this process's copy: /proc/<pid>/cmdline keeps the original

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.adapters.backend_client import make_backend
 from bot.auth import buyer_from_token
 from bot.config import Settings
+from bot.logging_setup import bind_from_metadata
 from bot.parsing import normalize_order_id
 from bot.ports import BackendError, BackendUnavailable, NotFound, PaymentsBackend, Refused
 from bot.actions.payloads import send_handoff
@@ -39,7 +40,9 @@ async def get_backend(settings: Settings) -> PaymentsBackend:
 
 
 def metadata(tracker: Tracker) -> Dict[str, Any]:
-    return (tracker.latest_message or {}).get("metadata") or {}
+    md = (tracker.latest_message or {}).get("metadata") or {}
+    bind_from_metadata(md, tracker.sender_id)  # log lines of this action carry the gateway's ids
+    return md
 
 
 @dataclass

@@ -14,6 +14,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.domain.money import money
+from bot.logging_setup import outgoing_headers
 from bot.ports import (ApplicantCheckView, ApplicationRequest, RefundView, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
                        CreditLineView, DisbursementView, EligibilityView, NotFound, OrderView, QuoteView,
                        Refused)
@@ -46,7 +47,7 @@ class HttpBackend:
     async def _request(self, method: str, path: str, body: Any = None) -> Any:
         try:
             async with self._get_session().request(
-                method, self.base_url + path, json=body, timeout=self.timeout
+                method, self.base_url + path, json=body, timeout=self.timeout, headers=outgoing_headers()
             ) as resp:
                 try:
                     data = await resp.json(content_type=None)

@@ -7,18 +7,21 @@ import logging
 import sys
 
 from bot.config import Settings
+from bot.logging_setup import configure
 from bot.serving import run
+from bot.startup_checks import check_or_exit, listen_host
 
 from .app import create_app
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Pay Later payments backend API")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default=listen_host())
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     os.umask(0o077)  # files this process creates are private
-    logging.basicConfig(level=logging.INFO)
+    check_or_exit("backend")
+    configure("backend")
     try:
         app = create_app(Settings.from_env())
     except RuntimeError as e:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.adapters.sql_backend import SqlBackend
 from bot.config import Settings
+from bot.logging_setup import CONVERSATION_ID_HEADER, aiohttp_middleware
 from bot.ports import BackendUnavailable, NotFound, Refused
 
 from .keys import BACKEND, SETTINGS, TOKEN
@@ -62,7 +63,8 @@ def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = N
     if not token:
         raise RuntimeError("PAYLATER_SERVICE_TOKEN is not set: the backend API will not start without it "
                            "(or set PAYLATER_DEMO_MODE=1 to use the documented demo token).")
-    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[aiohttp_middleware(CONVERSATION_ID_HEADER), errors_middleware, auth_middleware],
+                          client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[TOKEN] = token
 

@@ -1,4 +1,4 @@
-"""`python -m bot.gateway [--host 127.0.0.1] [--port 8080]`."""
+"""`python -m bot.gateway [--host 127.0.0.1] [--port 8080]` (host default: PAYLATER_LISTEN_HOST)."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,8 @@ import logging
 import os
 
 from bot.config import Settings
+from bot.logging_setup import configure
+from bot.startup_checks import check_or_exit, demo_agent_still_open, listen_host
 
 from .app import create_app
 from bot.serving import run
@@ -14,17 +16,22 @@ from .settings import GatewaySettings
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.gateway")
-    parser.add_argument("--host", default=os.environ.get("PAYLATER_GATEWAY_HOST", "127.0.0.1"))
+    parser.add_argument("--host", default=os.environ.get("PAYLATER_GATEWAY_HOST") or listen_host())
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", 8080)))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # databases and logs this process creates are readable by its user only
+    check_or_exit("gateway")
+    configure("gateway")
     settings = Settings.from_env()
     gw = GatewaySettings.from_env(settings)
     if settings.demo_mode:
         from .demo import load_demo_agent
 
         load_demo_agent(gw.database_url, gw.schema)
+    elif demo_agent_still_open(gw.database_url):
+        logging.getLogger(__name__).error("demo agent refused outside demo mode")
+        raise SystemExit("gateway not started: the demo agent 'agent' still signs in with its published password; "
+                         "disable it (python -m bot.gateway.agents disable agent) or set PAYLATER_DEMO_MODE=1 for a demo.")
     run(create_app(settings, gw), args.host, args.port,
         header_timeout_s=gw.header_timeout_s, keepalive_timeout_s=gw.keepalive_timeout_s)
 

@@ -16,8 +16,10 @@ from aiohttp import web
 
 from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
 from bot.config import Settings
+from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
 from . import console, demo_routes
+from . import health as readiness
 from .broadcast import Broadcaster, make_broadcaster
 from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
                      csp, enforce, json_error, message_id, origin_allowed, parse_json, read_json, validate_text)
@@ -264,6 +266,7 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                 if kind == "ping":
                     await ws.send_json({"type": "pong"})
                 elif kind == "message":
+                    bind(new_request_id(), cid)  # one request id per buyer message
                     try:
                         if token:  # re-check: the token may have expired since the socket opened
                             identify(request, token)
@@ -356,7 +359,7 @@ async def _housekeeping(app: web.Application):
 def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or Settings.from_env()
     gw = gateway_settings or GatewaySettings.from_env(settings)
-    app = web.Application(middlewares=[security_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
     app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)
@@ -367,6 +370,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
 
     r = app.router
     r.add_get("/health", health)
+    readiness.setup(app)  # GET /health/ready
     r.add_get("/openapi.json", get_openapi)
     r.add_post("/v1/conversations", create_conversation)
     r.add_get("/v1/conversations/{cid}", get_conversation)

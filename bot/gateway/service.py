@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from typing import Any, Dict, List, Optional
 
+from bot.logging_setup import REQUEST_ID_KEY, bind, current_request_id, new_request_id
 from bot.sensitive import redact, removal_notice
 
 from .broadcast import Broadcaster
@@ -155,7 +156,9 @@ class ConversationService:
             if conv["state"] != "bot":
                 return out  # the agent sees it in the console; Rasa does not
             forward, _ = redact(payload or text)
-            metadata: Dict[str, Any] = {"client": conv["client"]}
+            rid = current_request_id() or new_request_id()
+            bind(rid, cid)
+            metadata: Dict[str, Any] = {"client": conv["client"], REQUEST_ID_KEY: rid}
             if auth_token:
                 metadata["auth_token"] = auth_token
             try:

@@ -151,11 +151,19 @@ async def tracker_events(request: web.Request) -> web.Response:
     return web.json_response({"sender_id": request.match_info["sender"], "events": []})
 
 
+async def status(request: web.Request) -> web.Response:
+    """Rasa's /status with a model loaded (the gateway's /health/ready reads it)."""
+    if request.query.get("token") != request.app[STATE]["token"]:
+        return web.json_response({"message": "unauthorized"}, status=401)
+    return web.json_response({"model_file": "fake.tar.gz", "model_id": "fake"})
+
+
 def make_fake_rasa(token: str = "rasa-test-token") -> web.Application:
     app = web.Application()
     app[STATE] = {"messages": [], "events": [], "token": token}
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_post("/conversations/{sender}/tracker/events", tracker_events)
+    app.router.add_get("/status", status)
     return app
 
 

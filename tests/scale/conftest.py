@@ -121,7 +121,9 @@ def cluster(tmp_path_factory, scale_db, redis_url):
         (spec,) = default_specs(env, gw_ports, only=["gateway"])
         spec.name = f"gateway-{i}"
         spec.env = {
-            "PAYLATER_DEMO_MODE": "0",  # the agent exists already; no demo pages
+            # demo mode like the rest of this cluster: outside it the demo JWT secret and the demo
+            # agent the tests sign in with are refused at start-up (bot/startup_checks.py)
+            "PAYLATER_DEMO_MODE": "1",
             "PAYLATER_GATEWAY_SCHEMA": "none",
             "PAYLATER_GATEWAY_REDIS_URL": redis_url,
             # this run's own rate-limit buckets (other runs on the same Redis come from 127.0.0.1 too)

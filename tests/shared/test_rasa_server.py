@@ -42,3 +42,57 @@ def test_installing_twice_keeps_one_wrapper(cached):
     first = jsonschema.validate
     rasa_server.install_cached_validation()
     assert jsonschema.validate is first
+
+
+# ---------------------------------------------------------------- faster model load
+FAST_LOAD_MESSAGES = [
+    "what is pay later", "show my orders", "when does the supplier receive the money", "I want to talk to a person",
+    "how much does it cost to borrow 5000", "is TA-100231 eligible", "hello", "weather in chicago",
+    "apply for credit", "what's my credit limit", "where is my money for order TA-100232", "is there a fee",
+]
+
+
+def _parse_with_loaded_model(model_path):
+    import asyncio
+    import gc
+
+    from rasa.core.agent import load_agent
+
+    async def run():
+        agent = await load_agent(model_path=str(model_path))
+        out = []
+        for text in FAST_LOAD_MESSAGES:
+            r = await agent.parse_message(text)
+            out.append((
+                r["intent"]["name"], round(r["intent"]["confidence"], 5),
+                sorted((k, v["response"]["intent_response_key"], round(v["response"]["confidence"], 5))
+                       for k, v in r.get("response_selector", {}).items() if k != "all_retrieval_intents"),
+                [(e["entity"], e["value"]) for e in r["entities"]],
+            ))
+        return out
+
+    result = asyncio.run(run())
+    gc.collect()
+    return result
+
+
+@pytest.mark.stack
+def test_fast_model_load_predicts_exactly_as_rasa_loads():
+    """The eager weight-building step and the prediction graph traced without AutoGraph change how
+    fast the model loads, not what it predicts."""
+    from rasa.utils.tensorflow import models
+
+    from bot.config import PROJECT_ROOT
+
+    model = PROJECT_ROOT / "models" / "paylater.tar.gz"
+    if not model.exists():
+        pytest.skip("no trained model: run `make train` (make test does)")
+    original, original_predict = models.RasaModel.__dict__["load"], models.RasaModel._rasa_predict
+    try:
+        plain = _parse_with_loaded_model(model)
+        rasa_server.install_fast_model_load()
+        assert getattr(models.RasaModel.load.__func__, "_paylater", False)
+        fast = _parse_with_loaded_model(model)
+    finally:
+        models.RasaModel.load, models.RasaModel._rasa_predict = original, original_predict
+    assert fast == plain

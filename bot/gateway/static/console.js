@@ -220,9 +220,27 @@
     $("login-view").hidden = true; $("app-view").hidden = false;
     $("me-name").textContent = S.me.display_name;
     refreshLists();
+    checkBot();
     if (!S.ws) connect();
   }
   setInterval(function () { if (S.me) refreshLists(); }, 15000); // wait times tick
+
+  // ------------------------------------------------------------------ is the bot up? (GET /health/ready)
+  function checkBot() {
+    fetch("/health/ready", { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); })
+      .then(function (d) {
+        var parts = d.parts || {}, names = Object.keys(parts);
+        var rasa = names.filter(function (n) { return n.indexOf("rasa") === 0; });
+        var down = [];
+        if (rasa.length && rasa.every(function (n) { return parts[n].status !== "up"; })) down.push("assistant (Rasa)");
+        if (parts.actions && parts.actions.status !== "up") down.push("action server");
+        var box = $("bot-down");
+        box.textContent = down.length ? "The bot is down (" + down.join(", ") + "): buyers get an apology with a " +
+          "\u201cTalk to a person\u201d button, so expect more chats in the queue. It restarts by itself." : "";
+        box.hidden = !down.length;
+      }).catch(function () {});
+  }
+  setInterval(function () { if (S.me) checkBot(); }, 5000);
 
   api("GET", "/console/api/me").then(function (d) { S.me = d.agent; S.csrf = d.csrf_token; startApp(); })
     .catch(function () { showLogin(); });
