@@ -33,3 +33,11 @@ def cents_down(value: Decimal) -> Decimal:
 def fmt_usd(amount: Decimal) -> str:
     """$31,620.00"""
     return f"${money(amount):,.2f}"
+
+
+def format_money(amount, currency: str = USD) -> str:
+    """The one formatter: "$31,620.00" for USD, "EUR 3,150.00" for any other currency."""
+    m = money(amount)
+    sign = "-" if m < 0 else ""
+    cur = (currency or USD).upper()
+    return f"{sign}${abs(m):,.2f}" if cur == USD else f"{sign}{cur} {abs(m):,.2f}"
