@@ -17,10 +17,6 @@ REASON_TEXTS = {
     "dispute": "Buyer reported a problem or dispute",
     "backend_down": "Payments backend unavailable",
 }
-TAKEOVER_TEXT = (
-    "I'm passing this conversation to a person on our support team; they can see what we talked "
-    "about. If nobody is online right now, an agent will reply here as soon as they can."
-)
 
 
 def jsonable(value: Any) -> Any:
@@ -52,9 +48,14 @@ def summary_payload(summary: Optional[BuyerSummary], orders_mentioned: Iterable[
 
 
 def send_handoff(
-    dispatcher: CollectingDispatcher, reason: str, summary: Optional[dict], text: str = TAKEOVER_TEXT
+    dispatcher: CollectingDispatcher, reason: str, summary: Optional[dict], text: Optional[str] = None
 ) -> None:
-    """One text for the buyer, then the custom message the gateway acts on."""
+    """One text for the buyer (by default utter_handoff_takeover), then the custom message the
+    gateway acts on; text="" sends only the custom message."""
+    if text is None:
+        from bot.actions.wording import Wording  # noqa: WPS433 (payloads stays importable alone)
+
+        text = Wording()("utter_handoff_takeover")
     if text:
         dispatcher.utter_message(text=text)
     payload = {"reason": reason, "reason_text": REASON_TEXTS[reason], "summary": summary}
