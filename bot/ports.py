@@ -67,7 +67,9 @@ class PaymentView:
     stage: str  # "initial" | "balance"
     amount: Decimal
     currency: str
-    state: str  # "due" | "waiting" (balance before initial arrived) | "processing" | "paid" | "refunded"
+    # "due" | "waiting" (balance before initial arrived) | "processing" | "paid" | "refunded" |
+    # "late" (a Pay Later payment more than 3 working days after agreement completion, not arrived)
+    state: str
     method: Optional[str] = None  # "tt" | "card" | "pay_later" | "western_union" | "echecking" | "local_tt"
     paid_on: Optional[dt.date] = None
 
@@ -186,6 +188,39 @@ class BuyerSummary:
     orders: Tuple[OrderView, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class ApplicantCheckView:
+    """Can this buyer apply, judged before any question from the business on file and any existing
+    application (the domain's one eligibility function, `bot.domain.credit.eligibility_findings`)."""
+
+    buyer_id: str
+    can_apply: bool  # False when the business on file fails a rule, or an application/line exists
+    reasons: Tuple[Reason, ...]  # EVERY rule the business on file fails, all at once; empty otherwise
+    application: Optional[ApplicationView]  # the existing application (open / approved / declined) or None
+    credit_line: Optional[CreditLineView]
+
+
+@dataclass(frozen=True)
+class RefundView:
+    """What a refund on a Pay Later order does to the loan and its fees (PRODUCT.md rule 9).
+
+    A monthly fee counts as billed on its statement date (00:00 UTC), from the draw's schedule;
+    `fees_billed` is net of the first-month credit (the credit is applied to month 1's fee on the
+    same statement, so it is never billed and never "reversed" as cash)."""
+
+    order_id: str
+    currency: str
+    pay_later: bool  # the order has at least one Pay Later draw
+    refunded: bool  # a refund has been booked on the order
+    refunded_amount: Decimal  # 0.00 when none
+    refunded_on: Optional[dt.date]
+    loan_amount: Decimal  # original Pay Later draw(s) on this order; 0.00 when none
+    loan_outstanding: Decimal  # principal still owed now, after any refund
+    fees_billed: Decimal  # loan fees billed so far on those draws (by statement, net of the credit)
+    fees_reversed: Decimal  # billed fees reversed by the refund (refund within 48 h of the draw)
+    reversal_window_ends: Optional[dt.datetime]  # draw time + 48 h, UTC: a refund booked by then reverses billed fees
+
+
 # --------------------------------------------------------------------------- the port
 @runtime_checkable
 class PaymentsBackend(Protocol):
@@ -197,13 +232,22 @@ class PaymentsBackend(Protocol):
 
     async def pay_later_eligibility(self, buyer_id: str, order_id: str) -> EligibilityView: ...
 
-    async def start_application(self, buyer_id: str, request: ApplicationRequest) -> ApplicationView: ...
+    async def start_application(self, buyer_id: str, request: ApplicationRequest) -> ApplicationView:
+        """`request.requested_limit` as the buyer said it: the backend caps it at $150,000 and
+        records Reason("limit_reduced_to_cap"); every failing eligibility rule at once (declined)."""
+        ...
 
     async def application_status(self, buyer_id: str) -> Optional[ApplicationView]: ...
 
     async def credit_line(self, buyer_id: str) -> Optional[CreditLineView]: ...
 
-    async def quote_draw(self, buyer_id: str, amount: Decimal, term_months: int = 6) -> QuoteView: ...
+    async def quote_draw(self, buyer_id: str, amount: Decimal, term_months: int = 6) -> QuoteView:
+        """Raises Refused("term_out_of_range", ...) unless 1 <= term_months <= 6."""
+        ...
+
+    async def applicant_check(self, buyer_id: str) -> ApplicantCheckView: ...
+
+    async def refund_status(self, buyer_id: str, order_id: str) -> RefundView: ...
 
     async def disbursement_status(self, buyer_id: str, order_id: str) -> Tuple[DisbursementView, ...]: ...
 

@@ -5,17 +5,20 @@ a rule code -> Refused. Every request has its own timeout (Settings.backend_time
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from decimal import Decimal
 from typing import Any, Optional, Tuple
 from urllib.parse import quote
 
 import aiohttp
 
-from bot.backend.security import service_token
 from bot.config import Settings
-from bot.ports import (ApplicationRequest, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
+from bot.domain.money import money
+from bot.ports import (ApplicantCheckView, ApplicationRequest, RefundView, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
                        CreditLineView, DisbursementView, EligibilityView, NotFound, OrderView, QuoteView,
                        Refused)
+
+from bot.service_token import service_token
 
 from .serialization import from_json, to_json
 
@@ -105,11 +108,15 @@ class HttpBackend:
         return self._decode(Optional[CreditLineView], data.get("credit_line"))
 
     async def quote_draw(self, buyer_id: str, amount: Decimal, term_months: int = 6) -> QuoteView:
-        amount = Decimal(amount)
-        if amount.is_finite() and abs(amount) < Decimal("1e15"):
-            amount = amount.quantize(Decimal("0.01"))  # the same rounding as the SQL adapter
-        body = {"amount": format(amount, "f"), "term_months": term_months}
+        body = {"amount": self._amount(amount), "term_months": term_months}
         return self._decode(QuoteView, await self._request("POST", f"{self._buyer(buyer_id)}/quotes", body))
+
+    async def applicant_check(self, buyer_id: str) -> ApplicantCheckView:
+        data = await self._request("GET", f"{self._buyer(buyer_id)}/applicant-check")
+        return self._decode(ApplicantCheckView, data)
+
+    async def refund_status(self, buyer_id: str, order_id: str) -> RefundView:
+        return self._decode(RefundView, await self._request("GET", f"{self._order(buyer_id, order_id)}/refund"))
 
     async def disbursement_status(self, buyer_id: str, order_id: str) -> Tuple[DisbursementView, ...]:
         data = await self._request("GET", f"{self._order(buyer_id, order_id)}/disbursement")
@@ -117,6 +124,26 @@ class HttpBackend:
 
     async def buyer_summary(self, buyer_id: str) -> BuyerSummary:
         return self._decode(BuyerSummary, await self._request("GET", f"{self._buyer(buyer_id)}/summary"))
+
+    # ----------------------------------------------------------------- beyond the port
+    async def book_refund(self, buyer_id: str, order_id: str, amount: Decimal,
+                          refunded_at: Optional[dt.datetime] = None) -> RefundView:
+        """The marketplace books a refund (POST .../refunds); returns the RefundView."""
+        body = {"amount": self._amount(amount)}
+        if refunded_at is not None:
+            body["refunded_at"] = refunded_at.isoformat()
+        return self._decode(RefundView, await self._request("POST", f"{self._order(buyer_id, order_id)}/refunds", body))
+
+    @staticmethod
+    def _amount(amount) -> str:
+        """The one rounding rule (money(): half-up to the cent) before the amount leaves as a
+        string, so 100.005 is 100.01 here exactly as in the SQL adapter; an amount money()
+        cannot round (NaN, 1e400) goes as it is and the backend refuses it."""
+        d = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        try:
+            return format(money(d), "f")
+        except (ValueError, TypeError):
+            return format(d, "f")
 
     async def close(self) -> None:
         if self._session is not None and self._owns_session and not self._session.closed:

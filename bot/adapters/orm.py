@@ -107,6 +107,7 @@ draws = sa.Table(
     sa.Column("billed_fees", Money, nullable=False),
     sa.Column("fees_reversed", Money, nullable=False),
     sa.Column("refunded", Money, nullable=False),
+    sa.Column("refunded_at", sa.DateTime),  # the latest refund booked (UTC); migration backend_0002
     sa.UniqueConstraint("order_id", "stage", name="uq_draws_order_stage"),
 )
 

@@ -157,11 +157,12 @@ class CreditRepository:
                     r["risk_tier"], r["term_months"], r["taken_at"],
                     LoanAgreement(r["agreement_id"], r["agreement_completed_on"]),
                     money(r["principal_outstanding"]), money(r["billed_fees"]), money(r["fees_reversed"]),
-                    money(r["refunded"]))
+                    money(r["refunded"]), r["refunded_at"])
 
     def _draw_values(self, d: Draw) -> dict:
         return dict(agreement_completed_on=d.agreement.completed_on, principal_outstanding=d.principal_outstanding,
-                    billed_fees=d.billed_fees, fees_reversed=d.fees_reversed, refunded=d.refunded)
+                    billed_fees=d.billed_fees, fees_reversed=d.fees_reversed, refunded=d.refunded,
+                    refunded_at=d.refunded_at)
 
     def add_draw(self, d: Draw) -> None:
         self.conn.execute(orm.draws.insert().values(

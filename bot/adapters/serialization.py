@@ -64,7 +64,13 @@ def from_json(tp: Type[T], value: Any) -> T:
             return money(value)  # type: ignore[return-value]
         except (ValueError, InvalidOperation) as e:
             raise ValueError(str(e)) from None
+    if tp is dt.datetime:
+        if not isinstance(value, str):
+            raise ValueError("expected an ISO date-time string")
+        return dt.datetime.fromisoformat(value)  # type: ignore[return-value]
     if tp is dt.date:
+        if not isinstance(value, str):
+            raise ValueError("expected an ISO date string")
         return dt.date.fromisoformat(value)  # type: ignore[return-value]
     if tp is bool:
         if not isinstance(value, bool):

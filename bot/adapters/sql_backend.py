@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.config import Settings
-from bot.ports import (ApplicationRequest, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
+from bot.ports import (ApplicantCheckView, ApplicationRequest, RefundView, ApplicationView, BackendUnavailable, BuyerSummary, BuyerView,
                        CreditLineView, DisbursementView, EligibilityView, OrderView, QuoteView)
 from bot.service_layer import services
 from bot.service_layer.services import ServiceConfig
@@ -34,7 +34,8 @@ class SqlBackend:
         self._owns_engine = engine is None
         self._engine_lock = threading.Lock()
         self.today = today or dt.date.today
-        self.now = now or (lambda: dt.datetime.combine(self.today(), dt.datetime.now().time()))
+        # naive UTC (the times stored in the database are naive UTC)
+        self.now = now or (lambda: dt.datetime.combine(self.today(), dt.datetime.now(dt.timezone.utc).time()))
         self.config = config or ServiceConfig.from_settings(settings)
 
     # ----------------------------------------------------------------- plumbing
@@ -91,6 +92,12 @@ class SqlBackend:
     async def quote_draw(self, buyer_id: str, amount: Decimal, term_months: int = 6) -> QuoteView:
         return await self._call(services.quote_draw, buyer_id, amount, term_months, self.today(), self.config)
 
+    async def applicant_check(self, buyer_id: str) -> ApplicantCheckView:
+        return await self._call(services.applicant_check, buyer_id, self.config)
+
+    async def refund_status(self, buyer_id: str, order_id: str) -> RefundView:
+        return await self._call(services.refund_status, buyer_id, order_id, self.now(), self.config)
+
     async def disbursement_status(self, buyer_id: str, order_id: str) -> Tuple[DisbursementView, ...]:
         return await self._call(services.disbursement_status, buyer_id, order_id, self.today())
 
@@ -107,6 +114,12 @@ class SqlBackend:
                         agreement_completed_on: Optional[dt.date] = None) -> services.DrawResult:
         return await self._call(services.take_draw, buyer_id, order_id, self.now(), term_months,
                                 agreement_completed_on, write_lock=True)
+
+    async def book_refund(self, buyer_id: str, order_id: str, amount: Decimal,
+                          refunded_at: Optional[dt.datetime] = None) -> RefundView:
+        """The marketplace books a refund on a Pay Later order (PRODUCT.md rule 9)."""
+        return await self._call(services.book_refund, buyer_id, order_id, amount, refunded_at or self.now(),
+                                self.config, write_lock=True)
 
     async def ping(self) -> None:
         """SELECT 1; BackendUnavailable when the database does not answer."""

@@ -50,7 +50,8 @@ async def auth_middleware(request: web.Request, handler):
     return await handler(request)
 
 
-def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = None) -> web.Application:
+def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = None,
+               now: Optional[Callable[[], dt.datetime]] = None) -> web.Application:
     """Refuses to build without a service token unless PAYLATER_DEMO_MODE=1 (demo token)."""
     token = service_token(settings)
     if not token:
@@ -61,7 +62,7 @@ def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = N
     app[TOKEN] = token
 
     async def backend_ctx(app: web.Application):
-        backend = SqlBackend(settings, today=today)
+        backend = SqlBackend(settings, today=today, now=now)
         app[BACKEND] = backend
         yield
         await backend.close()

@@ -60,7 +60,9 @@ OPENAPI = {
                                available=_MONEY, risk_tier={"type": "string"}),
             "CreditLineEnvelope": _obj(credit_line={"$ref": "#/components/schemas/CreditLine"}),
             "QuoteRequest": {"type": "object", "required": ["amount"], "properties": {
-                "amount": _MONEY, "term_months": {"type": "integer", "minimum": 1, "maximum": 6, "default": 6},
+                "amount": {**_MONEY, "description": "at most two decimals; adapters round half-up to the cent first"},
+                "term_months": {"type": "integer", "minimum": 1, "maximum": 6, "default": 6,
+                                "description": "outside 1..6: 422 term_out_of_range; not an integer: 400"},
                 "currency": {"type": "string", "enum": ["USD"]}}},
             "Quote": _obj(amount=_MONEY, currency={"type": "string"}, term_months={"type": "integer"}, risk_tier={"type": "string"},
                           rows={"type": "array", "items": _obj(month={"type": "integer"}, statement_date={"type": "string", "format": "date"},
@@ -71,6 +73,30 @@ OPENAPI = {
             "Disbursements": _obj(disbursements={"type": "array", "items": {"type": "object"}}),
             "Summary": _obj(buyer={"$ref": "#/components/schemas/Buyer"}, application={"type": "object", "nullable": True},
                             credit_line={"type": "object", "nullable": True}, orders={"type": "array", "items": {"type": "object"}}),
+            "ApplicantCheck": _obj(
+                buyer_id={"type": "string"},
+                can_apply={"type": "boolean", "description": "false when the business on file fails a rule, "
+                                                             "or an application or credit line exists"},
+                reasons={"type": "array", "description": "every rule the business on file fails (e.g. not_us_business)",
+                         "items": _obj(code={"type": "string"}, message={"type": "string"})},
+                application={"allOf": [{"$ref": "#/components/schemas/Application"}], "nullable": True},
+                credit_line={"allOf": [{"$ref": "#/components/schemas/CreditLine"}], "nullable": True}),
+            "RefundRequest": {"type": "object", "required": ["amount"], "properties": {
+                "amount": _MONEY,
+                "refunded_at": {"type": "string", "format": "date-time",
+                                "description": "when the refund was booked (default: now); UTC when no offset"}}},
+            "Refund": _obj(
+                order_id={"type": "string"}, currency={"type": "string"},
+                pay_later={"type": "boolean", "description": "the order has at least one Pay Later draw"},
+                refunded={"type": "boolean"}, refunded_amount=_MONEY,
+                refunded_on={"type": "string", "format": "date", "nullable": True},
+                loan_amount={**_MONEY, "description": "original Pay Later draw(s) on the order"},
+                loan_outstanding={**_MONEY, "description": "principal still owed, after any refund"},
+                fees_billed={**_MONEY, "description": "fees billed so far: a month's fee is billed at 00:00 UTC "
+                                                      "of its statement date, net of the first-month credit"},
+                fees_reversed={**_MONEY, "description": "billed fees reversed by a refund booked within 48 h "
+                                                        "of the draw (at most draw time + 48 h)"},
+                reversal_window_ends={"type": "string", "format": "date-time", "nullable": True}),
             "Health": _obj(status={"type": "string"}, database={"type": "string"}),
         },
     },
@@ -94,6 +120,21 @@ OPENAPI = {
         "/v1/buyers/{buyer_id}/quotes": {"post": {
             **_get("Month-by-month cost of a draw", [_BUYER], "Quote", (401, 422)),
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuoteRequest"}}}}}},
+        "/v1/buyers/{buyer_id}/applicant-check": {"get": _get(
+            "Can the buyer apply, judged from the business on file (every failing rule) and any existing "
+            "application or credit line", [_BUYER], "ApplicantCheck")},
+        "/v1/buyers/{buyer_id}/orders/{order_id}/refund": {"get": _get(
+            "What refunds did to the order's Pay Later loan and fees (PRODUCT.md rule 9)", [_BUYER, _ORDER], "Refund")},
+        "/v1/buyers/{buyer_id}/orders/{order_id}/refunds": {"post": {
+            **_get("Book a refund on a Pay Later order (marketplace, service token): goes back against the loan, "
+                   "reverses fees billed if within 48 h of the draw; 201 with the Refund. 422 not_pay_later, "
+                   "refund_exceeds_paid, invalid_amount", [_BUYER, _ORDER], "Refund", (401, 404, 422)),
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/RefundRequest"}}}}}},
         "/v1/buyers/{buyer_id}/summary": {"get": _get("What an agent sees on handoff", [_BUYER], "Summary")},
     },
 }
+
+# booking a refund answers 201 Created
+_refunds = OPENAPI["paths"]["/v1/buyers/{buyer_id}/orders/{order_id}/refunds"]["post"]["responses"]
+_refunds["201"] = {**_refunds.pop("200"), "description": "Created"}

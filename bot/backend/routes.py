@@ -103,3 +103,23 @@ async def quote(request: web.Request) -> web.Response:
 async def summary(request: web.Request) -> web.Response:
     b, _ = _ids(request)
     return _json(await request.app[BACKEND].buyer_summary(b))
+
+
+@routes.get(BUYER + "/applicant-check")
+async def applicant_check(request: web.Request) -> web.Response:
+    b, _ = _ids(request)
+    return _json(await request.app[BACKEND].applicant_check(b))
+
+
+@routes.get(ORDER + "/refund")
+async def refund_status(request: web.Request) -> web.Response:
+    b, o = _ids(request)
+    return _json(await request.app[BACKEND].refund_status(b, o))
+
+
+@routes.post(ORDER + "/refunds")
+async def book_refund(request: web.Request) -> web.Response:
+    """The marketplace books a refund on a Pay Later order (service token): 201 with the RefundView."""
+    b, o = _ids(request)
+    amount, at = v.refund_request(v.parse_body(await request.text()))
+    return _json(await request.app[BACKEND].book_refund(b, o, amount, at), status=201)

@@ -1,24 +1,6 @@
-"""The backend API's service token (header `Authorization: Bearer <token>`)."""
+"""The backend API's service token: see bot.service_token (shared with the HTTP adapter)."""
 from __future__ import annotations
 
-import hmac
-from typing import Optional
+from bot.service_token import DEMO_SERVICE_TOKEN, bearer_matches, service_token
 
-# Documented demo token: used only when PAYLATER_DEMO_MODE=1 and no PAYLATER_SERVICE_TOKEN is set
-# (the same value bot.stack exports for `make run`).
-DEMO_SERVICE_TOKEN = "paylater-demo-service-token"
-
-
-def service_token(settings) -> Optional[str]:
-    if settings.backend_service_token:
-        return settings.backend_service_token
-    if settings.demo_mode:
-        return DEMO_SERVICE_TOKEN
-    return None
-
-
-def bearer_matches(header: Optional[str], token: str) -> bool:
-    """Constant-time comparison of `Bearer <token>`."""
-    if not header or not header.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
+__all__ = ["DEMO_SERVICE_TOKEN", "bearer_matches", "service_token"]

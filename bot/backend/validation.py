@@ -1,6 +1,7 @@
 """Input validation of the backend API: anything malformed is a 400 with a clear message."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from decimal import Decimal
@@ -88,3 +89,19 @@ def application_request(body: dict) -> ApplicationRequest:
     return ApplicationRequest(
         name.strip(), us, amount(body.get("years_in_business"), "years_in_business"),
         amount(body.get("annual_revenue"), "annual_revenue"), amount(body.get("requested_limit"), "requested_limit"))
+
+
+def refund_request(body: dict):
+    """{"amount": "8680.00", "refunded_at": optional ISO date-time (UTC when no offset)}."""
+    value = amount(body.get("amount"))
+    at = body.get("refunded_at")
+    if at is None:
+        return value, None
+    if not isinstance(at, str):
+        raise InvalidInput("invalid_refunded_at", "refunded_at must be an ISO date-time such as 2025-03-12T10:00:00Z.")
+    try:
+        parsed = dt.datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("invalid_refunded_at",
+                           "refunded_at must be an ISO date-time such as 2025-03-12T10:00:00Z.") from None
+    return value, parsed

@@ -37,16 +37,34 @@ class Finding:
     message: str
 
 
-def eligibility_findings(us_based: bool, years_in_business: Decimal, annual_revenue: Decimal) -> List[Finding]:
-    """The lender's published terms: a US business, >= 1 year in business, >= $50,000 revenue."""
+def eligibility_findings(us_based: Optional[bool], years_in_business: Optional[Decimal],
+                         annual_revenue: Optional[Decimal]) -> List[Finding]:
+    """THE eligibility function (Kabbage's published terms, PRODUCT.md rule 4): a US business,
+    >= 1 year in business, >= $50,000 annual revenue. Returns EVERY failing rule at once, in
+    that order; an unknown value (None) fails nothing (it is asked for later)."""
     found = []
-    if not us_based:
+    if us_based is not None and not us_based:
         found.append(Finding("not_us_business", "Pay Later credit is only for businesses based in the US."))
-    if Decimal(years_in_business) < MIN_YEARS:
+    if years_in_business is not None and Decimal(years_in_business) < MIN_YEARS:
         found.append(Finding("too_young", "The business needs to have been operating for at least 1 year."))
-    if Decimal(annual_revenue) < MIN_REVENUE:
-        found.append(Finding("revenue_too_low", "The business needs at least $50,000 in annual revenue."))
+    if annual_revenue is not None and Decimal(annual_revenue) < MIN_REVENUE:
+        found.append(Finding("revenue_too_low",
+                             f"The business needs at least {fmt_usd(MIN_REVENUE)} in annual revenue."))
     return found
+
+
+def business_findings(country: Optional[str], years_in_business: Optional[Decimal] = None,
+                      annual_revenue: Optional[Decimal] = None, *, said_us_based: Optional[bool] = None,
+                      said_years: Optional[Decimal] = None, said_revenue: Optional[Decimal] = None) -> List[Finding]:
+    """Eligibility from the business on file, overridden by what the buyer said where they said
+    it. The country on file is authoritative: a business on file outside the US is not US-based
+    whatever the form says (and a buyer who says "not in the US" is taken at their word)."""
+    us_based: Optional[bool] = None if not country else country.upper() == "US"
+    if said_us_based is not None:
+        us_based = said_us_based if us_based is None else (us_based and said_us_based)
+    return eligibility_findings(
+        us_based, said_years if said_years is not None else years_in_business,
+        said_revenue if said_revenue is not None else annual_revenue)
 
 
 def cap_limit(requested: Decimal) -> Tuple[Decimal, Optional[Finding]]:
@@ -81,13 +99,15 @@ class CreditApplication:
     @classmethod
     def start(cls, application_id: str, buyer_id: str, business_name: str, us_based: bool,
               years_in_business: Decimal, annual_revenue: Decimal, requested_limit: Decimal,
-              today: dt.date) -> "CreditApplication":
-        """Checks the rules: an ineligible business is declined with every reason; an eligible
-        one waits for the buyer to link accounts (the limit capped, with the reason)."""
+              today: dt.date, country_on_file: Optional[str] = None) -> "CreditApplication":
+        """Checks every rule at once (`business_findings`): an ineligible business is declined
+        with every reason; an eligible one waits for the buyer to link accounts. A requested
+        limit above the cap is reduced to the cap and the reason recorded either way."""
         offered, capped = cap_limit(requested_limit)
         app = cls(application_id, buyer_id, business_name, bool(us_based), Decimal(years_in_business),
                   money(annual_revenue), money(requested_limit), updated_on=today)
-        findings = eligibility_findings(us_based, Decimal(years_in_business), Decimal(annual_revenue))
+        findings = business_findings(country_on_file, said_us_based=bool(us_based),
+                                     said_years=Decimal(years_in_business), said_revenue=Decimal(annual_revenue))
         if findings:
             app.reasons = findings
             app.move_to(DECLINED, today)

@@ -13,6 +13,7 @@ from .errors import RuleViolation
 from .money import ZERO, cents_down, fmt_usd, money
 from .tiers import RiskTier
 
+MIN_TERM_MONTHS = 1
 MAX_TERM_MONTHS = 6  # seed: "for up to six months"
 FIRST_STATEMENT_AFTER_DAYS = 10  # faq 24156504
 DUE_AFTER_STATEMENT_DAYS = 21  # faq 24156504
@@ -50,11 +51,16 @@ def check_draw_amount(amount: Decimal) -> Decimal:
     return amount
 
 
+TERM_OUT_OF_RANGE = "term_out_of_range"
+
+
 def check_term(term_months: int) -> int:
-    if not isinstance(term_months, int) or isinstance(term_months, bool) or term_months < 1:
-        raise RuleViolation("invalid_term", "The term has to be a whole number of months, at least 1.")
-    if term_months > MAX_TERM_MONTHS:
-        raise RuleViolation("term_too_long", "Pay Later loans last at most six months.")
+    """1..6 whole months, else RuleViolation("term_out_of_range")."""
+    if (not isinstance(term_months, int) or isinstance(term_months, bool)
+            or not MIN_TERM_MONTHS <= term_months <= MAX_TERM_MONTHS):
+        raise RuleViolation(TERM_OUT_OF_RANGE,
+                            f"A Pay Later loan lasts from {MIN_TERM_MONTHS} to {MAX_TERM_MONTHS} whole months "
+                            "(six at most).")
     return term_months
 
 
@@ -122,6 +128,7 @@ class Draw:
     billed_fees: Decimal = ZERO
     fees_reversed: Decimal = ZERO
     refunded: Decimal = ZERO
+    refunded_at: Optional[dt.datetime] = None  # the latest refund (naive UTC)
 
     def __post_init__(self):
         self.amount = check_draw_amount(self.amount)
@@ -133,25 +140,58 @@ class Draw:
     def repaid(self) -> bool:
         return self.principal_outstanding <= ZERO
 
-    def refund(self, amount: Decimal, at: dt.datetime) -> "RefundResult":
-        """A refund on a Pay Later order goes back against the loan; within 48 hours of
-        taking the loan, the fees billed so far are reversed too."""
+    @property
+    def reversal_window_ends(self) -> dt.datetime:
+        """A refund booked at or before this instant reverses the fees billed so far."""
+        return self.taken_at + FEE_REVERSAL_WINDOW
+
+    def schedule(self, risk_tier: RiskTier, first_month_credit: Decimal, qualified_on: dt.date) -> List[Installment]:
+        """The draw's own schedule (statements after the day it was taken)."""
+        return schedule(self.amount, self.term_months, risk_tier, first_month_credit, qualified_on,
+                        self.taken_at.date())
+
+    def fees_billed(self, rows: List[Installment], as_of: dt.datetime) -> Decimal:
+        """Fees billed by `as_of` (see `fees_billed`); nothing is billed after the loan was
+        refunded in full (its last refund time)."""
+        until = self.refunded_at if self.repaid and self.refunded_at is not None else None
+        return fees_billed(rows, as_of, until)
+
+    def refund(self, amount: Decimal, at: dt.datetime, billed_by_then: Decimal = ZERO) -> "RefundResult":
+        """A refund on a Pay Later order goes back against the loan (principal outstanding);
+        booked within 48 hours of taking the loan (at <= taken_at + 48 h, to the second) it also
+        reverses the fees billed by then (`billed_by_then`, from `fees_billed`); after that the
+        billed fees are kept. A refund larger than what is left on the loan is refused."""
         amount = money(amount)
         if amount <= ZERO:
             raise RuleViolation("invalid_amount", "The refund has to be more than $0.")
         if amount > self.principal_outstanding:
             raise RuleViolation(
-                "refund_exceeds_loan",
-                f"The refund of {fmt_usd(amount)} is more than the {fmt_usd(self.principal_outstanding)} left on the loan.",
+                "refund_exceeds_paid",
+                f"The refund of {fmt_usd(amount)} is more than the {fmt_usd(self.principal_outstanding)} "
+                "paid with Pay Later and not yet refunded.",
             )
         self.principal_outstanding -= amount
         self.refunded += amount
+        self.refunded_at = at
+        self.billed_fees = max(self.billed_fees, money(billed_by_then))
         reversed_ = ZERO
-        if at - self.taken_at <= FEE_REVERSAL_WINDOW:
-            reversed_ = self.billed_fees
+        if at <= self.reversal_window_ends:
+            reversed_ = max(self.billed_fees - self.fees_reversed, ZERO)
             self.fees_reversed += reversed_
-            self.billed_fees = ZERO
         return RefundResult(amount, reversed_)
+
+
+def fees_billed(rows: List[Installment], as_of: dt.datetime, until: Optional[dt.datetime] = None) -> Decimal:
+    """Which monthly fees are billed as of `as_of` (naive datetimes are UTC): a month's fee
+    counts as billed at 00:00 UTC of its statement date (the statement bills it), net of the
+    first-month credit applied on that same statement. Statements after `until` (the loan was
+    refunded in full) bill nothing."""
+    total = ZERO
+    for r in rows:
+        billed_at = dt.datetime.combine(r.statement_date, dt.time(0, 0))
+        if billed_at <= as_of and (until is None or billed_at <= until):
+            total += r.fee - r.fee_credit
+    return money(total)
 
 
 @dataclass(frozen=True)

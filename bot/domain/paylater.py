@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import List, Optional
 
 from .credit import Finding, CreditLine
-from .money import USD, fmt_usd
+from .money import USD, fmt_usd, format_money
 from .orders import BALANCE, INITIAL, Order
 
 
@@ -40,10 +40,11 @@ def check_order(order: Order, line: Optional[CreditLine]) -> PayLaterCheck:
             "The balance can be paid only after the initial payment has arrived, and it has not arrived yet."))
     if line is None:
         reasons.append(Finding("no_credit_line", "You don't have an approved Pay Later credit line yet."))
-    elif amount is not None and line.used + amount > line.limit:
+    elif amount is not None and order.currency == USD and line.used + amount > line.limit:
+        # a non-USD amount is never compared with the USD line (it is refused for its currency)
         reasons.append(Finding(
             "insufficient_credit",
-            f"The {stage} payment of {fmt_usd(amount)} is more than your available credit of {fmt_usd(line.available)}."))
+            f"The {stage} payment of {format_money(amount, USD)} is more than your available credit of {fmt_usd(line.available)}."))
     return PayLaterCheck(stage, amount, reasons)
 
 

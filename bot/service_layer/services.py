@@ -15,10 +15,10 @@ from bot.domain.disbursement import Disbursement
 from bot.domain.errors import RuleViolation
 from bot.domain.loans import Draw, LoanAgreement, check_draw_amount, check_term, schedule
 from bot.domain.money import USD, ZERO, money
-from bot.domain.orders import PROCESSING, Payment
+from bot.domain.orders import PROCESSING, REFUNDED, Payment
 from bot.domain.paylater import check_order
 from bot.domain.tiers import DEFAULT_QUOTE_TIER, tier
-from bot.ports import (ApplicationRequest, ApplicationView, BuyerSummary, BuyerView, CreditLineView,
+from bot.ports import (ApplicantCheckView, ApplicationRequest, ApplicationView, RefundView, BuyerSummary, BuyerView, CreditLineView,
                        DisbursementView, EligibilityView, NotFound, OrderView, QuoteView, Reason, Refused,
                        ScheduleRow)
 
@@ -101,6 +101,24 @@ def application_status(uow, buyer_id: str, cfg: ServiceConfig) -> Optional[Appli
         return None if app is None else views.application_view(app, cfg.application_link_base)
 
 
+def applicant_check(uow, buyer_id: str, cfg: ServiceConfig) -> ApplicantCheckView:
+    """Can this buyer apply, judged before any question: the business on file against the one
+    eligibility function (every failing rule at once), and any existing application or line."""
+    with uow:
+        b = uow.buyers.get(buyer_id)
+        if b is None:
+            raise NotFound(BUYER_NOT_FOUND, "buyer_not_found")
+        app = uow.credit.get_application(buyer_id)
+        line = uow.credit.get_line(buyer_id)
+        findings = cr.business_findings(b.business.country, b.business.years_in_business,
+                                        b.business.annual_revenue)
+        return ApplicantCheckView(
+            buyer_id, not findings and app is None and line is None,
+            tuple(Reason(f.code, f.message) for f in findings),
+            views.application_view(app, cfg.application_link_base) if app else None,
+            views.credit_line_view(line) if line else None)
+
+
 def credit_line(uow, buyer_id: str) -> Optional[CreditLineView]:
     with uow:
         line = uow.credit.get_line(buyer_id)
@@ -168,12 +186,14 @@ def start_application(uow, buyer_id: str, request: ApplicationRequest, today: dt
         existing = uow.credit.get_application(buyer_id)
         if existing is not None:
             return views.application_view(existing, cfg.application_link_base, created=False)
-        if uow.buyers.get(buyer_id) is None:
+        buyer = uow.buyers.get(buyer_id)
+        if buyer is None:
             raise NotFound(BUYER_NOT_FOUND, "buyer_not_found")
         with rules():
             app = cr.CreditApplication.start(
                 new_id("APP"), buyer_id, request.business_name.strip(), request.us_based,
-                request.years_in_business, request.annual_revenue, request.requested_limit, today)
+                request.years_in_business, request.annual_revenue, request.requested_limit, today,
+                country_on_file=buyer.business.country)
         uow.credit.add_application(app)
         uow.commit()
         return views.application_view(app, cfg.application_link_base, created=True)
@@ -252,19 +272,89 @@ def record_arrival(uow, draw_id: str, on: dt.date) -> None:
         uow.commit()
 
 
-def refund(uow, buyer_id: str, order_id: str, stage: str, amount: Decimal, now: dt.datetime):
-    """A refund on a Pay Later payment goes back against the loan (and frees credit); within
-    48 hours of taking the loan the billed fees are reversed."""
+def _utc_naive(at: dt.datetime) -> dt.datetime:
+    """Times are stored as naive UTC."""
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return at
+
+
+def _draw_rows(draw: Draw, line, cfg: ServiceConfig):
+    qualified_on = line.qualified_on if line is not None else draw.taken_at.date()
+    return draw.schedule(tier(draw.risk_tier), cfg.first_month_credit, qualified_on)
+
+
+def _refund_view(order, draws, line, as_of: dt.datetime, cfg: ServiceConfig) -> RefundView:
+    if not draws:
+        return RefundView(order.order_id, order.currency, False, False, ZERO, None, ZERO, ZERO, ZERO, ZERO, None)
+    billed = ZERO
+    for d in draws:
+        billed += max(d.fees_billed(_draw_rows(d, line, cfg), as_of), d.billed_fees)
+    refunded = money(sum((d.refunded for d in draws), ZERO))
+    refund_times = [d.refunded_at for d in draws if d.refunded_at is not None]
+    latest = max(draws, key=lambda d: d.taken_at)
+    return RefundView(
+        order.order_id, USD, True, refunded > ZERO, refunded,
+        max(refund_times).date() if refund_times else None,
+        money(sum((d.amount for d in draws), ZERO)), money(sum((d.principal_outstanding for d in draws), ZERO)),
+        money(billed), money(sum((d.fees_reversed for d in draws), ZERO)),
+        latest.reversal_window_ends.replace(tzinfo=dt.timezone.utc))
+
+
+def refund_status(uow, buyer_id: str, order_id: str, now: dt.datetime, cfg: ServiceConfig) -> RefundView:
+    """What a refund did (or would do) to the order's Pay Later loan and its fees, as of `now`."""
     with uow:
         order = _owned_order(uow, buyer_id, order_id)
-        draw = next((d for d in uow.credit.draws_for_order(order.order_id) if d.stage == stage), None)
-        if draw is None:
-            raise Refused("not_pay_later", "That payment was not made with Pay Later.")
-        line = uow.credit.get_line(buyer_id, for_update=True)
+        draws = uow.credit.draws_for_order(order.order_id)
+        line = uow.credit.get_line(buyer_id) if draws else None
+        return _refund_view(order, draws, line, _utc_naive(now), cfg)
+
+
+def book_refund(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.datetime,
+                cfg: ServiceConfig) -> RefundView:
+    """PRODUCT.md rule 9. A refund on a Pay Later order goes back against the loan: the
+    principal outstanding (and the credit used) drops by the amount, the latest draw first; a
+    draw refunded in full marks its Pay Later payment refunded; booked within 48 hours of a
+    draw (at <= taken_at + 48 h) the fees billed on it by then are reversed, later they are kept.
+    A refund larger than what was paid with Pay Later and not yet refunded is refused."""
+    at = _utc_naive(at)
+    with uow:
+        order = _owned_order(uow, buyer_id, order_id, for_update=True)
+        draws = uow.credit.draws_for_order(order.order_id)
+        if not draws:
+            raise Refused("not_pay_later", f"Order {order.order_id} was not paid with Pay Later, so a refund "
+                                           "does not change any loan.")
         with rules():
-            result = draw.refund(amount, now)
-        line.restore(result.applied_to_loan)
-        uow.credit.update_draw(draw)
-        uow.credit.update_line(line)
+            amount = money(amount)
+            if amount <= ZERO:
+                raise RuleViolation("invalid_amount", "The refund has to be more than $0.")
+            left = money(sum((d.principal_outstanding for d in draws), ZERO))
+            if amount > left:
+                raise RuleViolation(
+                    "refund_exceeds_paid",
+                    f"The refund of {views.amount_text(amount)} is more than the {views.amount_text(left)} "
+                    f"paid with Pay Later on {order.order_id} and not yet refunded.")
+        line = uow.credit.get_line(buyer_id, for_update=True)
+        rest = amount
+        for draw in sorted(draws, key=lambda d: d.taken_at, reverse=True):
+            part = min(rest, draw.principal_outstanding)
+            if part <= ZERO:
+                continue
+            with rules():
+                result = draw.refund(part, at, draw.fees_billed(_draw_rows(draw, line, cfg), at))
+            if line is not None:
+                line.restore(result.applied_to_loan)
+            if draw.repaid:
+                p = next((x for x in order.payments if x.draw_id == draw.draw_id), None)
+                if p is not None and p.state != REFUNDED:
+                    p.state = REFUNDED
+                    uow.orders.update_payment(p)
+            uow.credit.update_draw(draw)
+            rest -= part
+            if rest <= ZERO:
+                break
+        if line is not None:
+            uow.credit.update_line(line)
+        view = _refund_view(order, draws, line, at, cfg)
         uow.commit()
-        return result
+        return view

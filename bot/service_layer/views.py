@@ -10,14 +10,15 @@ from bot.domain.credit import (APPROVED, DECLINED, STARTED, UNDER_REVIEW, WAITIN
                                CreditLine)
 from bot.domain.disbursement import Disbursement
 from bot.domain.loans import Draw
-from bot.domain.money import USD, ZERO
+from bot.domain.money import USD, ZERO, format_money
 from bot.domain.orders import ARRIVED, BALANCE, INITIAL, PROCESSING, REFUNDED, Buyer, Order
 from bot.ports import (ApplicationView, BuyerView, CreditLineView, DisbursementView, OrderView, PaymentView,
                        Reason)
 
 
 def amount_text(amount: Decimal, currency: str = USD) -> str:
-    return f"${amount:,.2f}" if currency == USD else f"{amount:,.2f} {currency}"
+    """The one money formatter (bot.domain.money.format_money)."""
+    return format_money(amount, currency)
 
 
 def date_text(d: dt.date) -> str:

@@ -111,7 +111,7 @@ async def test_quote_ok_and_rule_refusals_are_422(client):
     r = await client.post("/v1/buyers/buyer-001/quotes", json={"amount": "0"}, headers=AUTH)
     assert r.status == 422
     r = await client.post("/v1/buyers/buyer-001/quotes", json={"amount": "100", "term_months": 7}, headers=AUTH)
-    assert r.status == 422 and (await r.json())["error"]["code"] == "term_too_long"
+    assert r.status == 422 and (await r.json())["error"]["code"] == "term_out_of_range"
 
 
 async def test_application_created_then_existing(client):
@@ -145,3 +145,47 @@ async def test_disbursement_and_summary(client):
     assert s["credit_line"]["available"] == "31620.00" and s["buyer"]["country"] == "US"
     r = await client.get("/v1/buyers/nobody/summary", headers=AUTH)
     assert r.status == 404
+
+
+@pytest.mark.parametrize("term, status, code", [(0, 422, "term_out_of_range"), (7, 422, "term_out_of_range"),
+                                                (1.5, 400, "invalid_term_months"), (True, 400, "invalid_term_months")])
+async def test_quote_term_errors_have_the_error_shape(client, term, status, code):
+    r = await client.post("/v1/buyers/buyer-001/quotes", json={"amount": "100.00", "term_months": term}, headers=AUTH)
+    body = await r.json()
+    assert r.status == status and body["error"]["code"] == code and body["error"]["message"]
+
+
+async def test_applicant_check_route(client):
+    r = await client.get("/v1/buyers/buyer-003/applicant-check", headers=AUTH)
+    body = await r.json()
+    assert r.status == 200 and body["can_apply"] is False and [x["code"] for x in body["reasons"]] == ["not_us_business"]
+    r = await client.get("/v1/buyers/buyer-003/applicant-check")
+    assert r.status == 401
+
+
+async def test_refund_routes(client):
+    url = "/v1/buyers/buyer-001/orders/TA-100198"
+    before = await (await client.get(url + "/refund", headers=AUTH)).json()
+    assert before["refunded"] is False and before["loan_outstanding"] == "6000.00"
+    r = await client.post(url + "/refunds", json={"amount": "1000.00", "refunded_at": "2025-03-12T09:00:00Z"},
+                          headers=AUTH)
+    after = await r.json()
+    assert r.status == 201 and after["refunded_amount"] == "1000.00" and after["loan_outstanding"] == "5000.00"
+    assert after["refunded_on"] == "2025-03-12" and after["fees_reversed"] == "0.00"  # 10 working days after the draw
+    assert (await (await client.get(url + "/refund", headers=AUTH)).json())["refunded_amount"] == "1000.00"
+    r = await client.post(url + "/refunds", json={"amount": "5000.01"}, headers=AUTH)
+    assert r.status == 422 and (await r.json())["error"]["code"] == "refund_exceeds_paid"
+    r = await client.post(url + "/refunds", json={"amount": "10", "refunded_at": "yesterday"}, headers=AUTH)
+    assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_refunded_at"
+    r = await client.post("/v1/buyers/buyer-001/orders/TA-100231/refunds", json={"amount": "10"}, headers=AUTH)
+    assert r.status == 422 and (await r.json())["error"]["code"] == "not_pay_later"
+    r = await client.post(url + "/refunds", json={"amount": "10"})
+    assert r.status == 401
+
+
+async def test_openapi_documents_the_new_routes(client):
+    doc = await (await client.get("/openapi.json")).json()
+    for path in ("/v1/buyers/{buyer_id}/applicant-check", "/v1/buyers/{buyer_id}/orders/{order_id}/refund",
+                 "/v1/buyers/{buyer_id}/orders/{order_id}/refunds"):
+        assert path in doc["paths"]
+    assert {"ApplicantCheck", "Refund", "RefundRequest"} <= set(doc["components"]["schemas"])

@@ -87,10 +87,24 @@ async def test_quote_refused(backend, amount, code):
     assert e.value.code == code and e.value.message
 
 
-async def test_quote_term_too_long(backend):
+@pytest.mark.parametrize("term", [0, 7, -1])
+async def test_quote_term_out_of_range(backend, term):
     with pytest.raises(Refused) as e:
-        await backend.quote_draw("buyer-001", Decimal("100"), 7)
-    assert e.value.code == "term_too_long"
+        await backend.quote_draw("buyer-001", Decimal("100"), term)
+    assert e.value.code == "term_out_of_range" and "6" in e.value.message
+
+
+@pytest.mark.parametrize("term", [1, 3, 6])
+async def test_quote_uses_the_term_given(backend, term):
+    q = await backend.quote_draw("buyer-001", Decimal("20000"), term)
+    assert q.term_months == term and len(q.rows) == term
+    assert sum(r.principal for r in q.rows) == Decimal("20000.00")
+
+
+async def test_quote_rounds_half_up_to_the_cent(backend):
+    """The one rounding rule in both adapters: 100.005 -> 100.01 (not banker's 100.00)."""
+    q = await backend.quote_draw("buyer-001", Decimal("100.005"), 2)
+    assert q.amount == Decimal("100.01") and sum(r.principal for r in q.rows) == Decimal("100.01")
 
 
 async def test_disbursements(backend):
@@ -115,3 +129,48 @@ async def test_simultaneous_applications_create_one(backend):
     req = ApplicationRequest("Blue Harbor Imports Inc", True, Decimal("3"), Decimal("800000"), Decimal("60000"))
     views = await asyncio.gather(*(backend.start_application("buyer-002", req) for _ in range(4)))
     assert len({v.application_id for v in views}) == 1 and sum(v.created for v in views) == 1
+
+
+async def test_applicant_check(backend):
+    """Judged before any question: from the business on file and what already exists."""
+    from bot.ports import ApplicantCheckView
+    one = await backend.applicant_check("buyer-001")
+    assert isinstance(one, ApplicantCheckView) and not one.can_apply and one.reasons == ()
+    assert one.credit_line.limit == Decimal("50000.00") and one.application.state == "approved"
+    two = await backend.applicant_check("buyer-002")
+    assert two.can_apply and two.reasons == () and two.application is None and two.credit_line is None
+    three = await backend.applicant_check("buyer-003")
+    assert not three.can_apply and [r.code for r in three.reasons] == ["not_us_business"]
+    assert three.reasons[0].message and three.application is None
+    four = await backend.applicant_check("buyer-004")
+    assert not four.can_apply and four.application.state == "waiting_for_account_linking" and four.reasons == ()
+    with pytest.raises(NotFound):
+        await backend.applicant_check("nobody")
+
+
+async def test_refund_status_without_a_refund(backend):
+    from bot.ports import RefundView
+    r = await backend.refund_status("buyer-001", "TA-100198")
+    assert isinstance(r, RefundView) and r.pay_later and not r.refunded and r.refunded_on is None
+    assert r.refunded_amount == Decimal("0.00") and r.fees_reversed == Decimal("0.00")
+    assert r.loan_amount == Decimal("6000.00") and r.loan_outstanding == Decimal("6000.00")
+    assert r.reversal_window_ends is not None and r.reversal_window_ends.tzinfo is not None
+    none = await backend.refund_status("buyer-001", "TA-100231")  # not paid with Pay Later
+    assert not none.pay_later and none.loan_amount == Decimal("0.00") and none.reversal_window_ends is None
+    with pytest.raises(NotFound):
+        await backend.refund_status("buyer-002", "TA-100198")
+
+
+async def test_declined_application_gives_every_reason(backend):
+    req = ApplicationRequest("Tiny Co", False, Decimal("0.5"), Decimal("10000"), Decimal("200000"))
+    a = await backend.start_application("buyer-002", req)
+    assert a.state == "declined" and [r.code for r in a.reasons] == ["not_us_business", "too_young", "revenue_too_low"]
+    again = await backend.applicant_check("buyer-002")
+    assert not again.can_apply and again.application.state == "declined" and len(again.application.reasons) == 3
+
+
+async def test_eur_order_is_never_compared_with_the_usd_line(backend):
+    e = await backend.pay_later_eligibility("buyer-001", "TA-100260")
+    codes = [r.code for r in e.reasons]
+    assert not e.eligible and "currency_not_usd" in codes and "insufficient_credit" not in codes
+    assert e.currency == "EUR" and not any("$" in r.message for r in e.reasons)

@@ -110,4 +110,4 @@ def test_upgrade_heads_with_an_independent_gateway_branch(tmp_path):
         heads = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
         tables = set(sa.inspect(conn).get_table_names())
     eng.dispose()
-    assert {"backend_0001", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
+    assert {"backend_0002", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables

@@ -120,7 +120,7 @@ def test_quote_refused(uow, amount, code):
 def test_quote_term_too_long(uow):
     with pytest.raises(Refused) as e:
         services.quote_draw(uow(), "buyer-001", Decimal("1000"), 7, TODAY, CFG)
-    assert e.value.code == "term_too_long"
+    assert e.value.code == "term_out_of_range"
 
 
 def test_disbursements_of_demo_orders(uow):
@@ -185,13 +185,20 @@ def load(engine):
     reload(engine, TODAY)
 
 
-def test_refund_against_loan_within_48_hours(uow):
-    r = services.refund(uow(), "buyer-001", "TA-100245", "balance", Decimal("680.00"), NOW)
-    assert r.applied_to_loan == Decimal("680.00")
+def test_refund_goes_against_the_loan_and_keeps_fees_after_48_hours(uow):
+    before = services.refund_status(uow(), "buyer-001", "TA-100245", NOW, CFG)
+    r = services.book_refund(uow(), "buyer-001", "TA-100245", Decimal("680.00"), NOW, CFG)
+    assert r.refunded and r.refunded_amount == Decimal("680.00") and r.refunded_on == NOW.date()
+    assert r.loan_outstanding == before.loan_outstanding - Decimal("680.00")
+    assert r.fees_reversed == Decimal("0.00")  # the draw is more than 48 hours old
     assert services.credit_line(uow(), "buyer-001").used == Decimal("17700.00")
     with pytest.raises(Refused) as e:
-        services.refund(uow(), "buyer-001", "TA-100231", "initial", Decimal("1"), NOW)
+        services.book_refund(uow(), "buyer-001", "TA-100231", Decimal("1"), NOW, CFG)
     assert e.value.code == "not_pay_later"
+    with pytest.raises(Refused) as e:
+        services.book_refund(uow(), "buyer-001", "TA-100245", r.loan_outstanding + Decimal("0.01"), NOW, CFG)
+    assert e.value.code == "refund_exceeds_paid"
+    assert services.refund_status(uow(), "buyer-001", "TA-100245", NOW, CFG) == r  # the refusal lost nothing
 
 
 def test_buyer_summary(uow):

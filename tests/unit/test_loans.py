@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.errors import RuleViolation
-from bot.domain.loans import (Draw, LoanAgreement, principal_parts, schedule, statement_dates)
+from bot.domain.loans import Draw, LoanAgreement, fees_billed, principal_parts, schedule, statement_dates
 from bot.domain.money import PROCESSING_FEE
 from bot.domain.tiers import TIERS, RiskTier
 
@@ -49,7 +49,7 @@ def test_term_limits():
     assert len(schedule(Decimal("600"), 1, TIERS["A"], Decimal(0), Q, Q)) == 1
     with pytest.raises(RuleViolation) as e:
         schedule(Decimal("600"), 7, TIERS["A"], Decimal(0), Q, Q)
-    assert e.value.code == "term_too_long"
+    assert e.value.code == "term_out_of_range"
     with pytest.raises(RuleViolation):
         schedule(Decimal("600"), 0, TIERS["A"], Decimal(0), Q, Q)
 
@@ -82,25 +82,54 @@ def _draw(at):
 def test_refund_goes_against_loan_and_reverses_fees_within_48_hours():
     taken = dt.datetime(2025, 3, 3, 9, 0)
     d = _draw(taken)
-    d.billed_fees = Decimal("46.25")
-    r = d.refund(Decimal("700"), taken + dt.timedelta(hours=48))
+    r = d.refund(Decimal("700"), taken + dt.timedelta(hours=48), billed_by_then=Decimal("46.25"))
     assert r.applied_to_loan == Decimal("700.00") and r.fees_reversed == Decimal("46.25")
-    assert d.principal_outstanding == Decimal("3000.00") and d.billed_fees == 0
+    assert d.principal_outstanding == Decimal("3000.00") and d.refunded == Decimal("700.00")
+    assert d.billed_fees == Decimal("46.25") and d.fees_reversed == Decimal("46.25")
+    assert d.refunded_at == taken + dt.timedelta(hours=48)
 
 
 def test_refund_after_48_hours_keeps_fees():
     taken = dt.datetime(2025, 3, 3, 9, 0)
     d = _draw(taken)
-    d.billed_fees = Decimal("46.25")
-    r = d.refund(Decimal("700"), taken + dt.timedelta(hours=48, seconds=1))
-    assert r.fees_reversed == 0 and d.billed_fees == Decimal("46.25")
+    r = d.refund(Decimal("700"), taken + dt.timedelta(hours=48, seconds=1), billed_by_then=Decimal("46.25"))
+    assert r.fees_reversed == 0 and d.fees_reversed == 0 and d.billed_fees == Decimal("46.25")
+    assert d.principal_outstanding == Decimal("3000.00")
 
 
-def test_refund_cannot_exceed_loan():
+def test_refund_cannot_exceed_what_was_paid():
     d = _draw(dt.datetime(2025, 3, 3))
     with pytest.raises(RuleViolation) as e:
         d.refund(Decimal("3700.01"), dt.datetime(2025, 3, 4))
-    assert e.value.code == "refund_exceeds_loan"
+    assert e.value.code == "refund_exceeds_paid" and "$3,700.00" in e.value.message
+    d.refund(Decimal("3000"), dt.datetime(2025, 3, 4))
+    with pytest.raises(RuleViolation):
+        d.refund(Decimal("700.01"), dt.datetime(2025, 3, 4))
+    d.refund(Decimal("700"), dt.datetime(2025, 3, 4))
+    assert d.repaid
+
+
+def test_fees_count_as_billed_on_their_statement_date():
+    """Month 1's fee (net of the first-month credit) is billed at 00:00 UTC of statement 1."""
+    rows = schedule(Decimal("6000"), 6, TIERS["B"], Decimal("50"), Q, D(2025, 1, 25))
+    assert rows[0].statement_date == D(2025, 1, 31)
+    before = dt.datetime(2025, 1, 30, 23, 59, 59)
+    assert fees_billed(rows, before) == 0
+    assert fees_billed(rows, dt.datetime(2025, 1, 31)) == Decimal("70.00")  # 120.00 - 50.00 credit
+    assert fees_billed(rows, dt.datetime(2025, 3, 1)) == Decimal("190.00")  # + month 2: 120.00
+    assert fees_billed(rows, dt.datetime(2026, 1, 1)) == Decimal("310.00")  # + 4 x 30.00
+    # a loan refunded in full bills nothing after that
+    assert fees_billed(rows, dt.datetime(2026, 1, 1), until=dt.datetime(2025, 2, 1)) == Decimal("70.00")
+
+
+def test_draw_fees_billed_stop_once_refunded_in_full():
+    taken = dt.datetime(2025, 1, 30, 10, 0)  # statement 1 is the next day
+    d = Draw("D1", "L1", "b1", "TA-1", "initial", Decimal("6000"), "B", 6, taken, LoanAgreement("AG1", D(2025, 1, 30)))
+    rows = d.schedule(TIERS["B"], Decimal("50"), Q)
+    at = taken + dt.timedelta(hours=48)
+    r = d.refund(Decimal("6000"), at, d.fees_billed(rows, at))
+    assert r.fees_reversed == Decimal("70.00") and d.repaid
+    assert d.fees_billed(rows, dt.datetime(2026, 1, 1)) == Decimal("70.00")
 
 
 def test_huge_and_odd_amounts_are_refused_not_crashing():

@@ -47,3 +47,31 @@ def test_first_month_credit_is_a_setting(monkeypatch):
     monkeypatch.setenv("PAYLATER_FIRST_MONTH_CREDIT", "75")
     assert ServiceConfig.from_settings(Settings()).first_month_credit == Decimal("75.00")
     assert ServiceConfig.from_settings(Settings(extra={"first_month_credit": "20.5"})).first_month_credit == Decimal("20.50")
+
+
+def test_format_money_is_the_one_formatter():
+    from decimal import Decimal as D
+
+    from bot.domain.money import fmt_usd, format_money, money
+    assert format_money(D("31620"), "USD") == "$31,620.00" == fmt_usd(D("31620"))
+    assert format_money(D("3150"), "EUR") == "EUR 3,150.00"
+    assert format_money(D("100.005"), "USD") == "$100.01" and money(D("100.005")) == D("100.01")
+    assert format_money(D("-50"), "USD") == "-$50.00"
+    assert money("2.675") == D("2.68")  # half-up, where float rounding would give 2.67
+
+
+def test_json_never_goes_through_float():
+    import json
+    from decimal import Decimal as D
+
+    import pytest as _pytest
+
+    from bot.adapters.serialization import from_json, to_json
+    from bot.ports import QuoteView
+    q = QuoteView(D("100.005"), "USD", 1, "B", (), D("0"), D("0"), D("100.005"), None)
+    data = to_json(q)
+    assert data["amount"] == "100.01" and data["total_repayable"] == "100.01"
+    assert not any(isinstance(v, float) for v in data.values()) and "100.01" in json.dumps(data)
+    with _pytest.raises(ValueError):
+        from_json(QuoteView, {**data, "amount": 100.01})  # a JSON float is refused, not rounded
+    assert from_json(QuoteView, data).amount == D("100.01")
