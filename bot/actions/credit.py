@@ -6,6 +6,7 @@ from typing import Optional
 from bot.actions.base import BuyerAction
 from bot.actions.formatting import bullet_lines, money
 from bot.actions.wording import Wording, join
+from bot.domain.credit import LENDER
 from bot.ports import ApplicationView, CreditLineView
 
 OPEN_STATES = ("started", "waiting_for_account_linking", "under_review")
@@ -33,6 +34,18 @@ def application_text(w: Wording, app: ApplicationView, link_base: str) -> str:
     return join(*lines)
 
 
+async def without_line_text(w: Wording, buyer) -> str:
+    """No approved line: the application if there is one, why the business cannot apply
+    (every reason, and what instead), or how to apply."""
+    check = await buyer.call("applicant_check")
+    if check.application is not None:
+        return join(w("utter_credit_line_not_yet"), application_text(w, check.application, buyer.settings.application_link_base))
+    if not check.can_apply:
+        return join(w("utter_credit_line_not_yet"), w("utter_applicant_cannot", lender=LENDER),
+                    bullet_lines(r.message for r in check.reasons), w("utter_application_instead"))
+    return join(w("utter_credit_line_none"), w("utter_apply_hint"), sep=" ")
+
+
 class ActionCreditLine(BuyerAction):
     action_name = "action_credit_line"
     general_answer = "utter_general_credit_line"
@@ -43,12 +56,7 @@ class ActionCreditLine(BuyerAction):
         if line is not None:
             dispatcher.utter_message(text=line_text(w, line))
             return []
-        app = await buyer.call("application_status")
-        if app is not None:
-            text = join(w("utter_credit_line_not_yet"), application_text(w, app, buyer.settings.application_link_base))
-        else:
-            text = join(w("utter_credit_line_none"), w("utter_apply_hint"), sep=" ")
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=await without_line_text(w, buyer))
 
 
 class ActionApplicationStatus(BuyerAction):
@@ -61,7 +69,7 @@ class ActionApplicationStatus(BuyerAction):
         app: Optional[ApplicationView] = await buyer.call("application_status")
         if app is None:
             line = await buyer.call("credit_line")
-            text = line_text(w, line) if line else join(w("utter_application_none"), w("utter_apply_hint"), sep=" ")
+            text = line_text(w, line) if line else await without_line_text(w, buyer)
         else:
             text = application_text(w, app, buyer.settings.application_link_base)
         dispatcher.utter_message(text=text)

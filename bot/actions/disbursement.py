@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.actions.credit import application_text
+from bot.actions.credit import application_text, without_line_text
 from bot.actions.formatting import disbursement_text
 from bot.actions.orders import OrderAction
 from bot.actions.payloads import send_handoff, summary_payload
@@ -32,7 +32,7 @@ class ActionDisbursementStatus(OrderAction):
         if await buyer.call("credit_line") is None:
             # no approved line -> no loan agreement -> no money can have moved
             app = await buyer.call("application_status")
-            status = application_text(w, app, buyer.settings.application_link_base) if app else w("utter_apply_hint")
+            status = application_text(w, app, buyer.settings.application_link_base) if app else await without_line_text(w, buyer)
             dispatcher.utter_message(text=join(w("utter_disbursement_no_agreement"), status))
             return
         await super().without_order(buyer, dispatcher, w)
