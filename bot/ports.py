@@ -81,8 +81,10 @@ class OrderView:
     currency: str
     total: Decimal
     paid: Decimal  # amount that has arrived or is on its way with a completed payment
-    due: Decimal  # total - paid
-    status: str  # "awaiting_initial_payment" | "awaiting_balance" | "paid_in_full" | "awaiting_payment"
+    due: Decimal  # total - paid - refunded
+    # "awaiting_initial_payment" | "awaiting_balance" | "paid_in_full" | "awaiting_payment" |
+    # "refunded" (nothing left to pay because a payment was refunded against the Pay Later loan)
+    status: str
     status_text: str  # one sentence for the buyer
     payments: Tuple[PaymentView, ...] = ()  # initial first, then balance
     placed_on: Optional[dt.date] = None

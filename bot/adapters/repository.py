@@ -182,7 +182,27 @@ class CreditRepository:
                                  .order_by(orm.draws.c.stage.desc())).mappings()
         return [self._draw(r) for r in rows]
 
+    def draws_for_orders(self, order_ids: List[str]) -> List[Draw]:
+        if not order_ids:
+            return []
+        rows = self.conn.execute(sa.select(orm.draws).where(orm.draws.c.order_id.in_(list(order_ids)))
+                                 .order_by(orm.draws.c.order_id, orm.draws.c.stage.desc())).mappings()
+        return [self._draw(r) for r in rows]
+
     # ------------------------------------------------------------ disbursements
+    def disbursements_for_draws(self, draws: List[Draw]) -> dict:
+        """{draw_id: Disbursement} in one query."""
+        by_id = {d.draw_id: d for d in draws}
+        if not by_id:
+            return {}
+        t = orm.disbursements
+        out = {}
+        for r in self.conn.execute(sa.select(t).where(t.c.draw_id.in_(list(by_id)))).mappings():
+            d = by_id[r["draw_id"]]
+            out[d.draw_id] = Disbursement(r["disbursement_id"], r["draw_id"], money(r["amount"]),
+                                          d.agreement.completed_on, r["arrived_on"], r["failed_on"])
+        return out
+
     def get_disbursement(self, draw: Draw) -> Optional[Disbursement]:
         t = orm.disbursements
         r = self.conn.execute(sa.select(t).where(t.c.draw_id == draw.draw_id)).mappings().first()

@@ -65,10 +65,10 @@ class SqlBackend:
         return await self._call(services.get_buyer, buyer_id)
 
     async def list_orders(self, buyer_id: str) -> Tuple[OrderView, ...]:
-        return await self._call(services.list_orders, buyer_id)
+        return await self._call(services.list_orders, buyer_id, self.today())
 
     async def get_order(self, buyer_id: str, order_id: str) -> OrderView:
-        return await self._call(services.get_order, buyer_id, order_id)
+        return await self._call(services.get_order, buyer_id, order_id, self.today())
 
     async def pay_later_eligibility(self, buyer_id: str, order_id: str) -> EligibilityView:
         return await self._call(services.pay_later_eligibility, buyer_id, order_id)
@@ -102,7 +102,7 @@ class SqlBackend:
         return await self._call(services.disbursement_status, buyer_id, order_id, self.today())
 
     async def buyer_summary(self, buyer_id: str) -> BuyerSummary:
-        return await self._call(services.buyer_summary, buyer_id, self.config)
+        return await self._call(services.buyer_summary, buyer_id, self.config, self.today())
 
     async def close(self) -> None:
         if self._engine is not None and self._owns_engine:

@@ -95,13 +95,24 @@ class Order:
                 return p
         return None
 
+    def settled(self, stage: str) -> Optional[Payment]:
+        """The live payment of a stage, or its refunded one (a refunded stage is not paid again:
+        the refund went back against the loan that paid it)."""
+        return self.payment(stage) or next(
+            (p for p in self.payments if p.stage == stage and p.state == REFUNDED), None)
+
+    @property
+    def refunded(self) -> Decimal:
+        return money(sum((p.amount for p in self.payments if p.state == REFUNDED), ZERO))
+
     @property
     def paid(self) -> Decimal:
         return money(sum((p.amount for p in self.payments if p.state in COUNTS_AS_PAID), ZERO))
 
     @property
     def due(self) -> Decimal:
-        return self.total - self.paid
+        """What the buyer still has to pay the supplier (a refunded payment is not owed again)."""
+        return self.total - self.paid - self.refunded
 
     @property
     def initial_arrived(self) -> bool:
@@ -110,16 +121,16 @@ class Order:
 
     def next_stage(self) -> Optional[str]:
         """The payment the buyer has to make next (None when everything is paid)."""
-        if self.payment(INITIAL) is None:
+        if self.settled(INITIAL) is None:
             return INITIAL
-        if self.has_balance and self.payment(BALANCE) is None:
+        if self.has_balance and self.settled(BALANCE) is None:
             return BALANCE
         return None
 
     @property
     def status(self) -> str:
         if self.due <= ZERO:
-            return "paid_in_full"
+            return "refunded" if self.refunded > ZERO else "paid_in_full"
         if not self.trade_assurance:
             return "awaiting_payment"
         return "awaiting_initial_payment" if self.payment(INITIAL) is None else "awaiting_balance"
@@ -130,7 +141,7 @@ class Order:
         arrived (each payment may use a different method)."""
         if stage not in (INITIAL, BALANCE):
             raise RuleViolation("invalid_stage", "That is not a payment of this order.")
-        if self.payment(stage) is not None:
+        if self.settled(stage) is not None:
             raise RuleViolation("already_paid", f"The {stage} payment of {self.order_id} is already paid.")
         if stage == BALANCE:
             if not self.has_balance:

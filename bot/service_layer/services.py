@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Optional, Tuple
 
 from bot.domain import credit as cr
-from bot.domain.disbursement import Disbursement
+from bot.domain.disbursement import LATE, Disbursement
 from bot.domain.errors import RuleViolation
 from bot.domain.loans import Draw, LoanAgreement, check_draw_amount, check_term, schedule
 from bot.domain.money import USD, ZERO, money
@@ -73,14 +73,32 @@ def get_buyer(uow, buyer_id: str) -> BuyerView:
         return views.buyer_view(b)
 
 
-def list_orders(uow, buyer_id: str) -> Tuple[OrderView, ...]:
-    with uow:
-        return tuple(views.order_view(o) for o in uow.orders.list_for_buyer(buyer_id))
+def _late_payments(uow, orders, today: dt.date) -> dict:
+    """{order_id: {stage: Disbursement}} of the Pay Later payments whose disbursement is late
+    (more than 3 working days after the loan agreement was completed, not arrived)."""
+    draws = uow.credit.draws_for_orders([o.order_id for o in orders])
+    disb = uow.credit.disbursements_for_draws(draws)
+    late: dict = {}
+    for d in draws:
+        x = disb.get(d.draw_id)
+        if x is not None and x.state_on(today) == LATE:
+            late.setdefault(d.order_id, {})[d.stage] = x
+    return late
 
 
-def get_order(uow, buyer_id: str, order_id: str) -> OrderView:
+def _order_views(uow, orders, today: Optional[dt.date]) -> Tuple[OrderView, ...]:
+    late = _late_payments(uow, orders, today or dt.date.today())
+    return tuple(views.order_view(o, late.get(o.order_id)) for o in orders)
+
+
+def list_orders(uow, buyer_id: str, today: Optional[dt.date] = None) -> Tuple[OrderView, ...]:
     with uow:
-        return views.order_view(_owned_order(uow, buyer_id, order_id))
+        return _order_views(uow, uow.orders.list_for_buyer(buyer_id), today)
+
+
+def get_order(uow, buyer_id: str, order_id: str, today: Optional[dt.date] = None) -> OrderView:
+    with uow:
+        return _order_views(uow, [_owned_order(uow, buyer_id, order_id)], today)[0]
 
 
 def pay_later_eligibility(uow, buyer_id: str, order_id: str) -> EligibilityView:
@@ -164,7 +182,7 @@ def disbursement_status(uow, buyer_id: str, order_id: str, today: dt.date) -> Tu
         return tuple(sorted(out, key=lambda v: v.stage != "initial"))
 
 
-def buyer_summary(uow, buyer_id: str, cfg: ServiceConfig) -> BuyerSummary:
+def buyer_summary(uow, buyer_id: str, cfg: ServiceConfig, today: Optional[dt.date] = None) -> BuyerSummary:
     with uow:
         b = uow.buyers.get(buyer_id)
         if b is None:
@@ -174,7 +192,7 @@ def buyer_summary(uow, buyer_id: str, cfg: ServiceConfig) -> BuyerSummary:
         orders = uow.orders.list_for_buyer(buyer_id)
         return BuyerSummary(
             views.buyer_view(b), views.application_view(app, cfg.application_link_base) if app else None,
-            views.credit_line_view(line) if line else None, tuple(views.order_view(o) for o in orders))
+            views.credit_line_view(line) if line else None, _order_views(uow, orders, today))
 
 
 # ------------------------------------------------------------------------ writes

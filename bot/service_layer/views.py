@@ -29,14 +29,16 @@ def buyer_view(b: Buyer) -> BuyerView:
     return BuyerView(b.buyer_id, b.business.name, b.business.country)
 
 
-def _payment_views(o: Order) -> tuple:
+def _payment_views(o: Order, late: Optional[dict] = None) -> tuple:
+    """`late`: {stage: Disbursement} of the Pay Later payments whose disbursement is late."""
+    late = late or {}
     out = []
     for stage in (INITIAL, BALANCE) if o.has_balance else (INITIAL,):
-        p = o.payment(stage)
-        if p is None:
-            p = next((x for x in o.payments if x.stage == stage and x.state == REFUNDED), None)
+        p = o.settled(stage)
         if p is not None:
             state = {ARRIVED: "paid", PROCESSING: "processing", REFUNDED: "refunded"}[p.state]
+            if p.state == PROCESSING and stage in late:
+                state = "late"
             out.append(PaymentView(stage, p.amount, p.currency, state, p.method, p.paid_on))
         else:
             state = "due" if stage == INITIAL or o.initial_arrived else "waiting"
@@ -44,8 +46,22 @@ def _payment_views(o: Order) -> tuple:
     return tuple(out)
 
 
-def _status_text(o: Order) -> str:
+def _late_text(late: dict) -> str:
+    """"the Pay Later payment of $3,700.00 is late: it should have reached the supplier by ..."."""
+    return "; ".join(
+        f"the Pay Later {'' if len(late) == 1 else stage + ' '}payment of {amount_text(d.amount)} is late: it "
+        f"should have reached the supplier by {date_text(d.expected_by)} and hasn't yet"
+        for stage, d in sorted(late.items(), key=lambda kv: kv[0] != INITIAL))
+
+
+def _status_text(o: Order, late: Optional[dict] = None) -> str:
     cur = o.currency
+    if late:
+        lead = "Paid in full, but" if o.status == "paid_in_full" else "Not finished:"
+        return f"{lead} {_late_text(late)}. A colleague needs to look into it."
+    if o.status == "refunded":
+        return (f"{amount_text(o.refunded, cur)} of this order was refunded and went back against your "
+                "Pay Later loan; nothing is left to pay.")
     if o.status == "paid_in_full":
         if any(p.state == PROCESSING for p in o.payments):
             return "Paid in full; the last payment is on its way to the supplier."
@@ -62,9 +78,10 @@ def _status_text(o: Order) -> str:
             f"{amount_text(o.balance_amount, cur)} is due.")
 
 
-def order_view(o: Order) -> OrderView:
-    return OrderView(o.order_id, o.trade_assurance, o.currency, o.total, o.paid, o.due, o.status, _status_text(o),
-                     _payment_views(o), o.placed_on)
+def order_view(o: Order, late: Optional[dict] = None) -> OrderView:
+    """`late`: {stage: Disbursement} of this order's late Pay Later payments (see services)."""
+    return OrderView(o.order_id, o.trade_assurance, o.currency, o.total, o.paid, o.due, o.status,
+                     _status_text(o, late), _payment_views(o, late), o.placed_on)
 
 
 _APP_TEXT = {

@@ -174,3 +174,79 @@ async def test_eur_order_is_never_compared_with_the_usd_line(backend):
     codes = [r.code for r in e.reasons]
     assert not e.eligible and "currency_not_usd" in codes and "insufficient_credit" not in codes
     assert e.currency == "EUR" and not any("$" in r.message for r in e.reasons)
+
+
+# ----------------------------------------------------------------------------- rule 9: refunds
+# buyer-001's line qualified TODAY - 90 days (2024-12-12): statements on the 22nd of each month.
+DRAW_AT = dt.datetime(2025, 2, 21, 10, 0)  # the day before a statement: month 1's fee is billed within 48 h
+MONTH1_FEE_BILLED = Decimal("297.20")  # 2% of 17,360.00 = 347.20, less the 50.00 first-month credit
+
+
+def _draw_on_ta_100231(settings):
+    """A Pay Later draw on TA-100231's balance at DRAW_AT, written straight to the database the
+    adapter under test reads."""
+    from bot.adapters.db import make_engine
+    from bot.adapters.unit_of_work import SqlAlchemyUnitOfWork
+    from bot.service_layer import services
+    engine = make_engine(settings.database_url)
+    try:
+        services.take_draw(SqlAlchemyUnitOfWork(engine, write_lock=True), "buyer-001", "TA-100231", DRAW_AT, 6,
+                           DRAW_AT.date())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("after, reversed_", [(dt.timedelta(hours=48), MONTH1_FEE_BILLED),
+                                              (dt.timedelta(hours=48, seconds=1), Decimal("0.00"))])
+async def test_full_refund_goes_against_the_loan_and_reverses_fees_only_within_48_hours(
+        backend, settings, after, reversed_):
+    _draw_on_ta_100231(settings)
+    before = await backend.refund_status("buyer-001", "TA-100231")
+    assert before.pay_later and not before.refunded and before.loan_outstanding == Decimal("17360.00")
+    assert before.fees_billed == MONTH1_FEE_BILLED and before.fees_reversed == Decimal("0.00")
+    assert before.reversal_window_ends == (DRAW_AT + dt.timedelta(hours=48)).replace(tzinfo=dt.timezone.utc)
+    used_before = (await backend.credit_line("buyer-001")).used
+
+    booked = await backend.book_refund("buyer-001", "TA-100231", Decimal("17360.00"), DRAW_AT + after)
+    after_view = await backend.refund_status("buyer-001", "TA-100231")
+    assert booked == after_view
+    assert after_view.refunded and after_view.refunded_amount == Decimal("17360.00")
+    assert after_view.refunded_on == (DRAW_AT + after).date()
+    assert after_view.loan_outstanding == Decimal("0.00")
+    assert after_view.fees_billed == MONTH1_FEE_BILLED  # billed before the refund; nothing billed after
+    assert after_view.fees_reversed == reversed_
+    assert (await backend.credit_line("buyer-001")).used == used_before - Decimal("17360.00")
+    order = await backend.get_order("buyer-001", "TA-100231")
+    assert order.status == "refunded" and order.due == Decimal("0.00")
+    assert [p.state for p in order.payments] == ["paid", "refunded"]
+
+
+async def test_partial_refund_reduces_the_loan_by_its_amount(backend, settings):
+    _draw_on_ta_100231(settings)
+    r = await backend.book_refund("buyer-001", "TA-100231", Decimal("10000.00"), DRAW_AT + dt.timedelta(hours=1))
+    assert r.refunded_amount == Decimal("10000.00") and r.loan_outstanding == Decimal("7360.00")
+    assert r.fees_reversed == Decimal("0.00")  # nothing billed yet one hour after the draw
+    order = await backend.get_order("buyer-001", "TA-100231")
+    assert [p.state for p in order.payments][1] in ("processing", "late")  # still a Pay Later payment
+    now = await backend.refund_status("buyer-001", "TA-100231")
+    assert now.fees_billed == MONTH1_FEE_BILLED and now.fees_reversed == Decimal("0.00")  # billed after: kept
+    with pytest.raises(Refused) as e:
+        await backend.book_refund("buyer-001", "TA-100231", Decimal("7360.01"), DRAW_AT + dt.timedelta(hours=2))
+    assert e.value.code == "refund_exceeds_paid" and "$7,360.00" in e.value.message
+    assert (await backend.refund_status("buyer-001", "TA-100231")) == now  # the refusal changed nothing
+
+
+async def test_refund_without_pay_later_is_refused(backend):
+    with pytest.raises(Refused) as e:
+        await backend.book_refund("buyer-001", "TA-100231", Decimal("1.00"), dt.datetime(2025, 3, 12, 9, 0))
+    assert e.value.code == "not_pay_later"
+    with pytest.raises(NotFound):
+        await backend.book_refund("buyer-002", "TA-100198", Decimal("1.00"), dt.datetime(2025, 3, 12, 9, 0))
+
+
+async def test_late_pay_later_payment_is_marked_late(backend):
+    o = await backend.get_order("buyer-001", "TA-100212")
+    assert [p.state for p in o.payments] == ["late"]
+    assert "on its way" not in o.status_text and "late" in o.status_text and "$3,700.00" in o.status_text
+    on_time = await backend.get_order("buyer-001", "TA-100245")
+    assert [p.state for p in on_time.payments] == ["paid", "processing"]
