@@ -47,10 +47,10 @@ class Wording:
                     return text
         return None
 
-    def __call__(self, name: str, **values: Any) -> str:
-        text = self.template(name)
+    def __call__(self, response: str, /, **values: Any) -> str:
+        text = self.template(response)
         if text is None:
-            logger.error("response %s is missing from domain.yml", name)
+            logger.error("response %s is missing from domain.yml", response)
             return ""
         return string.Formatter().vformat(text, (), _Keep({k: "" if v is None else v for k, v in values.items()}))
 

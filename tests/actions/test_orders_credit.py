@@ -297,3 +297,13 @@ async def test_without_an_order_id_the_general_fact_comes_before_which_order(bac
     assert text.startswith(W(action.general_answer)) and fact in text
     assert "TA-100231" in text  # then the buyer's orders to pick from
     assert events == []
+
+
+async def test_late_payment_reads_late_in_the_list_and_in_the_order(backend):
+    listing, _ = await run(ActionListOrders(), make_tracker("show my orders", intent="list_orders"))
+    (line,) = [l for l in texts(listing).splitlines() if "TA-100212" in l]
+    assert "LATE" in line and "on its way" not in line, line
+    (ok,) = [l for l in texts(listing).splitlines() if "TA-100245" in l]
+    assert "LATE" not in ok  # processing within its 3 working days is not late
+    one, _ = await run(ActionOrderStatus(), make_tracker("TA-100212"))
+    assert "late: it has not reached the supplier" in texts(one) and "on its way" not in texts(one), texts(one)
