@@ -10,6 +10,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import List, Optional, Tuple
 
+from bot.domain.money import money
+
 MAX_AMOUNT = Decimal("1000000000")  # anything above a billion is a typo or garbage
 CENT = Decimal("0.01")
 
@@ -123,7 +125,7 @@ def parse_amount(text: Optional[str]) -> Optional[Decimal]:
     amount = total + (current or Decimal(0))
     if amount <= 0 or amount > MAX_AMOUNT:
         return None
-    return amount.quantize(CENT)
+    return money(amount)  # the one rounding rule: half-up to the cent
 
 
 def _is_word_sum(current: Decimal, value: Decimal) -> bool:

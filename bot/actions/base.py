@@ -73,10 +73,6 @@ def answer_then_sign_in(dispatcher: CollectingDispatcher, w: Wording, general: s
     dispatcher.utter_message(text="\n".join(t for t in (w(general) if general else "", w(offer)) if t))
 
 
-def ask_to_sign_in(dispatcher: CollectingDispatcher) -> None:
-    dispatcher.utter_message(response="utter_sign_in_required")
-
-
 def backend_down(dispatcher: CollectingDispatcher, error: BaseException, w: Optional[Wording] = None) -> None:
     logger.error("payments backend unavailable: %r", error, exc_info=error)
     send_handoff(dispatcher, "backend_down", None, text=(w or Wording())("utter_backend_down_handoff"))

@@ -9,7 +9,6 @@ from bot.actions.wording import Wording, join
 from bot.domain.credit import LENDER
 from bot.ports import ApplicationView, CreditLineView
 
-OPEN_STATES = ("started", "waiting_for_account_linking", "under_review")
 
 
 def line_text(w: Wording, line: CreditLineView) -> str:

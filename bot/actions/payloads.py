@@ -8,6 +8,7 @@ from typing import Any, Iterable, Optional
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.domain.money import money
 from bot.ports import BuyerSummary
 
 REASON_TEXTS = {
@@ -24,7 +25,7 @@ def jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
-        return f"{value.quantize(Decimal('0.01'))}"
+        return f"{money(value)}"  # the one rounding rule (half-up to the cent)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

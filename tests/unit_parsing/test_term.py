@@ -66,3 +66,11 @@ def test_no_term_named(text):
 )
 def test_the_term_is_never_read_as_the_amount(text, amount):
     assert find_amount(text) == amount
+
+
+@pytest.mark.parametrize("text, amount", [("$100.005", Decimal("100.01")), ("100.004", Decimal("100.00")),
+                                          ("$2.675", Decimal("2.68"))])
+def test_amounts_round_half_up_to_the_cent_like_the_backend(text, amount):
+    from bot.parsing import parse_amount
+
+    assert parse_amount(text) == amount
