@@ -33,6 +33,7 @@ def _delete_demo_rows(conn) -> None:
     buyers = list(DEMO_BUYERS)
     order_ids = sa.select(orm.orders.c.order_id).where(orm.orders.c.buyer_id.in_(buyers))
     draw_ids = sa.select(orm.draws.c.draw_id).where(orm.draws.c.buyer_id.in_(buyers))
+    conn.execute(orm.refunds.delete().where(orm.refunds.c.buyer_id.in_(buyers)))
     conn.execute(orm.disbursements.delete().where(orm.disbursements.c.draw_id.in_(draw_ids)))
     conn.execute(orm.payments.delete().where(orm.payments.c.order_id.in_(order_ids)))
     conn.execute(orm.draws.delete().where(orm.draws.c.buyer_id.in_(buyers)))

@@ -127,11 +127,13 @@ class HttpBackend:
 
     # ----------------------------------------------------------------- beyond the port
     async def book_refund(self, buyer_id: str, order_id: str, amount: Decimal,
-                          refunded_at: Optional[dt.datetime] = None) -> RefundView:
+                          refunded_at: Optional[dt.datetime] = None, refund_id: Optional[str] = None) -> RefundView:
         """The marketplace books a refund (POST .../refunds); returns the RefundView."""
         body = {"amount": self._amount(amount)}
         if refunded_at is not None:
             body["refunded_at"] = refunded_at.isoformat()
+        if refund_id is not None:
+            body["refund_id"] = refund_id
         return self._decode(RefundView, await self._request("POST", f"{self._order(buyer_id, order_id)}/refunds", body))
 
     @staticmethod

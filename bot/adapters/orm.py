@@ -134,5 +134,15 @@ disbursements = sa.Table(
     sa.Column("failed_on", sa.Date),
 )
 
+refunds = sa.Table(
+    "refunds", metadata,
+    sa.Column("refund_id", sa.String(64), primary_key=True),  # the marketplace's id: a retry books nothing twice
+    sa.Column("order_id", sa.String(32), sa.ForeignKey("orders.order_id"), nullable=False, index=True),
+    sa.Column("buyer_id", sa.String(64), sa.ForeignKey("buyers.buyer_id"), nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("refunded_at", sa.DateTime, nullable=False),
+    sa.Column("fees_reversed", Money, nullable=False),
+)
+
 # children first: the order to delete in
-TABLES_CHILD_FIRST = (disbursements, payments, draws, credit_lines, credit_applications, orders, buyers)
+TABLES_CHILD_FIRST = (refunds, disbursements, payments, draws, credit_lines, credit_applications, orders, buyers)

@@ -189,6 +189,17 @@ class CreditRepository:
                                  .order_by(orm.draws.c.order_id, orm.draws.c.stage.desc())).mappings()
         return [self._draw(r) for r in rows]
 
+    # ------------------------------------------------------------ refunds
+    def get_refund(self, refund_id: str) -> Optional[dict]:
+        t = orm.refunds
+        r = self.conn.execute(sa.select(t).where(t.c.refund_id == refund_id)).mappings().first()
+        return None if r is None else dict(r)
+
+    def add_refund(self, refund_id: str, order_id: str, buyer_id: str, amount, refunded_at, fees_reversed) -> None:
+        self.conn.execute(orm.refunds.insert().values(
+            refund_id=refund_id, order_id=order_id, buyer_id=buyer_id, amount=amount, refunded_at=refunded_at,
+            fees_reversed=fees_reversed))
+
     # ------------------------------------------------------------ disbursements
     def disbursements_for_draws(self, draws: List[Draw]) -> dict:
         """{draw_id: Disbursement} in one query."""

@@ -116,10 +116,24 @@ class SqlBackend:
                                 agreement_completed_on, write_lock=True)
 
     async def book_refund(self, buyer_id: str, order_id: str, amount: Decimal,
-                          refunded_at: Optional[dt.datetime] = None) -> RefundView:
+                          refunded_at: Optional[dt.datetime] = None, refund_id: Optional[str] = None) -> RefundView:
         """The marketplace books a refund on a Pay Later order (PRODUCT.md rule 9)."""
-        return await self._call(services.book_refund, buyer_id, order_id, amount, refunded_at or self.now(),
-                                self.config, write_lock=True)
+        return (await self.book_refund_once(buyer_id, order_id, amount, refunded_at, refund_id))[0]
+
+    async def book_refund_once(self, buyer_id: str, order_id: str, amount: Decimal,
+                               refunded_at: Optional[dt.datetime] = None,
+                               refund_id: Optional[str] = None) -> Tuple[RefundView, bool]:
+        """(view, created): created is False when `refund_id` was booked before (a retry)."""
+        at = refunded_at or self.now()
+
+        def book():
+            args = (buyer_id, order_id, amount, at, self.config, refund_id)
+            try:
+                return services.book_refund_once(self.uow(True), *args)
+            except IntegrityError:  # the same refund id booked at the same moment: return that one
+                return services.book_refund_once(self.uow(True), *args)
+
+        return await self._call(lambda _uow: book())
 
     async def ping(self) -> None:
         """SELECT 1; BackendUnavailable when the database does not answer."""

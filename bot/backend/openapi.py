@@ -38,8 +38,17 @@ OPENAPI = {
             "Error": _ERROR,
             "Buyer": _obj(buyer_id={"type": "string"}, business_name={"type": "string"}, country={"type": "string"}),
             "Order": _obj(order_id={"type": "string"}, trade_assurance={"type": "boolean"}, currency={"type": "string"},
-                          total=_MONEY, paid=_MONEY, due=_MONEY, status={"type": "string"}, status_text={"type": "string"},
-                          payments={"type": "array", "items": {"type": "object"}}, placed_on={"type": "string", "format": "date"}),
+                          total=_MONEY, paid=_MONEY, due=_MONEY,
+                          status={"type": "string", "enum": ["awaiting_initial_payment", "awaiting_balance",
+                                                             "paid_in_full", "awaiting_payment", "refunded"]},
+                          status_text={"type": "string"},
+                          payments={"type": "array", "items": _obj(
+                              stage={"type": "string", "enum": ["initial", "balance"]}, amount=_MONEY,
+                              currency={"type": "string"},
+                              state={"type": "string", "enum": ["due", "waiting", "processing", "paid", "refunded", "late"]},
+                              method={"type": "string", "nullable": True},
+                              paid_on={"type": "string", "format": "date", "nullable": True})},
+                          placed_on={"type": "string", "format": "date"}),
             "Orders": _obj(orders={"type": "array", "items": {"$ref": "#/components/schemas/Order"}}),
             "Eligibility": _obj(order_id={"type": "string"}, eligible={"type": "boolean"}, stage={"type": "string", "nullable": True},
                                 amount={**_MONEY, "nullable": True}, currency={"type": "string"},
@@ -84,7 +93,11 @@ OPENAPI = {
             "RefundRequest": {"type": "object", "required": ["amount"], "properties": {
                 "amount": _MONEY,
                 "refunded_at": {"type": "string", "format": "date-time",
-                                "description": "when the refund was booked (default: now); UTC when no offset"}}},
+                                "description": "when the refund was booked (default: now); UTC when no offset"},
+                "refund_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                              "description": "the marketplace's refund id: booking it again answers 200 with the "
+                                             "first booking and changes nothing; another order or amount: 422 "
+                                             "refund_id_reused"}}},
             "Refund": _obj(
                 order_id={"type": "string"}, currency={"type": "string"},
                 pay_later={"type": "boolean", "description": "the order has at least one Pay Later draw"},
@@ -137,4 +150,5 @@ OPENAPI = {
 
 # booking a refund answers 201 Created
 _refunds = OPENAPI["paths"]["/v1/buyers/{buyer_id}/orders/{order_id}/refunds"]["post"]["responses"]
-_refunds["201"] = {**_refunds.pop("200"), "description": "Created"}
+_refunds["201"] = {**_refunds["200"], "description": "Created"}
+_refunds["200"] = {**_refunds["200"], "description": "This refund_id was booked before: nothing changed"}

@@ -119,7 +119,9 @@ async def refund_status(request: web.Request) -> web.Response:
 
 @routes.post(ORDER + "/refunds")
 async def book_refund(request: web.Request) -> web.Response:
-    """The marketplace books a refund on a Pay Later order (service token): 201 with the RefundView."""
+    """The marketplace books a refund on a Pay Later order (service token): 201 with the RefundView;
+    200 when `refund_id` was booked before (a retry books nothing twice)."""
     b, o = _ids(request)
-    amount, at = v.refund_request(v.parse_body(await request.text()))
-    return _json(await request.app[BACKEND].book_refund(b, o, amount, at), status=201)
+    amount, at, refund_id = v.refund_request(v.parse_body(await request.text()))
+    view, created = await request.app[BACKEND].book_refund_once(b, o, amount, at, refund_id)
+    return _json(view, status=201 if created else 200)

@@ -92,11 +92,15 @@ def application_request(body: dict) -> ApplicationRequest:
 
 
 def refund_request(body: dict):
-    """{"amount": "8680.00", "refunded_at": optional ISO date-time (UTC when no offset)}."""
+    """{"amount": "8680.00", "refunded_at": optional ISO date-time (UTC when no offset),
+    "refund_id": optional id of the marketplace's refund (a retry with it books nothing twice)}."""
     value = amount(body.get("amount"))
+    rid = body.get("refund_id")
+    if rid is not None and (not isinstance(rid, str) or not BUYER_ID.match(rid)):
+        raise InvalidInput("invalid_refund_id", "refund_id must be 1-64 letters, digits, '.', '_' or '-'.")
     at = body.get("refunded_at")
     if at is None:
-        return value, None
+        return value, None, rid
     if not isinstance(at, str):
         raise InvalidInput("invalid_refunded_at", "refunded_at must be an ISO date-time such as 2025-03-12T10:00:00Z.")
     try:
@@ -104,4 +108,4 @@ def refund_request(body: dict):
     except ValueError:
         raise InvalidInput("invalid_refunded_at",
                            "refunded_at must be an ISO date-time such as 2025-03-12T10:00:00Z.") from None
-    return value, parsed
+    return value, parsed, rid

@@ -164,6 +164,8 @@ class Draw:
         amount = money(amount)
         if amount <= ZERO:
             raise RuleViolation("invalid_amount", "The refund has to be more than $0.")
+        if at < self.taken_at:
+            raise RuleViolation("refund_before_loan", "A refund cannot be booked before the loan was taken.")
         if amount > self.principal_outstanding:
             raise RuleViolation(
                 "refund_exceeds_paid",

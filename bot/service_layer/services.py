@@ -329,16 +329,30 @@ def refund_status(uow, buyer_id: str, order_id: str, now: dt.datetime, cfg: Serv
 
 
 def book_refund(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.datetime,
-                cfg: ServiceConfig) -> RefundView:
+                cfg: ServiceConfig, refund_id: Optional[str] = None) -> RefundView:
+    return book_refund_once(uow, buyer_id, order_id, amount, at, cfg, refund_id)[0]
+
+
+def book_refund_once(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.datetime,
+                     cfg: ServiceConfig, refund_id: Optional[str] = None) -> Tuple[RefundView, bool]:
     """PRODUCT.md rule 9. A refund on a Pay Later order goes back against the loan: the
     principal outstanding (and the credit used) drops by the amount, the latest draw first; a
     draw refunded in full marks its Pay Later payment refunded; booked within 48 hours of a
     draw (at <= taken_at + 48 h) the fees billed on it by then are reversed, later they are kept.
-    A refund larger than what was paid with Pay Later and not yet refunded is refused."""
+    A refund larger than what was paid with Pay Later and not yet refunded is refused.
+    `refund_id` (the marketplace's id): booking it again returns the first booking (created=False)
+    and changes nothing; reusing it for another order or amount is refused."""
     at = _utc_naive(at)
     with uow:
         order = _owned_order(uow, buyer_id, order_id, for_update=True)
         draws = uow.credit.draws_for_order(order.order_id)
+        if refund_id is not None:
+            seen = uow.credit.get_refund(refund_id)
+            if seen is not None:  # a retry: the same refund is not booked twice
+                if seen["order_id"] != order.order_id or money(seen["amount"]) != money(amount):
+                    raise Refused("refund_id_reused", "This refund id was already used for a different refund.")
+                line = uow.credit.get_line(buyer_id)
+                return _refund_view(order, draws, line, seen["refunded_at"], cfg), False
         if not draws:
             raise Refused("not_pay_later", f"Order {order.order_id} was not paid with Pay Later, so a refund "
                                            "does not change any loan.")
@@ -353,6 +367,7 @@ def book_refund(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.datet
                     f"The refund of {views.amount_text(amount)} is more than the {views.amount_text(left)} "
                     f"paid with Pay Later on {order.order_id} and not yet refunded.")
         line = uow.credit.get_line(buyer_id, for_update=True)
+        before_reversed = money(sum((d.fees_reversed for d in draws), ZERO))
         rest = amount
         for draw in sorted(draws, key=lambda d: d.taken_at, reverse=True):
             part = min(rest, draw.principal_outstanding)
@@ -374,5 +389,7 @@ def book_refund(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.datet
         if line is not None:
             uow.credit.update_line(line)
         view = _refund_view(order, draws, line, at, cfg)
+        uow.credit.add_refund(refund_id or new_id("RFD"), order.order_id, buyer_id, amount, at,
+                              money(sum((d.fees_reversed for d in draws), ZERO)) - before_reversed)
         uow.commit()
-        return view
+        return view, True

@@ -189,3 +189,14 @@ async def test_openapi_documents_the_new_routes(client):
                  "/v1/buyers/{buyer_id}/orders/{order_id}/refunds"):
         assert path in doc["paths"]
     assert {"ApplicantCheck", "Refund", "RefundRequest"} <= set(doc["components"]["schemas"])
+
+
+async def test_refund_retry_with_the_same_id_answers_200_and_changes_nothing(client):
+    url = "/v1/buyers/buyer-001/orders/TA-100198/refunds"
+    body = {"amount": "500.00", "refund_id": "MKT-REFUND-77", "refunded_at": "2025-03-12T08:00:00+00:00"}
+    r1 = await client.post(url, json=body, headers=AUTH)
+    r2 = await client.post(url, json=body, headers=AUTH)
+    assert (r1.status, r2.status) == (201, 200) and await r1.json() == await r2.json()
+    assert (await r2.json())["loan_outstanding"] == "5500.00"
+    r = await client.post(url, json={**body, "refund_id": "bad id!"}, headers=AUTH)
+    assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_refund_id"

@@ -1,10 +1,13 @@
 """The same contract tests against both adapters of the port: the in-process SqlBackend and
-the HttpBackend talking to the real backend API on a real port (aiohttp test server)."""
+the HttpBackend talking to the real backend API on a real port (aiohttp test server), each on
+SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from bot.adapters.db import make_engine
 from bot.adapters.http_backend import HttpBackend
@@ -19,8 +22,26 @@ TOKEN = "contract-token"
 
 
 @pytest.fixture(scope="session")
-def contract_db_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('contract') / 'c.db'}"
+def contract_pg_url(postgres_url):
+    """A schema of our own on PostgreSQL (dropped at the end)."""
+    schema = f"paylater_contract_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(postgres_url, future=True)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in postgres_url else "?"
+    yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def contract_db_url(request, tmp_path_factory):
+    """Every contract test runs on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('contract') / 'c.db'}"
+    else:
+        url = request.getfixturevalue("contract_pg_url")
     upgrade(url)
     return url
 

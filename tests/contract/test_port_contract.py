@@ -250,3 +250,29 @@ async def test_late_pay_later_payment_is_marked_late(backend):
     assert "on its way" not in o.status_text and "late" in o.status_text and "$3,700.00" in o.status_text
     on_time = await backend.get_order("buyer-001", "TA-100245")
     assert [p.state for p in on_time.payments] == ["paid", "processing"]
+
+
+async def test_application_is_judged_with_the_business_on_file(backend):
+    """buyer-003's business on file is German: saying "US-based" in the form does not change it,
+    and a limit above the cap is reduced by the backend (the reason is recorded and says so)."""
+    req = ApplicationRequest("Nordlicht Handel GmbH", True, Decimal("12"), Decimal("2500000"), Decimal("50000"))
+    a = await backend.start_application("buyer-003", req)
+    assert a.state == "declined" and [r.code for r in a.reasons] == ["not_us_business"] and a.offered_limit is None
+    big = ApplicationRequest("Blue Harbor Imports Inc", True, Decimal("3"), Decimal("800000"), Decimal("200000"))
+    b = await backend.start_application("buyer-002", big)
+    assert b.requested_limit == Decimal("200000.00") and b.offered_limit == Decimal("150000.00")
+    (cap,) = b.reasons
+    assert cap.code == "limit_reduced_to_cap" and "$200,000.00" in cap.message and "$150,000.00" in cap.message
+    assert (await backend.application_status("buyer-002")).reasons == b.reasons  # kept
+
+
+async def test_a_retried_refund_is_booked_once(backend, settings):
+    _draw_on_ta_100231(settings)
+    at = DRAW_AT + dt.timedelta(hours=3)
+    first = await backend.book_refund("buyer-001", "TA-100231", Decimal("1000.00"), at, refund_id="RF-1")
+    again = await backend.book_refund("buyer-001", "TA-100231", Decimal("1000.00"), at, refund_id="RF-1")
+    assert first == again and again.refunded_amount == Decimal("1000.00")
+    assert (await backend.refund_status("buyer-001", "TA-100231")).loan_outstanding == Decimal("16360.00")
+    with pytest.raises(Refused) as e:
+        await backend.book_refund("buyer-001", "TA-100231", Decimal("2000.00"), at, refund_id="RF-1")
+    assert e.value.code == "refund_id_reused"

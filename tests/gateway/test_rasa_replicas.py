@@ -96,11 +96,24 @@ async def test_all_replicas_down_is_unavailable():
 
 
 async def test_gateway_reads_several_replicas(make_gateway, fake_rasa):
-    gw = await make_gateway(rasa_urls=(dead_url(), str(fake_rasa.make_url("")).rstrip("/")))
-    created = await gw.post("/v1/conversations", json={"client": "app"})
-    conv = await created.json()
-    headers = {"X-Conversation-Token": conv.get("conversation_token", "")}
-    cid = conv["conversation"]["id"] if "conversation" in conv else conv["id"]
-    resp = await gw.post(f"/v1/conversations/{cid}/messages", json={"text": "hello"}, headers=headers)
-    assert resp.status in (200, 201), await resp.text()
-    assert fake_rasa.state["messages"], "the live replica answered"
+    """A conversation the gateway pins to a dead replica is answered by the live one, once."""
+    dead, live_url = dead_url(), str(fake_rasa.make_url("")).rstrip("/")
+    urls = (dead, live_url)
+    gw = await make_gateway(rasa_urls=urls)
+    conv = None
+    for _ in range(40):  # conversation ids are random: create until one hashes to the dead replica
+        created = await gw.post("/v1/conversations", json={"client": "app"})
+        assert created.status == 201, await created.text()
+        c = await created.json()
+        if replica_order(str(c["id"]), list(urls))[0] == dead:
+            conv = c
+            break
+    assert conv is not None, "no conversation pinned to the dead replica in 40 tries"
+    headers = {"X-Conversation-Token": conv["conversation_token"]}  # anonymous: the key is in the answer
+    resp = await gw.post(f"/v1/conversations/{conv['id']}/messages", json={"text": "hello"}, headers=headers)
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    bots = [m for m in body["messages"] if m["sender"] == "bot"]
+    assert [m["text"] for m in bots][:1] == ["You said: hello"], body
+    assert all(m.get("kind") != "bot_unavailable" for m in bots)
+    assert [m["sender"] for m in fake_rasa.state["messages"]] == [str(conv["id"])]  # sent once, to the live one

@@ -28,7 +28,21 @@ def test_migrations_create_exactly_the_tables(engine):
 
 
 def test_upgrade_twice_is_a_no_op(engine):
+    def state():
+        insp = sa.inspect(engine)
+        tables = {t: sorted((c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(t))
+                  for t in insp.get_table_names()}
+        with engine.connect() as conn:
+            heads = sorted(r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version")))
+        return tables, heads
+    from alembic.script import ScriptDirectory
+
+    from bot.adapters.migrate import alembic_config
+    before = state()
+    script_heads = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads()
+    assert sorted(script_heads) == before[1] and "backend_0003" in before[1] and "refunds" in before[0]
     upgrade(engine.url.render_as_string(hide_password=False))
+    assert state() == before
 
 
 def test_demo_data_is_idempotent(demo):
@@ -110,4 +124,4 @@ def test_upgrade_heads_with_an_independent_gateway_branch(tmp_path):
         heads = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
         tables = set(sa.inspect(conn).get_table_names())
     eng.dispose()
-    assert {"backend_0002", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
+    assert {"backend_0003", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables

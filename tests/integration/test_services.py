@@ -201,6 +201,20 @@ def test_refund_goes_against_the_loan_and_keeps_fees_after_48_hours(uow):
     assert services.refund_status(uow(), "buyer-001", "TA-100245", NOW, CFG) == r  # the refusal lost nothing
 
 
+@pytest.mark.parametrize("after, reversed_", [(dt.timedelta(hours=48), Decimal("297.20")),
+                                              (dt.timedelta(hours=48, seconds=1), Decimal("0.00"))])
+def test_refund_within_48_hours_reverses_the_billed_fees(uow, after, reversed_):
+    """The draw is taken the day before a statement (the line's statements fall on the 22nd), so
+    month 1's fee (2% of 17,360.00 less the 50.00 credit = 297.20) is billed inside the window."""
+    taken = dt.datetime(2025, 2, 21, 10, 0)
+    services.take_draw(uow(True), "buyer-001", "TA-100231", taken, 3, taken.date())
+    r = services.book_refund(uow(True), "buyer-001", "TA-100231", Decimal("17360.00"), taken + after, CFG)
+    assert r.fees_billed == Decimal("297.20") and r.fees_reversed == reversed_
+    assert r.loan_outstanding == Decimal("0.00") and r.refunded_amount == Decimal("17360.00")
+    assert services.get_order(uow(), "buyer-001", "TA-100231", TODAY).status == "refunded"
+    assert services.credit_line(uow(), "buyer-001").used == Decimal("18380.00")  # back where it was
+
+
 def test_buyer_summary(uow):
     s = services.buyer_summary(uow(), "buyer-001", CFG)
     assert s.buyer.business_name == "Acme Outdoor Supply LLC" and s.credit_line.available == Decimal("31620.00")

@@ -153,12 +153,49 @@ async def test_each_gateway_answers_the_same_conversation(cluster):
     assert user_texts(tracker) == script(cluster)[:4]
 
 
+def _gateway(cluster, method: str, path: str, body=None, gateway: int = 0) -> dict:
+    """A buyer (buyer-001, signed in) calling gateway `gateway` over HTTP."""
+    import json
+    import urllib.request
+
+    token = mint_buyer_token("buyer-001", cluster.env["PAYLATER_JWT_SECRET"])
+    req = urllib.request.Request(cluster.gateway_urls[gateway] + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def _gateway_conversation_pinned_to(cluster, replica: int) -> str:
+    """A new gateway conversation whose id hashes to Rasa replica `replica` (the gateway's pinning)."""
+    from bot.gateway.rasa import replica_order
+
+    for _ in range(40):
+        cid = str(_gateway(cluster, "POST", "/v1/conversations", {"client": "web"})["id"])
+        if replica_order(cid, cluster.rasa_urls)[0] == cluster.rasa_urls[replica]:
+            return cid
+    pytest.fail(f"no conversation hashed to replica {replica} in 40 tries")
+
+
+def _say(cluster, cid: str, text: str) -> list:
+    """The bot's answers to `text`; never the 'assistant unavailable' notice."""
+    body = _gateway(cluster, "POST", f"/v1/conversations/{cid}/messages", {"text": text})
+    bots = [m for m in body["messages"] if m["sender"] == "bot"]
+    assert bots and all(m.get("kind") != "bot_unavailable" for m in bots), (text, body)
+    return bots
+
+
 def test_no_message_lost_when_a_replica_stops(cluster):
-    """Runs after the tests above (file order): it stops replica 0 for good."""
+    """Runs after the tests above (file order): it stops replica 0 for good. A conversation
+    pinned to replica 0 (directly, and through the gateway) goes on on replica 1 with its history."""
     sender = new_sender("failover")
     messages = script(cluster)
     for text in messages[:3]:
         assert cluster.send(0, sender, text)  # the conversation's own replica
+    pinned = _gateway_conversation_pinned_to(cluster, 0)
+    for text in messages[:2]:
+        _say(cluster, pinned, text)
+    assert user_texts(cluster.tracker(0, pinned)) == messages[:2], "the gateway really used replica 0"
     before = cluster.tracker(0, sender)
     cluster.stop_replica(0)
     with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
@@ -170,21 +207,32 @@ def test_no_message_lost_when_a_replica_stops(cluster):
     assert after["events"][: len(before["events"])] == before["events"], "earlier events kept as they were"
     assert bot_count(after) >= len(messages)
 
+    # the gateway's conversation pinned to the stopped replica survived: answered by replica 1,
+    # with the messages it had before the stop still in its (shared) tracker and history
+    for text in messages[2:]:
+        _say(cluster, pinned, text)
+    assert user_texts(cluster.tracker(1, pinned)) == messages
+    history = _gateway(cluster, "GET", f"/v1/conversations/{pinned}/messages", gateway=1)["messages"]
+    assert [m["text"] for m in history if m["sender"] == "buyer"] == messages
+
 
 def test_gateway_fails_over_to_the_surviving_replica(cluster):
-    """Runs after replica 0 is stopped: conversations the gateway had pinned to it go on."""
-    import json
-    import urllib.request
+    """Runs after replica 0 is stopped: new conversations the gateway pins to it are answered
+    by replica 1 (their tracker is there), and so are the others."""
+    stopped, alive = cluster.rasa_urls[0], cluster.rasa_urls[1]
+    from bot.gateway.rasa import replica_order
 
-    gw_a, _ = cluster.gateway_urls
-    token = mint_buyer_token("buyer-001", cluster.env["PAYLATER_JWT_SECRET"])
-    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    for _ in range(6):  # several conversations: about half of them hash to the stopped replica
-        req = urllib.request.Request(f"{gw_a}/v1/conversations", data=b'{"client": "web"}', headers=auth)
-        with urllib.request.urlopen(req, timeout=30) as r:
-            cid = json.loads(r.read())["id"]
-        req = urllib.request.Request(f"{gw_a}/v1/conversations/{cid}/messages",
-                                     data=json.dumps({"text": script(cluster)[0]}).encode(), headers=auth)
-        with urllib.request.urlopen(req, timeout=60) as r:
-            bots = [m for m in json.loads(r.read())["messages"] if m["sender"] == "bot"]
-        assert bots and all(m.get("kind") != "bot_unavailable" for m in bots), bots
+    pinned_to_stopped = others = 0
+    text = script(cluster)[0]
+    for _ in range(40):  # about half of them hash to the stopped replica; test two of each
+        cid = str(_gateway(cluster, "POST", "/v1/conversations", {"client": "web"})["id"])
+        to_stopped = replica_order(cid, [stopped, alive])[0] == stopped
+        if (pinned_to_stopped if to_stopped else others) >= 2:
+            continue
+        _say(cluster, cid, text)
+        assert user_texts(cluster.tracker(1, cid)) == [text]
+        pinned_to_stopped += to_stopped
+        others += not to_stopped
+        if pinned_to_stopped >= 2 and others >= 2:
+            break
+    assert pinned_to_stopped == 2, "no conversation hashed to the stopped replica: nothing was tested"

@@ -74,3 +74,20 @@ def test_draw_exactly_available_then_one_cent_over():
     assert line.used == line.limit and line.available == 0
     with pytest.raises(RuleViolation):
         line.draw(Decimal("0.01"))
+
+
+def test_business_on_file_every_reason_before_any_question():
+    from bot.domain.credit import business_findings
+    assert codes(business_findings("DE", Decimal("12"), Decimal("2500000"))) == ["not_us_business"]
+    assert codes(business_findings("US", Decimal("0.5"), Decimal("10000"))) == ["too_young", "revenue_too_low"]
+    assert business_findings("US", None, None) == []  # unknown on file: asked later, not failed
+    # what the buyer says fills in what is not on file; the country on file stays authoritative
+    assert codes(business_findings("DE", said_us_based=True)) == ["not_us_business"]
+    assert codes(business_findings("US", said_us_based=False)) == ["not_us_business"]
+    assert codes(business_findings(None, said_us_based=True, said_years=Decimal("0"))) == ["too_young"]
+
+
+def test_start_uses_the_country_on_file_and_gives_every_reason():
+    app = CreditApplication.start("A2", "b3", "Nordlicht", True, Decimal("0.5"), Decimal("10000"), Decimal("200000"),
+                                  TODAY, country_on_file="DE")
+    assert app.state == "declined" and codes(app.reasons) == ["not_us_business", "too_young", "revenue_too_low"]

@@ -139,3 +139,10 @@ def test_huge_and_odd_amounts_are_refused_not_crashing():
     with pytest.raises(RuleViolation) as e:
         schedule(Decimal("NaN"), 6, TIERS["A"], Decimal(0), Q, Q)
     assert e.value.code == "invalid_amount"
+
+
+def test_refund_before_the_loan_is_refused():
+    d = _draw(dt.datetime(2025, 3, 3, 9, 0))
+    with pytest.raises(RuleViolation) as e:
+        d.refund(Decimal("1"), dt.datetime(2025, 3, 3, 8, 59))
+    assert e.value.code == "refund_before_loan" and d.refunded == 0

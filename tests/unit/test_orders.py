@@ -59,3 +59,13 @@ def test_paid_in_full_order_has_no_balance():
 def test_money_is_never_float():
     with pytest.raises(TypeError):
         Order("TA-1", "b1", True, "USD", 10.5, Decimal("1"))
+
+
+def test_a_refunded_pay_later_payment_is_not_owed_again():
+    o = order(total="3700.00", initial="3700.00")
+    o.payments.append(pay("initial", "3700.00", state="refunded", method="pay_later"))
+    assert o.refunded == Decimal("3700.00") and o.due == Decimal("0.00") and o.status == "refunded"
+    assert o.next_stage() is None
+    with pytest.raises(RuleViolation) as e:
+        o.check_can_pay("initial", Decimal("3700.00"), "USD")
+    assert e.value.code == "already_paid"

@@ -53,3 +53,11 @@ def test_draw_exactly_available_is_eligible_one_cent_over_is_not():
 def test_big_order_both_no_line():
     o = Order("TA-100301", "b2", True, "USD", Decimal("180000"), Decimal("54000"))
     assert codes(check_order(o, None)) == ["no_credit_line"]
+
+
+def test_eur_amount_above_the_usd_line_is_never_compared_with_it():
+    """EUR 40,000 against $31,620 available: refused for its currency only, never 'more than
+    your available credit' (that would compare euros with dollars)."""
+    o = Order("TA-9", "b1", True, "EUR", Decimal("40000"), Decimal("40000"))
+    c = check_order(o, line())
+    assert codes(c) == ["currency_not_usd"] and "$" not in c.reasons[0].message
