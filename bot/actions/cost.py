@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 
 from bot.actions.base import BuyerAction
 from bot.actions.formatting import money, quote_payload, term_words
-from bot.actions.wording import Wording
+from bot.actions.wording import Wording, join
 from bot.domain.loans import MAX_TERM_MONTHS
 from bot.parsing import find_amount, find_term, parse_amount
 
@@ -41,8 +41,8 @@ class ActionLoanCost(BuyerAction):
     async def act(self, buyer, dispatcher, tracker, domain):
         w = Wording(domain)
         amount = amount_from(tracker)
-        if amount is None:
-            dispatcher.utter_message(text=w("utter_loan_cost_ask_amount"))
+        if amount is None:  # answer first (how the cost works), then ask for the amount
+            dispatcher.utter_message(text=join(w(self.general_answer), w("utter_loan_cost_ask_amount")))
             return []
         asked = find_term((tracker.latest_message or {}).get("text"))
         term, before, after = term_and_notes(w, asked, money(amount))

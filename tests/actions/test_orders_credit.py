@@ -217,9 +217,10 @@ async def test_loan_cost_from_amount_entity(backend):
     assert "$5,500.00" in texts(dispatcher)
 
 
-async def test_loan_cost_without_amount_asks(backend):
+async def test_loan_cost_without_amount_explains_the_cost_then_asks(backend):
     dispatcher, _ = await run(ActionLoanCost(), make_tracker("how much does pay later cost"))
-    assert texts(dispatcher) == W("utter_loan_cost_ask_amount") and backend.calls == []
+    assert texts(dispatcher) == f"{W('utter_general_loan_cost')}\n{W('utter_loan_cost_ask_amount')}"
+    assert backend.calls == []
 
 
 async def test_loan_cost_refused_says_why(backend):
