@@ -21,13 +21,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.base import BuyerAction, answer_then_sign_in, backend_down, verified_buyer
-from bot.actions.credit import application_text, line_text
+from bot.actions.credit import applicant_answer, application_text
 from bot.actions.form_base import CustomFormValidationAction
 from bot.actions.formatting import bullet_lines, money
 from bot.actions.wording import Wording, join
 from bot.domain.credit import LENDER
 from bot.parsing import decimal_str, find_amount, parse_amount, parse_correction, parse_us_based, parse_years, parse_yes_no
-from bot.ports import ApplicantCheckView, ApplicationRequest, BackendError
+from bot.ports import ApplicationRequest, BackendError
 
 logger = logging.getLogger(__name__)
 
@@ -42,22 +42,6 @@ def _amount(text: Any) -> Optional[Decimal]:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def applicant_answer(w: Wording, check: ApplicantCheckView, link_base: str) -> Optional[str]:
-    """Why this buyer cannot start an application now (and what instead), or None if they can."""
-    if check.credit_line is not None:
-        return join(w("utter_applicant_has_line"), line_text(w, check.credit_line))
-    app = check.application
-    if app is not None and app.state == "declined":
-        reasons = bullet_lines(r.message for r in app.reasons) if app.reasons else ""
-        return join(w("utter_applicant_declined"), reasons, w("utter_application_instead"))
-    if app is not None:
-        return join(w("utter_applicant_open_application"), application_text(w, app, link_base))
-    if not check.can_apply:
-        return join(w("utter_applicant_cannot", lender=LENDER), bullet_lines(r.message for r in check.reasons),
-                    w("utter_application_instead"))
-    return None
 
 
 class ValidatePayLaterApplicationForm(CustomFormValidationAction):

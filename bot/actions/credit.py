@@ -7,7 +7,7 @@ from bot.actions.base import BuyerAction
 from bot.actions.formatting import bullet_lines, money
 from bot.actions.wording import Wording, join
 from bot.domain.credit import LENDER
-from bot.ports import ApplicationView, CreditLineView
+from bot.ports import ApplicantCheckView, ApplicationView, CreditLineView
 
 
 
@@ -31,6 +31,22 @@ def application_text(w: Wording, app: ApplicationView, link_base: str) -> str:
     if app.state == "declined":
         lines.append(w("utter_application_instead"))
     return join(*lines)
+
+
+def applicant_answer(w: Wording, check: ApplicantCheckView, link_base: str) -> Optional[str]:
+    """Why this buyer cannot start an application now (and what instead), or None if they can."""
+    if check.credit_line is not None:
+        return join(w("utter_applicant_has_line"), line_text(w, check.credit_line))
+    app = check.application
+    if app is not None and app.state == "declined":
+        reasons = bullet_lines(r.message for r in app.reasons) if app.reasons else ""
+        return join(w("utter_applicant_declined"), reasons, w("utter_application_instead"))
+    if app is not None:
+        return join(w("utter_applicant_open_application"), application_text(w, app, link_base))
+    if not check.can_apply:
+        return join(w("utter_applicant_cannot", lender=LENDER), bullet_lines(r.message for r in check.reasons),
+                    w("utter_application_instead"))
+    return None
 
 
 async def without_line_text(w: Wording, buyer) -> str:

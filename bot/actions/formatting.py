@@ -78,7 +78,9 @@ def order_text(w: Wording, order: OrderView) -> str:
     return join(*lines)
 
 
-def eligibility_text(w: Wording, e: EligibilityView) -> str:
+def eligibility_text(w: Wording, e: EligibilityView, advice: Optional[str] = None) -> str:
+    """Yes with the amount and the available credit, or no with every reason; then the backend's
+    advice, or `advice` when the caller knows better (e.g. this buyer cannot apply)."""
     if e.eligible:
         text = w("utter_pay_later_yes", stage=w.label("stage", e.stage or "initial"),
                  amount=money(e.amount, e.currency), order_id=e.order_id,
@@ -86,7 +88,7 @@ def eligibility_text(w: Wording, e: EligibilityView) -> str:
     else:
         # reasons and advice are the backend's sentences: the rules live there, not here
         text = join(w("utter_pay_later_no", order_id=e.order_id), bullet_lines(r.message for r in e.reasons))
-    return join(text, e.advice)
+    return join(text, e.advice if advice is None else advice)
 
 
 # ----------------------------------------------------------------------------- loan cost

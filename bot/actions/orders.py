@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.base import Buyer, BuyerAction, order_id_from, remember_order
 from bot.actions.formatting import eligibility_text, order_text, orders_text
+from bot.actions.credit import applicant_answer
 from bot.actions.wording import Wording, join
 
 
@@ -64,4 +65,11 @@ class ActionCheckPayLater(OrderAction):
     general_answer = "utter_general_check_pay_later"
 
     async def act_on_order(self, buyer, dispatcher, order_id, w):
-        dispatcher.utter_message(text=eligibility_text(w, await buyer.call("pay_later_eligibility", order_id)))
+        e = await buyer.call("pay_later_eligibility", order_id)
+        advice = None
+        if not e.eligible and any(r.code == "no_credit_line" for r in e.reasons):
+            # no line: whether they can apply at all (the one eligibility function), not a
+            # blanket "apply" that a German business or a declined buyer cannot follow
+            check = await buyer.call("applicant_check")
+            advice = applicant_answer(w, check, buyer.settings.application_link_base)
+        dispatcher.utter_message(text=eligibility_text(w, e, advice))

@@ -308,3 +308,10 @@ async def test_late_payment_reads_late_in_the_list_and_in_the_order(backend):
     assert "LATE" not in ok  # processing within its 3 working days is not late
     one, _ = await run(ActionOrderStatus(), make_tracker("TA-100212"))
     assert "late: it has not reached the supplier" in texts(one) and "on its way" not in texts(one), texts(one)
+
+
+async def test_pay_later_no_line_for_a_business_that_cannot_apply_says_why_not_apply(backend):
+    dispatcher, _ = await run(ActionCheckPayLater(), make_tracker("can I pay TA-100288 with pay later", buyer="buyer-003"))
+    text = texts(dispatcher)
+    assert text.startswith("No") and W("utter_application_instead") in text
+    assert "You can apply" not in text and "US" in text, text
