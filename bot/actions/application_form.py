@@ -78,6 +78,7 @@ class ValidatePayLaterApplicationForm(CustomFormValidationAction):
         if tracker.get_slot("requested_slot") is None and intent == "apply_pay_later" and not tracker.get_slot("requested_limit"):
             limit = find_amount((tracker.latest_message or {}).get("text"))
             if limit is not None:
+                dispatcher.utter_message(text=Wording(domain)("utter_form_prefilled_limit", limit=money(limit)))
                 return {"requested_limit": f"{limit:.2f}"}
         return {}
 

@@ -93,7 +93,8 @@ async def test_declined_buyer_is_told_why_and_what_instead_not_invited_again(bac
 async def test_apply_with_a_limit_outside_the_form_prefills_it(backend):
     tracker = turn("I want a Pay Later line of 200,000 dollars", None, intent="apply_pay_later")
     dispatcher, events = await run(ValidatePayLaterApplicationForm(), tracker, DOMAIN)
-    assert slot_sets(events) == {"requested_limit": "200000.00"} and dispatcher.messages == []
+    assert slot_sets(events) == {"requested_limit": "200000.00"}
+    assert texts(dispatcher) == "I've noted a requested credit limit of $200,000.00."
 
 
 async def test_activation_without_application_starts_the_form(backend):
