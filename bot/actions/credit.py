@@ -10,7 +10,6 @@ from bot.domain.credit import LENDER
 from bot.ports import ApplicantCheckView, ApplicationView, CreditLineView
 
 
-
 def line_text(w: Wording, line: CreditLineView) -> str:
     c = line.currency
     return w("utter_credit_line_view", lender=line.lender, limit=money(line.limit, c), used=money(line.used, c),
