@@ -25,7 +25,7 @@ from bot.actions.credit import applicant_answer, application_text
 from bot.actions.form_base import CustomFormValidationAction
 from bot.actions.formatting import bullet_lines, money
 from bot.actions.wording import Wording, join
-from bot.domain.credit import LENDER
+from bot.domain.credit import CREDIT_CAP, LENDER
 from bot.parsing import decimal_str, find_amount, parse_amount, parse_correction, parse_us_based, parse_years, parse_yes_no
 from bot.ports import ApplicationRequest, BackendError
 
@@ -78,7 +78,8 @@ class ValidatePayLaterApplicationForm(CustomFormValidationAction):
         if tracker.get_slot("requested_slot") is None and intent == "apply_pay_later" and not tracker.get_slot("requested_limit"):
             limit = find_amount((tracker.latest_message or {}).get("text"))
             if limit is not None:
-                dispatcher.utter_message(text=Wording(domain)("utter_form_prefilled_limit", limit=money(limit)))
+                said = "utter_form_prefilled_limit_above_cap" if limit > CREDIT_CAP else "utter_form_prefilled_limit"
+                dispatcher.utter_message(text=Wording(domain)(said, limit=money(limit)))
                 return {"requested_limit": f"{limit:.2f}"}
         return {}
 

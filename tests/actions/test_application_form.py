@@ -90,11 +90,17 @@ async def test_declined_buyer_is_told_why_and_what_instead_not_invited_again(bac
     assert slot_sets(events)["requested_slot"] is None
 
 
-async def test_apply_with_a_limit_outside_the_form_prefills_it(backend):
-    tracker = turn("I want a Pay Later line of 200,000 dollars", None, intent="apply_pay_later")
+@pytest.mark.parametrize("message, stored, cap_said", [
+    ("I want a Pay Later line of 200,000 dollars", "200000.00", True),
+    ("I'd like a credit line of $50,000", "50000.00", False),
+])
+async def test_apply_with_a_limit_outside_the_form_prefills_it(backend, message, stored, cap_said):
+    tracker = turn(message, None, intent="apply_pay_later")
     dispatcher, events = await run(ValidatePayLaterApplicationForm(), tracker, DOMAIN)
-    assert slot_sets(events) == {"requested_limit": "200000.00"}
-    assert texts(dispatcher) == "I've noted a requested credit limit of $200,000.00."
+    assert slot_sets(events) == {"requested_limit": stored}  # as said: the backend caps it on submit
+    text = texts(dispatcher)
+    assert text.startswith(f"I've noted a requested credit limit of ${int(float(stored)):,}.00.")
+    assert ("go up to $150,000" in text) is cap_said
 
 
 async def test_activation_without_application_starts_the_form(backend):
