@@ -91,7 +91,7 @@ def test_anonymous_apply_gets_how_to_apply_then_sign_in(chat):
 def test_limit_above_the_cap_outside_the_form_is_understood_and_the_cap_said(chat, fresh_demo_data):
     c = chat("buyer-002")
     first = c.say("I want a Pay Later line of 200,000 dollars")
-    assert "registered name" in first, first
+    assert "$200,000.00" in first and "$150,000" in first and "registered name" in first, first
     c.say("Blue Harbor Imports Inc")
     c.say("yes, we are in New Jersey")
     c.say("6 years")
