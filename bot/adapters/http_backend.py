@@ -141,7 +141,13 @@ class HttpBackend:
         """The one rounding rule (money(): half-up to the cent) before the amount leaves as a
         string, so 100.005 is 100.01 here exactly as in the SQL adapter; an amount money()
         cannot round (NaN, 1e400) goes as it is and the backend refuses it."""
-        d = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        if isinstance(amount, float) or not isinstance(amount, (Decimal, int, str)):
+            # money is never a float: refused here exactly as the SQL adapter's domain refuses it
+            raise Refused("invalid_amount", "That is not an amount I can use.")
+        try:
+            d = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
+        except ArithmeticError:
+            raise Refused("invalid_amount", "That is not an amount I can use.") from None
         try:
             return format(money(d), "f")
         except (ValueError, TypeError):

@@ -357,7 +357,10 @@ def book_refund_once(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.
             raise Refused("not_pay_later", f"Order {order.order_id} was not paid with Pay Later, so a refund "
                                            "does not change any loan.")
         with rules():
-            amount = money(amount)
+            try:
+                amount = money(amount)
+            except (TypeError, ValueError):
+                raise RuleViolation("invalid_amount", "That is not an amount I can use.") from None
             if amount <= ZERO:
                 raise RuleViolation("invalid_amount", "The refund has to be more than $0.")
             left = money(sum((d.principal_outstanding for d in draws), ZERO))

@@ -80,7 +80,8 @@ async def test_quote(backend):
 
 
 @pytest.mark.parametrize("amount, code", [(Decimal("0"), "invalid_amount"), (Decimal("150000.01"), "amount_above_cap"),
-                                          (Decimal("1e400"), "amount_above_cap")])
+                                          (Decimal("1e400"), "amount_above_cap"), (Decimal("NaN"), "invalid_amount"),
+                                          (100.005, "invalid_amount")])  # a float is refused, never rounded
 async def test_quote_refused(backend, amount, code):
     with pytest.raises(Refused) as e:
         await backend.quote_draw("buyer-001", amount)
@@ -276,3 +277,11 @@ async def test_a_retried_refund_is_booked_once(backend, settings):
     with pytest.raises(Refused) as e:
         await backend.book_refund("buyer-001", "TA-100231", Decimal("2000.00"), at, refund_id="RF-1")
     assert e.value.code == "refund_id_reused"
+
+
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-5"), 10.5])
+async def test_refund_of_a_bad_amount_is_refused(backend, amount):
+    with pytest.raises(Refused) as e:
+        await backend.book_refund("buyer-001", "TA-100198", amount, dt.datetime(2025, 3, 12, 9, 0))
+    assert e.value.code == "invalid_amount" and e.value.message
+    assert (await backend.refund_status("buyer-001", "TA-100198")).refunded is False
