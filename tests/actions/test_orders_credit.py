@@ -315,3 +315,16 @@ async def test_pay_later_no_line_for_a_business_that_cannot_apply_says_why_not_a
     text = texts(dispatcher)
     assert text.startswith("No") and W("utter_application_instead") in text
     assert "You can apply" not in text and "US" in text, text
+
+
+async def test_loan_cost_term_of_zero_months_is_explained_and_six_quoted(backend):
+    dispatcher, _ = await run(ActionLoanCost(), make_tracker("what would 20k cost over 0 months"))
+    (table,) = tables(dispatcher)
+    assert table["before"] == [W("utter_loan_cost_term_too_short")] and len(table["rows"]) == 6
+
+
+async def test_loan_cost_over_six_months_named_needs_no_hint(backend):
+    dispatcher, _ = await run(ActionLoanCost(), make_tracker("what would 20k cost over 6 months"))
+    (table,) = tables(dispatcher)
+    assert table["before"] == [] and len(table["rows"]) == 6
+    assert not any("over 3 months" in a for a in table["after"])
