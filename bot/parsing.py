@@ -10,6 +10,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import List, Optional, Tuple
 
+from bot.domain.money import money
+
 MAX_AMOUNT = Decimal("1000000000")  # anything above a billion is a typo or garbage
 CENT = Decimal("0.01")
 
@@ -123,7 +125,7 @@ def parse_amount(text: Optional[str]) -> Optional[Decimal]:
     amount = total + (current or Decimal(0))
     if amount <= 0 or amount > MAX_AMOUNT:
         return None
-    return amount.quantize(CENT)
+    return money(amount)  # the one rounding rule: half-up to the cent
 
 
 def _is_word_sum(current: Decimal, value: Decimal) -> bool:
@@ -153,7 +155,7 @@ def find_amount(text: Optional[str]) -> Optional[Decimal]:
     strong = set()
     for m in _AMOUNT_IN_TEXT.finditer(clean):
         after = clean[m.end(): m.end() + 8].lower()
-        if re.match(r"\s*(months?|years?|days?|weeks?|%|percent)", after):
+        if re.match(r"\s*(months?|mos?\b|years?|days?|weeks?|%|percent|monthly|instal|payments)", after):
             continue
         before = clean[max(0, m.start() - 1): m.start()]
         if before == "-":
@@ -363,4 +365,75 @@ def parse_correction(text: Optional[str], need_trigger: bool = True) -> Optional
             rest = re.sub(r"^(?:actually|instead|please)\s+", "", rest, flags=re.I).strip(" .!,")
             rest = re.sub(r"\s+(?:instead|please|actually)$", "", rest, flags=re.I)
             return slot, rest
+    return None
+
+
+# ----------------------------------------------------------------------------- loan term
+_COUNT_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty": 20,
+    "thirty": 30, "sixty": 60, "ninety": 90, "a couple of": 2, "couple of": 2, "a few": 3,
+}
+_COUNT = r"(\d{1,3}|" + "|".join(sorted((re.escape(w) for w in _COUNT_WORDS), key=len, reverse=True)) + r")"
+_UNIT = r"(months?|mos?|mths?|years?|yrs?|weeks?|wks?|days?)"
+# "over 3 months", "for two months", "in 90 days", "repay within 4 months"
+_TERM_AFTER_WORD = re.compile(
+    r"\b(?:over|for|in|across|within|during|spread over|repay(?:ing)? over|term of|period of|duration of)\s+"
+    r"(?:the\s+next\s+|about\s+|around\s+|roughly\s+|just\s+)?" + _COUNT + r"[\s-]*" + _UNIT + r"\b",
+    re.I,
+)
+# "a 6 month loan", "3-month term", "six month plan"
+_TERM_ADJECTIVE = re.compile(
+    r"\b" + _COUNT + r"[\s-]*" + _UNIT + r"\s+(?:long\s+)?(?:loan|term|draw|plan|financing|repayment|period|credit)\b",
+    re.I,
+)
+# "3 months" with a digit or a number word (but not "a month": "fee per month" is no term)
+_TERM_BARE = re.compile(r"(?<![\w.,$])" + _COUNT + r"[\s-]*" + _UNIT + r"\b(?!\s+ago)", re.I)
+_HALF_YEAR = re.compile(r"\b(?:half a year|half-a-year|half year|6 mos?)\b", re.I)
+_INSTALMENTS = re.compile(r"\b" + _COUNT + r"\s+(?:monthly\s+)?(?:instal?lments?|payments)\b", re.I)
+
+
+def _count(word: str) -> Optional[int]:
+    word = word.lower().strip()
+    if word.isdigit():
+        return int(word)
+    return _COUNT_WORDS.get(word)
+
+
+def _months(count: int, unit: str) -> int:
+    unit = unit.lower()
+    if unit.startswith("y"):
+        return count * 12
+    if unit.startswith("w"):
+        return max(1, -(-count * 7 // 31))  # 12 weeks -> 3 months
+    if unit.startswith("d"):
+        return max(1, -(-count // 31))  # 90 days -> 3 months, 180 days -> 6
+    return count
+
+
+def find_term(text: Optional[str]) -> Optional[int]:
+    """The loan term the buyer names, in whole months, or None when none is named.
+
+    "over 3 months" -> 3, "for two months" -> 2, "a 6 month loan" -> 6, "90 days" -> 3,
+    "half a year" -> 6, "1 year" -> 12 (the caller says six is the most). "fee per month",
+    "a month ago", amounts and order ids are not terms. 0 months is returned as 0 (the caller
+    refuses it)."""
+    if not text or len(text) > 500:
+        return None
+    clean = _ORDER_RE.sub(" ", text)
+    if _HALF_YEAR.search(clean):
+        return 6
+    for pattern in (_TERM_AFTER_WORD, _TERM_ADJECTIVE, _INSTALMENTS):
+        m = pattern.search(clean)
+        if m:
+            count = _count(m.group(1))
+            if count is not None:
+                return _months(count, m.group(2)) if pattern is not _INSTALMENTS else count
+    for m in _TERM_BARE.finditer(clean):
+        word = m.group(1).lower()
+        if word in ("a", "an"):
+            continue  # "a month", "a year" alone: usually "per month", "a year of revenue"
+        count = _count(word)
+        if count is not None:
+            return _months(count, m.group(2))
     return None

@@ -1,4 +1,11 @@
-"""The Pay Later application form: validation, confirmation summary and idempotent submission.
+"""The Pay Later application form: eligibility first, then the answers, a confirmation summary
+and idempotent submission.
+
+Before any question, `applicant_check` (the domain's one eligibility function, through the port)
+says whether this buyer can apply at all: a business on file that fails a rule, a declined,
+open or approved application, or a credit line each get their answer and no questions. The
+validators only parse answers; they neither stop at a failed criterion nor cap the limit:
+`start_application` on the backend judges every rule at once and says every reason.
 
 Bank credentials, SSNs and card numbers are never asked for here: the buyer gives them on the
 lender's secure page (the link given after submitting)."""
@@ -13,11 +20,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.base import BuyerAction, ask_to_sign_in, backend_down, verified_buyer
-from bot.actions.credit import application_text, line_text
+from bot.actions.base import BuyerAction, answer_then_sign_in, backend_down, verified_buyer
+from bot.actions.credit import applicant_answer, application_text
 from bot.actions.form_base import CustomFormValidationAction
 from bot.actions.formatting import bullet_lines, money
-from bot.domain.credit import CREDIT_CAP, LENDER, MIN_REVENUE, MIN_YEARS
+from bot.actions.wording import Wording, join
+from bot.domain.credit import CREDIT_CAP, LENDER
 from bot.parsing import decimal_str, find_amount, parse_amount, parse_correction, parse_us_based, parse_years, parse_yes_no
 from bot.ports import ApplicationRequest, BackendError
 
@@ -25,11 +33,7 @@ logger = logging.getLogger(__name__)
 
 FORM = "pay_later_application_form"
 FORM_SLOTS = ["business_name", "us_based", "years_in_business", "annual_revenue", "requested_limit", "application_confirmed"]
-LABELS = {
-    "business_name": "business name", "us_based": "US location", "years_in_business": "years in business",
-    "annual_revenue": "annual revenue", "requested_limit": "requested credit limit",
-}
-RESTART = "If I got that wrong, just say \"apply for pay later\" to start again."
+LABELS = {slot: f"utter_label_field_{slot}" for slot in FORM_SLOTS[:-1]}
 
 
 def _amount(text: Any) -> Optional[Decimal]:
@@ -48,79 +52,72 @@ class ValidatePayLaterApplicationForm(CustomFormValidationAction):
         return f"validate_{FORM}"
 
     async def guard(self, dispatcher, tracker, domain) -> Optional[List[EventType]]:
-        """Signed in on every turn; on activation, no second application when one exists."""
+        """Signed in on every turn; on activation, the applicant check before any question."""
+        w = Wording(domain)
         end = [SlotSet(k, v) for k, v in self.end_form().items()]
         buyer = verified_buyer(tracker)
         if buyer is None:
-            ask_to_sign_in(dispatcher)
+            answer_then_sign_in(dispatcher, w, "utter_general_application", "utter_offer_sign_in_to_apply")
             return end
         if tracker.get_slot("requested_slot") is not None:
             return None
         try:
-            line = await buyer.call("credit_line")
-            app = None if line else await buyer.call("application_status")
+            check = await buyer.call("applicant_check")
         except BackendError as exc:
-            backend_down(dispatcher, exc)
+            backend_down(dispatcher, exc, w)
             return end
-        if line is not None:
-            dispatcher.utter_message(text=f"You already have an approved credit line, no need to apply again.\n{line_text(line)}")
-            return end
-        if app is not None and app.state != "declined":
-            dispatcher.utter_message(text=f"You've already applied.\n{application_text(app, buyer.settings.application_link_base)}")
+        answer = applicant_answer(w, check, buyer.settings.application_link_base)
+        if answer:
+            dispatcher.utter_message(text=answer)
             return end
         return None
 
-    def ineligible(self, dispatcher, why: str) -> Dict[str, Any]:
-        dispatcher.utter_message(text=f"{why} So {LENDER} can't offer a Pay Later line for now. {RESTART}")
-        return self.end_form()
+    async def extract_requested_limit(self, dispatcher, tracker, domain) -> Dict[str, Any]:
+        """"I want a Pay Later line of 200,000 dollars": the limit asked for when starting."""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") is None and intent == "apply_pay_later" and not tracker.get_slot("requested_limit"):
+            limit = find_amount((tracker.latest_message or {}).get("text"))
+            if limit is not None:
+                said = "utter_form_prefilled_limit_above_cap" if limit > CREDIT_CAP else "utter_form_prefilled_limit"
+                dispatcher.utter_message(text=Wording(domain)(said, limit=money(limit)))
+                return {"requested_limit": f"{limit:.2f}"}
+        return {}
+
+    def _reask(self, dispatcher, domain, slot: str) -> Dict[str, Any]:
+        dispatcher.utter_message(text=Wording(domain)(f"utter_form_invalid_{slot}"))
+        return {slot: None}
 
     def validate_business_name(self, value, dispatcher, tracker, domain) -> Dict[str, Any]:
         name = " ".join(str(value or "").split()).strip(" .,!")
         name = re.sub(r"^(?:(?:sorry|actually|oops|ok|it'?s|it is|we are|we're|our (?:business|company)(?: name)? is|"
                       r"the name is|called|name is)[,:\s]+)+", "", name, flags=re.I)
         if not (2 <= len(name) <= 120) or not any(c.isalpha() for c in name) or parse_yes_no(name) is not None:
-            dispatcher.utter_message(text="Please tell me your business's legal name, e.g. \"Acme Outdoor Supply LLC\".")
-            return {"business_name": None}
+            return self._reask(dispatcher, domain, "business_name")
         return {"business_name": name}
 
     def validate_us_based(self, value, dispatcher, tracker, domain) -> Dict[str, Any]:
         answer = value if isinstance(value, bool) else parse_us_based(str(value or ""))
         if answer is None:
-            dispatcher.utter_message(text="Sorry, I didn't get that. Is your business based in the US? (yes or no)")
-            return {"us_based": None}
-        if not answer:
-            return self.ineligible(dispatcher, "Pay Later credit is only for businesses based in the US.")
-        return {"us_based": True}
+            return self._reask(dispatcher, domain, "us_based")
+        return {"us_based": bool(answer)}  # a "no" is kept: the backend says every reason at once
 
     def validate_years_in_business(self, value, dispatcher, tracker, domain) -> Dict[str, Any]:
         years = parse_years(str(value or ""))
         if years is None:
-            dispatcher.utter_message(text="How long has your business been operating? For example \"3 years\", \"18 months\" or \"since 2019\".")
-            return {"years_in_business": None}
-        if years < MIN_YEARS:
-            return self.ineligible(dispatcher, f"The lender needs a business that has operated for at least {MIN_YEARS} year.")
+            return self._reask(dispatcher, domain, "years_in_business")
         return {"years_in_business": decimal_str(years)}
 
     def validate_annual_revenue(self, value, dispatcher, tracker, domain) -> Dict[str, Any]:
         revenue = _amount(value)
         if revenue is None:
-            dispatcher.utter_message(text="What is your business's annual revenue in US dollars? For example \"$250,000\" or \"1.5 million\".")
-            return {"annual_revenue": None}
-        if revenue < MIN_REVENUE:
-            return self.ineligible(dispatcher, f"The lender needs at least {money(MIN_REVENUE)} in annual revenue.")
+            return self._reask(dispatcher, domain, "annual_revenue")
         return {"annual_revenue": f"{revenue:.2f}"}
 
     def validate_requested_limit(self, value, dispatcher, tracker, domain) -> Dict[str, Any]:
         limit = _amount(value)
         if limit is None:
-            dispatcher.utter_message(text=f"How much credit would you like, in US dollars? Up to {money(CREDIT_CAP)}, e.g. \"50k\".")
-            return {"requested_limit": None}
-        if limit > CREDIT_CAP:
-            dispatcher.utter_message(
-                text=f"The most {LENDER} offers is {money(CREDIT_CAP)}, so I've put down {money(CREDIT_CAP)} instead of {money(limit)}."
-            )
-            limit = CREDIT_CAP
-        return {"requested_limit": f"{limit:.2f}"}
+            return self._reask(dispatcher, domain, "requested_limit")
+        return {"requested_limit": f"{limit:.2f}"}  # as said: the backend caps it and says so
 
     def validate_application_confirmed(self, value, dispatcher, tracker, domain) -> Dict[str, Any]:
         answer = value if isinstance(value, bool) else parse_yes_no(str(value or ""))
@@ -128,16 +125,14 @@ class ValidatePayLaterApplicationForm(CustomFormValidationAction):
         return {"application_confirmed": True if answer else None}
 
 
-def summary_text(tracker: Tracker) -> str:
+def summary_text(w: Wording, tracker: Tracker) -> str:
     s = tracker.get_slot
-    lines = [
-        f"Business name: {s('business_name')}",
-        f"Based in the US: {'yes' if _truthy(s('us_based')) else 'no'}",
-        f"Years in business: {s('years_in_business')}",
-        f"Annual revenue: {money(Decimal(s('annual_revenue') or 0))}",
-        f"Requested credit limit: {money(Decimal(s('requested_limit') or 0))}",
-    ]
-    return f"Here is your Pay Later application to {LENDER}:\n{bullet_lines(lines)}\nShall I submit it? (yes to submit, no to change something)"
+    return w(
+        "utter_form_summary", lender=LENDER, business_name=s("business_name"),
+        us_based=w("utter_label_yes") if _truthy(s("us_based")) else w("utter_label_no"),
+        years_in_business=s("years_in_business"), annual_revenue=money(Decimal(s("annual_revenue") or 0)),
+        requested_limit=money(Decimal(s("requested_limit") or 0)),
+    )
 
 
 class ActionAskApplicationConfirmed(Action):
@@ -145,13 +140,16 @@ class ActionAskApplicationConfirmed(Action):
         return "action_ask_application_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        w = Wording(domain)
         text = (tracker.latest_message or {}).get("text") or ""
         if parse_yes_no(text) is False and parse_correction(text, need_trigger=False) is None:
-            buttons = [{"title": label.capitalize(), "payload": f"change the {label}"} for label in LABELS.values()]
-            dispatcher.utter_message(text="No problem. What would you like to change?", buttons=buttons)
+            labels = [w(name) for name in LABELS.values()]
+            buttons = [{"title": label.capitalize(), "payload": f"change the {label}"} for label in labels]
+            dispatcher.utter_message(text=w("utter_form_what_to_change"), buttons=buttons)
         else:
-            buttons = [{"title": "Yes, submit", "payload": "yes"}, {"title": "No, change something", "payload": "no"}]
-            dispatcher.utter_message(text=summary_text(tracker), buttons=buttons)
+            buttons = [{"title": w("utter_label_button_submit"), "payload": "yes"},
+                       {"title": w("utter_label_button_change"), "payload": "no"}]
+            dispatcher.utter_message(text=summary_text(w, tracker), buttons=buttons)
         return []
 
 
@@ -165,6 +163,7 @@ class ActionSubmitApplication(BuyerAction):
         return events + [SlotSet(slot, None) for slot in FORM_SLOTS]
 
     async def act(self, buyer, dispatcher, tracker, domain):
+        w = Wording(domain)
         s = tracker.get_slot
         request = ApplicationRequest(
             business_name=str(s("business_name")), us_based=_truthy(s("us_based")),
@@ -172,6 +171,13 @@ class ActionSubmitApplication(BuyerAction):
             requested_limit=Decimal(str(s("requested_limit"))),
         )
         app = await buyer.call("start_application", request)
-        head = "Thank you, your application is submitted." if app.created else "You've already applied, so I didn't start a new application."
-        dispatcher.utter_message(text=f"{head}\n{application_text(app, buyer.settings.application_link_base)}")
+        link_base = buyer.settings.application_link_base
+        if not app.created:
+            text = join(w("utter_application_already"), application_text(w, app, link_base))
+        elif app.state == "declined":
+            reasons = bullet_lines(r.message for r in app.reasons)
+            text = join(w("utter_application_declined_now", lender=app.lender), reasons, w("utter_application_instead"))
+        else:
+            text = join(w("utter_application_submitted"), application_text(w, app, link_base))
+        dispatcher.utter_message(text=text)
         return []

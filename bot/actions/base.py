@@ -19,14 +19,9 @@ from bot.logging_setup import bind_from_metadata
 from bot.parsing import normalize_order_id
 from bot.ports import BackendError, BackendUnavailable, NotFound, PaymentsBackend, Refused
 from bot.actions.payloads import send_handoff
+from bot.actions.wording import Wording
 
 logger = logging.getLogger(__name__)
-
-ORDER_NOT_FOUND = "I can't find that order in your account."
-BACKEND_DOWN_TEXT = (
-    "I'm sorry, I can't reach our payments system right now, so I can't check that for you. "
-    "I'm passing you to a person on our support team; if nobody is online, an agent will reply here."
-)
 
 _backends: Dict[tuple, PaymentsBackend] = {}
 
@@ -74,13 +69,16 @@ def verified_buyer(tracker: Tracker) -> Optional[Buyer]:
     return Buyer(identity.buyer_id, settings) if identity else None
 
 
-def ask_to_sign_in(dispatcher: CollectingDispatcher) -> None:
-    dispatcher.utter_message(response="utter_sign_in_required")
+def answer_then_sign_in(dispatcher: CollectingDispatcher, w: Wording, general: str = "",
+                        offer: str = "utter_offer_sign_in") -> None:
+    """Answer first, then ask: the article's general answer (when there is one), then the offer
+    to sign in for the personal part, as one message."""
+    dispatcher.utter_message(text="\n".join(t for t in (w(general) if general else "", w(offer)) if t))
 
 
-def backend_down(dispatcher: CollectingDispatcher, error: BaseException) -> None:
+def backend_down(dispatcher: CollectingDispatcher, error: BaseException, w: Optional[Wording] = None) -> None:
     logger.error("payments backend unavailable: %r", error, exc_info=error)
-    send_handoff(dispatcher, "backend_down", None, text=BACKEND_DOWN_TEXT)
+    send_handoff(dispatcher, "backend_down", None, text=(w or Wording())("utter_backend_down_handoff"))
 
 
 def order_id_from(tracker: Tracker) -> Optional[str]:
@@ -102,32 +100,33 @@ class BuyerAction(Action, ABC):
     """
 
     action_name: Text = ""
-    # The general fact behind the question (from the help article), said before asking an
-    # anonymous visitor to sign in and before asking which order: a general question that NLU
-    # took for a personal one ("when do funds reach the supplier?") still gets its answer.
+    # The response with the general fact behind the question (from the help article), said
+    # before asking an anonymous visitor to sign in and before asking which order: a general
+    # question that NLU took for a personal one ("when do funds reach the supplier?") still
+    # gets its answer.
     general_answer: Text = ""
+    sign_in_offer: Text = "utter_offer_sign_in"
 
     def name(self) -> Text:
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        w = Wording(domain)
         buyer = verified_buyer(tracker)
         if buyer is None:
-            if self.general_answer:
-                dispatcher.utter_message(text=self.general_answer)
-            ask_to_sign_in(dispatcher)
+            answer_then_sign_in(dispatcher, w, self.general_answer, self.sign_in_offer)
             return []
         try:
             return list(await self.act(buyer, dispatcher, tracker, domain) or [])
         except NotFound:
-            dispatcher.utter_message(text=ORDER_NOT_FOUND)
+            dispatcher.utter_message(text=w("utter_order_not_found"))
         except Refused as exc:
             dispatcher.utter_message(text=exc.message)
         except BackendError as exc:
-            backend_down(dispatcher, exc)
+            backend_down(dispatcher, exc, w)
         except Exception as exc:  # never a stack trace or silence for the buyer
             logger.exception("action %s failed", self.name())
-            backend_down(dispatcher, exc)
+            backend_down(dispatcher, exc, w)
         return []
 
     @abstractmethod

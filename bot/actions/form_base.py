@@ -18,15 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.utils import call_potential_coroutine
 
+from bot.actions.wording import Wording
 from bot.parsing import parse_correction
 from bot.sensitive import LABELS, find_sensitive
 
-SENSITIVE_REFUSAL = (
-    "Please never share SSNs, card numbers, bank account numbers or passwords here: I don't need them "
-    "and I haven't kept what you typed. You'll link your accounts and give personal details only on "
-    "the secure page I'll give you at the end."
-)
-STOPPED = "OK, I've stopped the application; nothing was submitted. You can start again any time."
 _STOP = re.compile(r"(?:please\s+)?(stop|cancel|quit|exit|never\s*mind|forget it|abort)\b.*", re.I)
 
 
@@ -37,7 +32,7 @@ def is_sensitive(text: str) -> bool:
 
 class CustomFormValidationAction(FormValidationAction):
     form_slots: List[str] = []
-    slot_labels: Dict[str, str] = {}
+    slot_labels: Dict[str, str] = {}  # slot -> the response naming it ("utter_label_field_<slot>")
 
     @abstractmethod
     def name(self) -> Text:
@@ -58,10 +53,10 @@ class CustomFormValidationAction(FormValidationAction):
         text = (message.get("text") or "").strip()
         requested = tracker.get_slot("requested_slot")
         if requested and ((message.get("intent") or {}).get("name") == "stop" or _STOP.fullmatch(text)):
-            dispatcher.utter_message(text=STOPPED)
+            dispatcher.utter_message(text=Wording(domain)("utter_form_stopped"))
             return [SlotSet(k, v) for k, v in self.end_form().items()]
         if requested and is_sensitive(text):
-            dispatcher.utter_message(text=SENSITIVE_REFUSAL)
+            dispatcher.utter_message(text=Wording(domain)("utter_form_sensitive_refused"))
             return [SlotSet(slot, None) for slot in {requested, *tracker.slots_to_validate()} if slot in self.form_slots]
         return await super().run(dispatcher, tracker, domain)
 
@@ -83,14 +78,15 @@ class CustomFormValidationAction(FormValidationAction):
 
     async def correct(self, slot: str, value: str, requested: str, dispatcher, tracker, domain) -> Dict[str, Any]:
         """Update `slot` from the correction (validated like an answer) or reset it to be asked again."""
-        label = self.slot_labels.get(slot, slot.replace("_", " "))
+        w = Wording(domain)
+        label = w(self.slot_labels[slot]) if slot in self.slot_labels else slot.replace("_", " ")
         if value:
             result = await call_potential_coroutine(getattr(self, f"validate_{slot}")(value, dispatcher, tracker, domain))
             if result.get(slot) is not None:
-                dispatcher.utter_message(text=f"Got it, I've updated the {label}.")
+                dispatcher.utter_message(text=w("utter_form_updated", label=label))
             if "requested_slot" in result:  # the corrected answer ended the form
                 return result
         else:
-            dispatcher.utter_message(text=f"Sure, let's change the {label}.")
+            dispatcher.utter_message(text=w("utter_form_change", label=label))
             result = {slot: None}
         return {**result, requested: None}

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Optional
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.domain.money import money
 from bot.ports import BuyerSummary
 
 REASON_TEXTS = {
@@ -17,10 +18,6 @@ REASON_TEXTS = {
     "dispute": "Buyer reported a problem or dispute",
     "backend_down": "Payments backend unavailable",
 }
-TAKEOVER_TEXT = (
-    "I'm passing this conversation to a person on our support team; they can see what we talked "
-    "about. If nobody is online right now, an agent will reply here as soon as they can."
-)
 
 
 def jsonable(value: Any) -> Any:
@@ -28,7 +25,7 @@ def jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
-        return f"{value.quantize(Decimal('0.01'))}"
+        return f"{money(value)}"  # the one rounding rule (half-up to the cent)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -52,9 +49,14 @@ def summary_payload(summary: Optional[BuyerSummary], orders_mentioned: Iterable[
 
 
 def send_handoff(
-    dispatcher: CollectingDispatcher, reason: str, summary: Optional[dict], text: str = TAKEOVER_TEXT
+    dispatcher: CollectingDispatcher, reason: str, summary: Optional[dict], text: Optional[str] = None
 ) -> None:
-    """One text for the buyer, then the custom message the gateway acts on."""
+    """One text for the buyer (by default utter_handoff_takeover), then the custom message the
+    gateway acts on; text="" sends only the custom message."""
+    if text is None:
+        from bot.actions.wording import Wording  # noqa: WPS433 (payloads stays importable alone)
+
+        text = Wording()("utter_handoff_takeover")
     if text:
         dispatcher.utter_message(text=text)
     payload = {"reason": reason, "reason_text": REASON_TEXTS[reason], "summary": summary}

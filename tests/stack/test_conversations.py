@@ -2,6 +2,8 @@
 (PRODUCT.md "Demo data"), over Rasa's REST channel with the metadata the gateway sends."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.auth import mint_buyer_token
@@ -100,8 +102,17 @@ def test_credit_line(chat):
 
 # ---------------------------------------------------------------- disbursement
 def test_disbursement_processing_gives_dates(chat):
+    """The dates themselves, counted in working days from the agreement (1 working day ago in
+    the demo data): a fallback that merely mentions "working day" does not pass."""
+    from bot.actions.formatting import day
+    from bot.domain.calendar import add_working_days, working_days_before
+
     answer = chat("buyer-001").say("when will the supplier get the money for TA-100245")
-    assert "working day" in answer, answer
+    completed = working_days_before(dt.date.today(), 1)
+    assert "ta-100245" in answer and "on its way" in answer, answer
+    assert f"completed on {day(completed)}".lower() in answer, answer
+    window = f"between {day(add_working_days(completed, 1))} and {day(add_working_days(completed, 3))}"
+    assert window.lower() in answer, answer
 
 
 def test_late_disbursement_apologises_and_hands_off(chat):
@@ -117,8 +128,10 @@ def test_arrived_disbursement_gives_the_date(chat):
 
 # ---------------------------------------------------------------- cost and handoff
 def test_loan_cost_schedule(chat):
-    answer = chat("buyer-001").say("how much would it cost to borrow 20,000 with pay later")
-    assert "20,000.00" in answer and "month 6" in answer.replace("month  6", "month 6"), answer
+    messages = chat("buyer-001").send("how much would it cost to borrow 20,000 with pay later")
+    (table,) = [m["custom"] for m in messages if (m.get("custom") or {}).get("type") == "table"]
+    assert "$20,000.00" in table["title"] and len(table["rows"]) == 6, table
+    assert "Month 6" in table["text"]
 
 
 def test_asking_for_a_person_hands_off(chat):
