@@ -15,7 +15,9 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PAYLATER_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 export PAYLATER_TRACKER_DB ?= $(CURDIR)/var/rasa-tracker.db
 # Rasa sends it to the action server (endpoints.yml); random per make run, in the environment only.
-export PAYLATER_ACTION_TOKEN ?= $(shell python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+ifndef PAYLATER_ACTION_TOKEN
+export PAYLATER_ACTION_TOKEN := $(shell python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+endif
 
 # Rasa 3.6 needs Python 3.10: the first python3.10 that really is 3.10 (pyenv shims may not be).
 PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
