@@ -1,4 +1,6 @@
-"""What the bot says when it did not understand: honest, what it can do, and a person."""
+"""What the bot says when it did not understand: when the message reads like two or three Pay
+Later questions, it asks which one with buttons (bot.nlu.decide.clarify_candidates); otherwise
+honest, what it can do, and a person."""
 from __future__ import annotations
 
 from typing import Dict, List, Text
@@ -8,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.handoff import trailing_fallbacks
+from bot.nlu.decide import CHOICES, clarify_candidates
 
 CAN_DO = (
     "I can answer questions about paying Trade Assurance orders with Pay Later, show your orders and what "
@@ -22,6 +25,14 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        candidates = clarify_candidates(tracker.latest_message or {})
+        if candidates:
+            buttons = [{"title": CHOICES[c][0], "payload": CHOICES[c][1]} for c in candidates]
+            dispatcher.utter_message(
+                text="I want to be sure I answer the right question. Is it about one of these?",
+                buttons=buttons + [PERSON],
+            )
+            return [SlotSet("handoff_offered", True)] if trailing_fallbacks(tracker) >= 2 else []
         if trailing_fallbacks(tracker) >= 2:
             dispatcher.utter_message(
                 text="Sorry, I still can't help with that here. Would you like me to bring in a person from our support team?",
