@@ -1,6 +1,6 @@
-"""After an FAQ answer (rule: faq -> utter_faq -> action_faq_followup): the second answer of a
-two-question message, then "Did this answer your question?" (quick replies recorded as the
-intents feedback_helpful / feedback_not_helpful)."""
+"""After an FAQ answer (rule: faq -> utter_faq -> action_faq_followup -> utter_ask_faq_feedback):
+the second answer of a two-question message; the rule then asks "Did this answer your question?"
+(quick replies recorded as the intents feedback_helpful / feedback_not_helpful)."""
 from __future__ import annotations
 
 from typing import Dict, List, Text
@@ -23,5 +23,4 @@ class ActionFaqFollowup(Action):
         responses = (domain or {}).get("responses") or {}
         if second and topics and second != topics[0][0] and (not responses or f"utter_{second}" in responses):
             dispatcher.utter_message(response=f"utter_{second}")
-        dispatcher.utter_message(response="utter_ask_faq_feedback")
         return []

@@ -32,7 +32,7 @@ MULTI = {"min_second": 0.15}
 CHOICES: Dict[str, Tuple[str, str]] = {
     "faq/what_is_pay_later": ("What Pay Later is", "What is Pay Later?"),
     "faq/lender": ("Who lends the money", "Who lends the money for Pay Later?"),
-    "faq/how_to_pay": ("How to pay with Pay Later", "How do I pay an order with Pay Later?"),
+    "faq/how_to_pay": ("How to pay with Pay Later", "How do I pay for an order with Pay Later?"),
     "faq/how_to_apply": ("How to apply", "How do I apply for Pay Later?"),
     "faq/application_requirements": ("What you need to apply", "What do I need to apply for Pay Later?"),
     "faq/eligibility": ("Which businesses qualify", "Which businesses are eligible for Pay Later?"),
@@ -45,10 +45,10 @@ CHOICES: Dict[str, Tuple[str, str]] = {
     "faq/term": ("How long you can finance", "How long can I finance an order with Pay Later?"),
     "faq/repayment": ("How repayment works", "How do I repay a Pay Later loan?"),
     "faq/initial_payment": ("Initial payment and balance", "How do the initial payment and the balance work?"),
-    "faq/tt": ("Paying by T/T (wire)", "How do I pay by T/T?"),
+    "faq/tt": ("Paying by T/T (wire)", "How do I pay with a T/T wire?"),
     "faq/local_tt": ("Paying by local T/T", "How does local T/T work?"),
     "faq/credit_cards": ("Paying by card", "Which credit cards can I pay with?"),
-    "faq/card_failed": ("A failed card payment", "Why did my card payment fail?"),
+    "faq/card_failed": ("A failed card payment", "Why was my card payment not accepted?"),
     "faq/echecking": ("Paying by e-Checking", "How does e-Checking work?"),
     "faq/western_union": ("Paying by Western Union", "How do I pay with Western Union?"),
     "faq/trade_assurance_only": ("Which orders Pay Later can pay", "Which orders can Pay Later pay for?"),
@@ -131,7 +131,7 @@ def clarify_candidates(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = 
     return [label for label, score in ranked[: int(c["max_buttons"])] if score >= c["min_other"]]
 
 
-_SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as)\s+(?=(?:what|who|how|when|where|which|why|is|are|can|could|do|does|will|would|the|my)\b)", re.I)
+_SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as)\s+(?=(?:what|who|how|when|where|which|why|is|are|can|could|do|does|will|would|the|my|for\s+(?:how|what|which))\b)", re.I)
 
 
 def question_parts(text: str) -> List[str]:
