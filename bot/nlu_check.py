@@ -148,17 +148,18 @@ def predicted_label(parse: Dict[str, Any]) -> str:
 BASELINE = {"on": False}
 
 
-def behaviour(parse: Dict[str, Any], intent: Optional[str] = None) -> Dict[str, Any]:
-    """What the bot does: answer (labels, in order), clarify (candidates) or no_answer."""
+def behaviour(parse: Dict[str, Any], intent: Optional[str] = None,
+              part_parses: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """What the bot does: answer (labels, in order), clarify (candidates) or no_answer.
+    `part_parses`: the parses of the message's question clauses (action_faq_followup)."""
     intent = intent or (parse.get("intent") or {}).get("name")
     if intent in NO_ANSWER_INTENTS or not intent:
         cands = decide.clarify_candidates(parse) if intent == "nlu_fallback" and not BASELINE["on"] else []
         return {"kind": "clarify", "labels": [], "candidates": cands} if cands else {"kind": "no_answer", "labels": []}
     if intent == "faq":
         labels = [faq_topic(parse) or "faq"]
-        second = None if BASELINE["on"] else decide.second_topic(parse)
-        if second and second not in labels:
-            labels.append(second)
+        if part_parses and not BASELINE["on"]:
+            labels += decide.extra_topics(labels[0], part_parses)
         return {"kind": "answer", "labels": labels}
     return {"kind": "answer", "labels": [intent]}
 
@@ -234,15 +235,17 @@ def score_oos(texts: List[str], parses: List[Dict[str, Any]]) -> Dict[str, Any]:
             "clarify_rate": sum(r["kind"] == "clarify" for r in rows) / n, "rows": rows}
 
 
-def score_multi(items: List[Dict[str, Any]], parses: List[Dict[str, Any]], known: Set[str]) -> Dict[str, Any]:
+def score_multi(items: List[Dict[str, Any]], parses: List[Dict[str, Any]], known: Set[str],
+                parts: Optional[List[List[Dict[str, Any]]]] = None) -> Dict[str, Any]:
     rows, unscorable = [], 0
-    for it, p in zip(items, parses):
+    parts = parts or [[] for _ in items]
+    for it, p, pp in zip(items, parses, parts):
         golds = [g for g in it["labels"] if g in known]
         if len(golds) < len(it["labels"]):
             unscorable += 1
         if not golds:
             continue
-        b = behaviour(p)
+        b = behaviour(p, part_parses=pp)
         got = [g for g in golds if answered(b, g, first_only=False)]
         rows.append({"text": it["text"], "gold": it["labels"], "answers": b["labels"], "kind": b["kind"],
                      "covered": len(got), "asked": len(golds)})
@@ -314,60 +317,57 @@ def model_settings(config_path: Path = Path("config.yml")) -> Tuple[float, float
     return threshold, ambiguity, guard
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bot.nlu_check", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default="models/paylater.tar.gz")
-    ap.add_argument("--data", default="tests/nlu", help="held-out split (yml + out_of_scope_messages.txt)")
-    ap.add_argument("--blind", default="tests/nlu_blind")
-    ap.add_argument("--stranger", default="tests/nlu_stranger")
-    ap.add_argument("--out", default="results/nlu")
-    ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
-    ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
-    ap.add_argument("--baseline", action="store_true",
-                    help="score as the bot before issue 10 behaved (no clarify, no second answer)")
-    args = ap.parse_args(argv)
-    BASELINE["on"] = args.baseline
+SET_NAMES = ["held", "held_oos", "blind", "article", "long", "off", "multi"]
 
-    logging.basicConfig(level=logging.WARNING)
-    for noisy in ("rasa", "tensorflow", "absl"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    from rasa.utils.log_utils import configure_structlog
 
-    configure_structlog(logging.ERROR)
-
-    model, held, blind, stranger, out_dir = (Path(args.model), Path(args.data), Path(args.blind),
-                                              Path(args.stranger), Path(args.out))
-    if not model.exists():
-        print(f"model not found: {model} (run make train)", file=sys.stderr)
-        return 2
-    problems: List[str] = []
-    needed = [held / "out_of_scope_messages.txt", blind, stranger / "article.yml", stranger / "long.yml",
-              stranger / "off_topic.txt", stranger / "multi.tsv"]
-    for p in needed:
+def load_sets(held: Path, blind: Path, stranger: Path) -> Tuple[Dict[str, list], List[str]]:
+    """Every evaluation set; a missing file is a problem (the check fails, it does not pass)."""
+    problems = []
+    files = {"held_oos": held / "out_of_scope_messages.txt", "blind": blind, "article": stranger / "article.yml",
+             "long": stranger / "long.yml", "off": stranger / "off_topic.txt", "multi": stranger / "multi.tsv"}
+    for p in files.values():
         if not p.exists():
             problems.append(f"missing evaluation file {p}")
-    held_ex = [e for p in sorted(held.glob("*.yml")) for e in load_file(p)] if held.exists() else []
-    if not held_ex:
-        print(f"no held-out examples under {held}", file=sys.stderr)
-        return 2
-    held_oos = load_oos(held / "out_of_scope_messages.txt") if needed[0].exists() else []
-    blind_ex = load_examples(blind) if blind.exists() else []
-    art = load_file(stranger / "article.yml") if needed[2].exists() else []
-    long_ = load_file(stranger / "long.yml") if needed[3].exists() else []
-    off = load_oos(stranger / "off_topic.txt") if needed[4].exists() else []
-    multi = load_multi(stranger / "multi.tsv") if needed[5].exists() else []
+    ok = {k: p.exists() for k, p in files.items()}
+    sets = {
+        "held": [e for p in sorted(held.glob("*.yml")) for e in load_file(p)] if held.exists() else [],
+        "held_oos": load_oos(files["held_oos"]) if ok["held_oos"] else [],
+        "blind": load_examples(blind) if ok["blind"] else [],
+        "article": load_file(files["article"]) if ok["article"] else [],
+        "long": load_file(files["long"]) if ok["long"] else [],
+        "off": load_oos(files["off"]) if ok["off"] else [],
+        "multi": load_multi(files["multi"]) if ok["multi"] else [],
+    }
+    return sets, problems
 
-    chunks = [("held", [e["text"] for e in held_ex]), ("held_oos", held_oos), ("blind", [e["text"] for e in blind_ex]),
-              ("article", [e["text"] for e in art]), ("long", [e["text"] for e in long_]), ("off", off),
-              ("multi", [m["text"] for m in multi])]
-    parses, known = asyncio.run(parse_all(str(model), [t for _, ts in chunks for t in ts]))
-    known |= project_labels()  # a label the project answers but this model does not know is a miss
-    P: Dict[str, List[Dict[str, Any]]] = {}
-    i = 0
-    for name, ts in chunks:
-        P[name] = parses[i:i + len(ts)]
-        i += len(ts)
 
+def set_texts(sets: Dict[str, list], name: str) -> List[str]:
+    return [x if isinstance(x, str) else x["text"] for x in sets[name]]
+
+
+def split_parts(P: Dict[str, List[Dict[str, Any]]], multi: List[Dict[str, Any]],
+                part_parses: List[Dict[str, Any]]) -> None:
+    """P["multi_parts"]: per two-question message, the parses of its clauses (flat list in order)."""
+    out, i = [], 0
+    for it in multi:
+        n = len(decide.question_parts(it["text"]))
+        n = n if n >= 2 else 0
+        out.append(part_parses[i:i + n])
+        i += n
+    P["multi_parts"] = out
+
+
+def multi_part_texts(multi: List[Dict[str, Any]]) -> List[str]:
+    out = []
+    for it in multi:
+        parts = decide.question_parts(it["text"])
+        out += parts if len(parts) >= 2 else []
+    return out
+
+
+def score_sets(sets: Dict[str, list], P: Dict[str, List[Dict[str, Any]]], known: Set[str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Every figure of the report from the parses of each set (used by main() and bench/)."""
+    held_ex, held_oos, blind_ex, art, long_, off, multi = (sets[n] for n in SET_NAMES)
     held_s = score_labelled(held_ex, P["held"], known)
     held_o = score_oos(held_oos, P["held_oos"])
     ent_acc, ent_fails = entity_accuracy(held_ex, P["held"])
@@ -377,7 +377,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     art_acc = [r for r in art_s["rows"] if not r["gold"].startswith("faq/")]
     long_s = score_labelled(long_, P["long"], known)
     off_s = score_oos(off, P["off"])
-    multi_s = score_multi(multi, P["multi"], known)
+    multi_s = score_multi(multi, P["multi"], known, P.get("multi_parts"))
 
     def rate(rows, key="ok"):
         return sum(r[key] for r in rows) / len(rows) if rows else 0.0
@@ -413,6 +413,59 @@ def main(argv: Optional[List[str]] = None) -> int:
         "stranger.unscorable": art_s["unscorable"] + long_s["unscorable"] + multi_s["unscorable"],
     }
     metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    details = {"held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
+               "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
+               "entity_failures": ent_fails}
+    return metrics, details
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bot.nlu_check", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="models/paylater.tar.gz")
+    ap.add_argument("--data", default="tests/nlu", help="held-out split (yml + out_of_scope_messages.txt)")
+    ap.add_argument("--blind", default="tests/nlu_blind")
+    ap.add_argument("--stranger", default="tests/nlu_stranger")
+    ap.add_argument("--out", default="results/nlu")
+    ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
+    ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
+    ap.add_argument("--baseline", action="store_true",
+                    help="score as the bot before issue 10 behaved (no clarify, no second answer)")
+    args = ap.parse_args(argv)
+    BASELINE["on"] = args.baseline
+
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("rasa", "tensorflow", "absl"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
+
+    model, held, blind, stranger, out_dir = (Path(args.model), Path(args.data), Path(args.blind),
+                                              Path(args.stranger), Path(args.out))
+    if not model.exists():
+        print(f"model not found: {model} (run make train)", file=sys.stderr)
+        return 2
+    sets, problems = load_sets(held, blind, stranger)
+    if not sets["held"]:
+        print(f"no held-out examples under {held}", file=sys.stderr)
+        return 2
+    texts = [t for name in SET_NAMES for t in set_texts(sets, name)]
+    parts = multi_part_texts(sets["multi"])
+    parses, known = asyncio.run(parse_all(str(model), texts + parts))
+    known |= project_labels()  # a label the project answers but this model does not know is a miss
+    P: Dict[str, List[Dict[str, Any]]] = {}
+    i = 0
+    for name in SET_NAMES:
+        n = len(set_texts(sets, name))
+        P[name] = parses[i:i + n]
+        i += n
+    split_parts(P, sets["multi"], parses[i:])
+    metrics, d = score_sets(sets, P, known)
+    held_ex, blind_ex = sets["held"], sets["blind"]
+    held_s, held_o, blind_s, art_s, long_s, off_s, multi_s = (
+        d["held_out"], d["held_out_oos"], d["blind"], d["stranger_article"], d["stranger_long"],
+        d["stranger_off_topic"], d["stranger_multi"])
+    ent_fails = d["entity_failures"]
 
     # ---- report
     print("\nNLU check: held-out split", held, "| blind", blind, "| stranger", stranger)

@@ -4,7 +4,10 @@
   response selector agree with enough confidence; otherwise the message falls back, and the
   fallback either clarifies (buttons naming the candidates) or says honestly it can't help.
 * `clarify_candidates`: the 2-3 readings worth offering as buttons, in the buyer's terms.
-* `second_topic`: for a message with two questions, the second FAQ topic to answer too.
+* `question_parts` / `extra_topics`: a message with two questions is split into its question
+  clauses; each clause is parsed on its own and a confident FAQ topic not answered yet is
+  answered too (retrieval intents do not mix with Rasa's multi-intent labels, "faq+faq" cannot
+  say which topics, so the split is done on the text).
 """
 from __future__ import annotations
 
@@ -19,12 +22,14 @@ NOT_OFFERED = {"greet", "goodbye", "thank", "bot_challenge", "what_can_you_do", 
                "feedback_not_helpful"}
 
 # Guard defaults (config.yml's RetrievalGuard entry overrides them; tuned with bot.nlu_check).
-GUARD = {"min_intent": 0.5, "min_topic": 0.4, "min_topic_margin": 0.0}
+# A topic below `min_topic` still passes when it is at least `floor_topic` and `topic_ratio` times
+# the runner-up (long messages spread the selector's confidence but keep the right topic on top).
+GUARD = {"min_intent": 0.5, "min_topic": 0.4, "min_topic_margin": 0.0, "floor_topic": 1.0, "topic_ratio": 0.0}
 # Clarify: offer buttons when the best reading has at least `min_best` and the runner-up
 # at least `min_other`; never when the raw top intent is out_of_scope.
 CLARIFY = {"min_best": 0.25, "min_other": 0.1, "max_buttons": 3}
-# Two questions: the second topic must have at least this selector confidence.
-MULTI = {"min_second": 0.15}
+# Two questions: a clause's own parse must be this sure before it gets an extra answer.
+MULTI = {"min_intent": 0.7, "min_topic": 0.6, "max_extra": 1}
 
 # label -> (button title in the buyer's terms, payload). FAQ topics send a plain question that
 # the model is trained on (Rasa 3.6 cannot route a "/faq/<topic>" payload to a topic: the
@@ -100,10 +105,14 @@ def faq_passes(parse: Dict[str, Any], guard: Optional[Dict[str, float]] = None) 
     if not intents or intents[0][0] != FAQ or intents[0][1] < g["min_intent"]:
         return False
     topics = topic_ranking(parse)
-    if not topics or topics[0][1] < g["min_topic"]:
+    if not topics:
         return False
-    margin = topics[0][1] - (topics[1][1] if len(topics) > 1 else 0.0)
-    return margin >= g["min_topic_margin"]
+    top, second = topics[0][1], (topics[1][1] if len(topics) > 1 else 0.0)
+    if top < g["min_topic"]:
+        confident_enough = g["topic_ratio"] > 0 and top >= g["floor_topic"] and top >= g["topic_ratio"] * second
+        if not confident_enough:
+            return False
+    return top - second >= g["min_topic_margin"]
 
 
 def readings(parse: Dict[str, Any]) -> List[Tuple[str, float]]:
@@ -140,15 +149,21 @@ def question_parts(text: str) -> List[str]:
     return [p for p in parts if len(p.split()) >= 2]
 
 
-def second_topic(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = None) -> Optional[str]:
-    """For a two-question message answered as an FAQ, the runner-up topic to answer as well."""
+def extra_topics(first: Optional[str], part_parses: List[Dict[str, Any]],
+                 cfg: Optional[Dict[str, float]] = None) -> List[str]:
+    """FAQ topics to answer after `first`, from the parses of the message's question clauses."""
     m = {**MULTI, **(cfg or {})}
-    if len(question_parts(parse.get("text") or "")) < 2:
-        return None
-    topics = topic_ranking(parse)
-    if len(topics) < 2 or topics[1][1] < m["min_second"]:
-        return None
-    return topics[1][0]
+    out: List[str] = []
+    if len(part_parses) < 2:
+        return out
+    for parse in part_parses:
+        guard = {"min_intent": m["min_intent"], "min_topic": m["min_topic"], "min_topic_margin": 0.0}
+        if not faq_passes(parse, guard):
+            continue
+        topic = topic_ranking(parse)[0][0]
+        if topic != first and topic not in out:
+            out.append(topic)
+    return out[: int(m["max_extra"])]
 
 
 _APP = re.compile(

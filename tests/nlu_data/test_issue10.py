@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.nlu.decide import CHOICES, client_mentioned, clarify_candidates, faq_passes, question_parts, second_topic
+from bot.nlu.decide import CHOICES, client_mentioned, clarify_candidates, extra_topics, faq_passes, question_parts
 from bot.nlu.focus import question_spans
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,11 +111,13 @@ def test_clarify_offers_close_readings_and_never_for_off_topic():
     assert clarify_candidates(off) == []
 
 
-def test_second_topic_only_for_two_questions():
-    assert second_topic(parse(0.9, [("faq/what_is_pay_later", 0.6), ("faq/lender", 0.3)])) == "faq/lender"
-    one = parse(0.9, [("faq/lender", 0.6), ("faq/term", 0.3)])
-    one["text"] = "who lends"
-    assert second_topic(one) is None
+def test_extra_topics_only_from_confident_clauses():
+    lender = parse(0.95, [("faq/lender", 0.9)])
+    unsure = parse(0.95, [("faq/term", 0.3)])
+    first = parse(0.95, [("faq/what_is_pay_later", 0.9)])
+    assert extra_topics("faq/what_is_pay_later", [first, lender]) == ["faq/lender"]
+    assert extra_topics("faq/what_is_pay_later", [first, unsure]) == []
+    assert extra_topics("faq/lender", [lender]) == []
 
 
 def test_question_focus_keeps_the_question_sentence_of_a_long_message():
