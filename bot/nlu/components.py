@@ -27,11 +27,16 @@ from bot.nlu.focus import question_spans
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class QuestionFocusTokenizer(WhitespaceTokenizer):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # context_sentences: sentences kept before each question sentence
+        return {**WhitespaceTokenizer.get_default_config(), "context_sentences": 0}
+
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         tokens = super().tokenize(message, attribute)
         if attribute != TEXT:
             return tokens
-        spans = question_spans(message.get(TEXT) or "")
+        spans = question_spans(message.get(TEXT) or "", int(self._config.get("context_sentences", 0)))
         if not spans:
             return tokens
         kept = [t for t in tokens if any(s <= t.start < e for s, e in spans)]

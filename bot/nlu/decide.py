@@ -27,7 +27,7 @@ NOT_OFFERED = {"greet", "goodbye", "thank", "bot_challenge", "what_can_you_do", 
 GUARD = {"min_intent": 0.5, "min_topic": 0.4, "min_topic_margin": 0.0, "floor_topic": 1.0, "topic_ratio": 0.0}
 # Clarify: offer buttons when the best reading has at least `min_best` and the runner-up
 # at least `min_other`; never when the raw top intent is out_of_scope.
-CLARIFY = {"min_best": 0.25, "min_other": 0.1, "max_buttons": 3}
+CLARIFY = {"min_best": 0.2, "min_other": 0.1, "max_buttons": 3}
 # Two questions: a clause's own parse must be this sure before it gets an extra answer.
 MULTI = {"min_intent": 0.7, "min_topic": 0.6, "max_extra": 1}
 

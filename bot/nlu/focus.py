@@ -17,16 +17,18 @@ _CUE = re.compile(
 )
 
 
-def question_spans(text: str) -> Optional[List[Tuple[int, int]]]:
-    """Spans of the question sentences of a long multi-sentence message; None = use it all."""
+def question_spans(text: str, context: int = 0) -> Optional[List[Tuple[int, int]]]:
+    """Spans of the question sentences of a long multi-sentence message (plus the `context`
+    sentences just before each, where "that"/"it" usually point); None = use it all."""
     if not text or len(text.split()) < MIN_WORDS:
         return None
     sentences = [(m.start(), m.end(), m.group()) for m in _SENTENCE.finditer(text) if m.group().strip()]
     if len(sentences) < 2:
         return None
-    asked = [(s, e) for s, e, t in sentences if t.rstrip().endswith("?")]
-    if not asked:
-        asked = [(s, e) for s, e, t in sentences if _CUE.search(t)]
-    if not asked or len(asked) == len(sentences):
+    keep = [i for i, (s, e, t) in enumerate(sentences) if t.rstrip().endswith("?")]
+    if not keep:
+        keep = [i for i, (s, e, t) in enumerate(sentences) if _CUE.search(t)]
+    keep = sorted({j for i in keep for j in range(max(0, i - context), i + 1)})
+    if not keep or len(keep) == len(sentences):
         return None
-    return asked
+    return [(sentences[i][0], sentences[i][1]) for i in keep]

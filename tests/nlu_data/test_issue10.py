@@ -126,3 +126,11 @@ def test_question_focus_keeps_the_question_sentence_of_a_long_message():
     spans = question_spans(text)
     assert [text[s:e].strip() for s, e in spans] == ["Anyway, can I pay in RMB?"]
     assert question_spans("can I pay in RMB?") is None
+
+
+def test_question_focus_can_keep_the_sentence_the_question_points_to():
+    text = ("We are based in the Netherlands and our wires are slow and expensive. "
+            "I heard there is a local bank transfer option for European buyers. How does that work?")
+    spans = question_spans(text, context=1)
+    assert [text[s:e].strip() for s, e in spans] == [
+        "I heard there is a local bank transfer option for European buyers.", "How does that work?"]
