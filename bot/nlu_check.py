@@ -45,17 +45,20 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    "held_out.intent_accuracy": 0.90,
-    "held_out.label_accuracy": 0.88,
-    "held_out.answered_right": 0.88,
-    "held_out.entity_accuracy": 0.85,
-    "held_out.oos_kept_out": 0.75,
-    "blind.answered_right": 0.80,
-    "stranger.article_answered_right": 0.80,
-    "stranger.long_answered_right": 0.70,
-    "stranger.off_topic_kept_out": 0.85,
-    "stranger.multi_all_answered": 0.0,
-    "stranger.clarify_rate_max": 0.20,  # a maximum: asking too often is a regression too
+    # measured on the final issue-10 model (models/paylater.tar.gz, 2026-11-30) -> gate
+    "held_out.intent_accuracy": 0.92,            # 0.956
+    "held_out.label_accuracy": 0.90,             # 0.936
+    "held_out.answered_right": 0.91,             # 0.944
+    "held_out.entity_accuracy": 0.94,            # 0.974
+    "held_out.oos_kept_out": 0.96,               # 1.000 (32 messages: one leak passes, two fail)
+    "blind.answered_right": 0.92,                # 0.952
+    "stranger.article_answered_right": 0.90,     # 0.936
+    "stranger.long_answered_right": 0.73,        # 0.762
+    "stranger.off_topic_kept_out": 0.93,         # 0.959
+    "stranger.multi_all_answered": 0.46,         # 0.500 (32 messages)
+    "stranger.multi_label_coverage": 0.68,       # 0.714
+    "stranger.clarify_rate_max": 0.05,           # 0.020; a maximum: asking too often is a regression too
+    "blind.clarify_rate_max": 0.03,              # 0.003
 }
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
