@@ -211,7 +211,7 @@ def evaluate_sets(parse: Callable[[str], dict]) -> dict:
     root = PROJECT_ROOT / "tests"
     sets, problems = nc.load_sets(root / "nlu", root / "nlu_blind", root / "nlu_stranger")
     parses = {name: [parse(t) for t in nc.set_texts(sets, name)] for name in nc.SET_NAMES}
-    nc.split_parts(parses, sets["multi"], [parse(t) for t in nc.multi_part_texts(sets["multi"])])
+    nc.split_parts(parses, sets, [parse(t) for t in nc.part_texts(sets)])
     known = nc.project_labels(PROJECT_ROOT / "domain.yml")
     for rows in parses.values():
         for p in rows:

@@ -29,7 +29,9 @@ GUARD = {"min_intent": 0.5, "min_topic": 0.4, "min_topic_margin": 0.0, "floor_to
 # at least `min_other`; never when the raw top intent is out_of_scope.
 CLARIFY = {"min_best": 0.2, "min_other": 0.1, "max_buttons": 3}
 # Two questions: a clause's own parse must be this sure before it gets an extra answer.
-MULTI = {"min_intent": 0.7, "min_topic": 0.6, "max_extra": 1}
+# A message that fell back as a whole but has several questions: up to `max_fallback` clauses
+# answered (action_fallback).
+MULTI = {"min_intent": 0.7, "min_topic": 0.6, "max_extra": 1, "max_fallback": 2}
 
 # label -> (button title in the buyer's terms, payload). FAQ topics send a plain question that
 # the model is trained on (Rasa 3.6 cannot route a "/faq/<topic>" payload to a topic: the
@@ -140,7 +142,7 @@ def clarify_candidates(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = 
     return [label for label, score in ranked[: int(c["max_buttons"])] if score >= c["min_other"]]
 
 
-_SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as)\s+(?=(?:what|who|how|when|where|which|why|is|are|can|could|do|does|will|would|the|my|for\s+(?:how|what|which))\b)", re.I)
+_SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?=(?:what|who|how|when|where|which|why|whether|is|are|can|could|do|does|will|would|the|my|then|if|for\s+(?:how|what|which))\b)", re.I)
 
 
 def question_parts(text: str) -> List[str]:

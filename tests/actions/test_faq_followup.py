@@ -59,3 +59,29 @@ async def test_rasa_unreachable_leaves_the_first_answer_alone(monkeypatch):
     tracker.latest_message = faq_parse("what is it and who lends", "faq/what_is_pay_later")
     dispatcher, events = await run(ActionFaqFollowup(), tracker)
     assert dispatcher.messages == [] and events == []
+
+
+async def test_a_message_of_two_questions_that_fell_back_gets_its_sure_answers():
+    from bot.actions.fallback import ActionFallback
+
+    action = ActionFallback()
+    action.parser = Parser({"is there a processing fee": faq_parse("x", "faq/processing_fee"),
+                            "how long can I finance an order for": faq_parse("y", "faq/term")})
+    text = "is there a processing fee, and how long can I finance an order for?"
+    tracker = make_tracker(text, intent="nlu_fallback", buyer=None)
+    dispatcher, events = await run(action, tracker)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/processing_fee", "utter_faq/term"]
+    assert events == []
+
+
+async def test_an_off_topic_message_of_two_questions_is_still_not_answered():
+    from bot.actions.fallback import ActionFallback
+
+    action = ActionFallback()
+    action.parser = Parser({"who won the game": {"intent": {"name": "out_of_scope", "confidence": 0.9},
+                                                 "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]},
+                            "what's the weather": {"intent": {"name": "out_of_scope", "confidence": 0.9},
+                                                   "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]}})
+    tracker = make_tracker("who won the game and what's the weather", intent="nlu_fallback", buyer=None)
+    dispatcher, _ = await run(action, tracker)
+    assert "can't help with that" in " ".join(m.get("text") or "" for m in dispatcher.messages)
