@@ -213,8 +213,8 @@ def evaluate_sets(parse: Callable[[str], dict]) -> dict:
     parses = {name: [parse(t) for t in nc.set_texts(sets, name)] for name in nc.SET_NAMES}
     nc.split_parts(parses, sets, [parse(t) for t in nc.part_texts(sets)])
     known = nc.project_labels(PROJECT_ROOT / "domain.yml")
-    for rows in parses.values():
-        for p in rows:
+    for name in nc.SET_NAMES:
+        for p in parses[name]:
             known.add((p.get("intent") or {}).get("name"))
     metrics, details = nc.score_sets(sets, parses, known)
     return {

@@ -134,3 +134,18 @@ def test_question_focus_can_keep_the_sentence_the_question_points_to():
     spans = question_spans(text, context=1)
     assert [text[s:e].strip() for s, e in spans] == [
         "I heard there is a local bank transfer option for European buyers.", "How does that work?"]
+
+
+def test_bench_scores_every_set_with_the_nlu_check_definitions():
+    from bench import understanding
+
+    def says_not_here(text):
+        return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.9},
+                "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]}
+
+    result = understanding.evaluate_sets(says_not_here)
+    m = result["metrics"]
+    assert result["problems"] == []
+    assert m["stranger.off_topic_kept_out"] == 1.0 and m["held_out.oos_kept_out"] == 1.0
+    assert m["stranger.article_answered_right"] == 0.0 and m["stranger.multi_all_answered"] == 0.0
+    assert set(result["confusions"]) == {"held_out", "blind", "stranger_article", "stranger_long"}
