@@ -149,3 +149,15 @@ def test_bench_scores_every_set_with_the_nlu_check_definitions():
     assert m["stranger.off_topic_kept_out"] == 1.0 and m["held_out.oos_kept_out"] == 1.0
     assert m["stranger.article_answered_right"] == 0.0 and m["stranger.multi_all_answered"] == 0.0
     assert set(result["confusions"]) == {"held_out", "blind", "stranger_article", "stranger_long"}
+
+
+def test_a_missing_evaluation_file_is_a_failure_not_a_pass(tmp_path):
+    from bot import nlu_check
+
+    held = tmp_path / "nlu"
+    held.mkdir()
+    (held / "held_out.yml").write_text((ROOT / "tests" / "nlu" / "held_out.yml").read_text())
+    sets, problems = nlu_check.load_sets(held, tmp_path / "no_blind", tmp_path / "no_stranger")
+    assert sets["held"] and sets["held_oos"] == []
+    assert any("out_of_scope_messages.txt" in p for p in problems)
+    assert sum("missing evaluation file" in p for p in problems) == 6
