@@ -134,6 +134,7 @@ def main(argv=None) -> int:
                     "nlu": understanding.evaluate_nlu(p_stack.parse),
                     "out_of_scope": understanding.fallback_rate(p_stack.parse),
                     "faq": understanding.faq_end_to_end(p_stack.anonymous_target(), f"bench-{stamp}"),
+                    "sets": understanding.evaluate_sets(p_stack.parse),
                 }
             except Exception as exc:
                 traceback.print_exc()

@@ -155,6 +155,12 @@ def understanding_rows(results: dict) -> List[List[str]]:
     if faq:
         rows.append(["FAQ facts end to end", f"{faq.get('faq_correct')}/{faq.get('questions')} correct"])
         rows.append(["out-of-scope replies containing Pay Later facts", f"{faq.get('out_of_scope_leaks')}/{(u.get('out_of_scope') or {}).get('messages')}"])
+    sets = (u.get("sets") or {}).get("metrics") or {}
+    for key in ("held_out.answered_right", "blind.answered_right", "stranger.article_answered_right",
+                "stranger.long_answered_right", "stranger.off_topic_kept_out", "stranger.multi_all_answered",
+                "stranger.clarify_rate"):
+        if key in sets:
+            rows.append([f"{key} (bot/nlu_check.py definitions)", _fmt(sets[key])])
     return rows
 
 

@@ -200,3 +200,26 @@ def faq_end_to_end(target, prefix: str) -> dict:
         "out_of_scope_leaks": len(leaks),
         "leak_samples": leaks[:5],
     }
+
+
+def evaluate_sets(parse: Callable[[str], dict]) -> dict:
+    """Issue 10: bot/nlu_check.py's figures (held-out, blind, stranger: answered right, per topic,
+    off-topic kept out, two-question coverage, clarify rate, top confusions) on the running Rasa."""
+    nc = _nlu_check()
+    if nc is None or not hasattr(nc, "score_sets"):
+        return {"status": "bot.nlu_check.score_sets not available"}
+    root = PROJECT_ROOT / "tests"
+    sets, problems = nc.load_sets(root / "nlu", root / "nlu_blind", root / "nlu_stranger")
+    parses = {name: [parse(t) for t in nc.set_texts(sets, name)] for name in nc.SET_NAMES}
+    nc.split_parts(parses, sets, [parse(t) for t in nc.part_texts(sets)])
+    known = nc.project_labels(PROJECT_ROOT / "domain.yml")
+    for name in nc.SET_NAMES:
+        for p in parses[name]:
+            known.add((p.get("intent") or {}).get("name"))
+    metrics, details = nc.score_sets(sets, parses, known)
+    return {
+        "metrics": metrics,
+        "problems": problems,
+        "per_topic": {k: details[k]["per_label"] for k in ("held_out", "blind", "stranger_article", "stranger_long")},
+        "confusions": {k: nc.confusions(details[k]["rows"]) for k in ("held_out", "blind", "stranger_article", "stranger_long")},
+    }

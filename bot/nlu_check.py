@@ -1,84 +1,116 @@
-"""NLU check on the held-out split (tests/nlu/), never used for training.
+"""NLU check on text the model never saw: the held-out split (tests/nlu/), the blind set
+(tests/nlu_blind/) and the stranger set (tests/nlu_stranger/: written by someone who never read
+data/). None of them is ever used for training (tests/nlu_data/ checks there is no overlap).
 
-    python -m bot.nlu_check --model models/paylater.tar.gz --data tests/nlu --out results/nlu
+    python -m bot.nlu_check --model models/paylater.tar.gz --data tests/nlu \
+        --blind tests/nlu_blind --stranger tests/nlu_stranger --out results/nlu
 
-Loads the trained model (rasa.core.agent.Agent), parses every held-out example and reports:
+Loads the trained model (rasa.core.agent.Agent), parses every message and reports, per set:
 
-* intent accuracy and macro F1 over the base intents (`faq` counts as one intent);
-* response-selector accuracy: for `faq/<topic>` examples, the share answered with the right
-  topic (end to end: the intent must be `faq` and the selector must pick the topic);
-* per-label accuracy over full labels (`faq/<topic>` and the other intents) and every failure;
-* entity accuracy for `order_id` / `amount` (exact text of each gold entity found);
-* on the out-of-scope messages (tests/nlu/out_of_scope_messages.txt): the fallback rate
-  (classified `out_of_scope` or `nlu_fallback`) and the leak rate (classified as a Pay Later
-  FAQ topic or an account intent, i.e. would get a Pay Later answer);
-* a sweep of the FallbackClassifier threshold over the raw confidences, to tune it on data.
+* intent accuracy (base intents, `faq` as one) and label accuracy (`faq/<topic>` and intents);
+* "answered right": what the bot does with the parse (bot.nlu.decide: the guard, clarify, the
+  second answer of a two-question message) gives the needed answer. The predicted label must be
+  the gold label or one of its small EQUIVALENT answers below; a clarify question is not an
+  answer (it is counted in the clarify rate);
+* per-topic answered-right, the clarify rate, and a confusion list (gold -> what it got);
+* off-topic kept out: the share of off-topic messages that get no Pay Later answer (the honest
+  "not here", a fallback, a clarify question, or a chit-chat reply);
+* multi-question coverage (stranger multi.tsv): the share of two-question messages whose every
+  asked label is answered, and the share of asked labels answered;
+* entity accuracy on the held-out split, and sweeps of the FallbackClassifier threshold and the
+  RetrievalGuard's topic threshold, simulated from the raw rankings, to tune them on data.
 
-Exits 1 when a measured value is below the thresholds set in THRESHOLDS (from measurements,
-see docs/ADDING_AN_FAQ.md), 2 on usage errors.
+Labels the model does not know (e.g. a new intent not merged yet) are counted as unscorable and
+left out. Exits 1 when a figure is below GATES (set a few points under what was measured: a
+regression fails `make test`) or when an evaluation file is missing; 2 on usage errors.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import logging
 import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
-# Minimums the check enforces. Measured values are printed each run; keep these a little below
-# what the current data reaches so a regression fails CI but noise does not.
-THRESHOLDS = {
-    "intent_accuracy": 0.90,
-    "intent_macro_f1": 0.90,
-    "response_selector_accuracy": 0.90,
-    "label_accuracy": 0.88,
-    "entity_accuracy": 0.85,
-    "oos_fallback_rate": 0.75,
-    "oos_max_leak_rate": 0.15,  # a maximum, not a minimum
+from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
+
+# Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
+# 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
+GATES: Dict[str, float] = {
+    # measured on the final issue-10 model (models/paylater.tar.gz, 2026-11-30) -> gate
+    "held_out.intent_accuracy": 0.92,            # 0.956
+    "held_out.label_accuracy": 0.90,             # 0.936
+    "held_out.answered_right": 0.91,             # 0.944
+    "held_out.entity_accuracy": 0.94,            # 0.974
+    "held_out.oos_kept_out": 0.96,               # 1.000 (32 messages: one leak passes, two fail)
+    "blind.answered_right": 0.92,                # 0.955
+    "stranger.article_answered_right": 0.90,     # 0.939
+    "stranger.long_answered_right": 0.74,        # 0.774
+    "stranger.off_topic_kept_out": 0.93,         # 0.959
+    "stranger.multi_all_answered": 0.56,         # 0.594 (32 messages: one miss passes)
+    "stranger.multi_label_coverage": 0.73,       # 0.762
+    "stranger.clarify_rate_max": 0.05,           # 0.018; a maximum: asking too often is a regression too
+    "blind.clarify_rate_max": 0.03,              # 0.003
+}
+
+# Predicted label -> the gold labels its answer also settles (it states the needed fact first).
+# Kept small; tests/nlu_data/test_equivalence.py checks each answer contains the facts.
+EQUIVALENT: Dict[str, Set[str]] = {
+    # states the eligibility rule (US business, >= 1 year, >= $50,000 revenue)
+    "faq/application_requirements": {"faq/eligibility"},
+    # "supports USD only, and it pays Trade Assurance orders only"
+    "faq/currency": {"faq/trade_assurance_only"},
+    # account actions that give the article's general answer before the personal part
+    "credit_line": {"faq/credit_limit"},
+    "disbursement_status": {"faq/payment_arrival"},
+    "loan_cost": {"faq/loan_fees"},
 }
 
 NO_ANSWER_INTENTS = {"out_of_scope", "nlu_fallback"}
 PAY_LATER_INTENTS = {
     "faq", "list_orders", "order_status", "check_pay_later", "apply_pay_later", "credit_line",
-    "application_status", "disbursement_status", "loan_cost",
+    "application_status", "disbursement_status", "loan_cost", "ask_refund", "report_problem",
 }
-FALLBACK_SWEEP = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
+FALLBACK_SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7]
+TOPIC_SWEEP = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7]
+
+
+# ------------------------------------------------------------------------------ loading
+def load_file(path: Path) -> List[Dict[str, Any]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    out = []
+    td = load_data(str(path))
+    for m in td.intent_examples:
+        intent = m.get("intent")
+        out.append({
+            "text": m.get("text"), "intent": intent, "label": m.get("intent_response_key") or intent,
+            "entities": [{"entity": e["entity"], "value": m.get("text")[e["start"]:e["end"]]}
+                         for e in m.get("entities") or []],
+            "file": str(path),
+        })
+    return out
 
 
 def load_examples(data_dir: Path) -> List[Dict[str, Any]]:
-    from rasa.shared.nlu.training_data.loading import load_data
-
     examples = []
     for path in sorted(data_dir.rglob("*.yml")) + sorted(data_dir.rglob("*.yaml")):
-        td = load_data(str(path))
-        for m in td.intent_examples:
-            intent = m.get("intent")
-            full = m.get("intent_response_key") or intent
-            examples.append(
-                {
-                    "text": m.get("text"),
-                    "intent": intent,
-                    "label": full,
-                    "entities": [
-                        {"entity": e["entity"], "value": m.get("text")[e["start"]:e["end"]]}
-                        for e in m.get("entities") or []
-                    ],
-                    "file": str(path),
-                }
-            )
+        examples += load_file(path)
     return examples
 
 
 def load_oos(data_dir: Path) -> List[str]:
     out = []
-    for path in sorted(data_dir.rglob("*.txt")):
+    paths = [data_dir] if data_dir.is_file() else sorted(data_dir.rglob("*.txt"))
+    for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.strip()
             if line and not line.startswith("#"):
@@ -86,20 +118,26 @@ def load_oos(data_dir: Path) -> List[str]:
     return out
 
 
-def raw_top(parse: Dict[str, Any]) -> Tuple[str, float]:
-    """The top intent before the FallbackClassifier replaced it (if it did)."""
-    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
-    if ranking:
-        return ranking[0]["name"], float(ranking[0]["confidence"])
-    intent = parse.get("intent") or {}
-    return intent.get("name"), float(intent.get("confidence") or 0.0)
+def load_multi(path: Path) -> List[Dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if len(row) < 2 or row[0].startswith("#"):
+                continue
+            rows.append({"labels": [l.strip() for l in row[0].split(",") if l.strip()], "text": row[1].strip()})
+    return rows
+
+
+# ------------------------------------------------------------------------------ behaviour
+def raw_top(parse: Dict[str, Any]) -> Tuple[Optional[str], float]:
+    """The top intent before the FallbackClassifier / RetrievalGuard replaced it (if they did)."""
+    ranking = decide.intent_ranking(parse)
+    return ranking[0] if ranking else (None, 0.0)
 
 
 def faq_topic(parse: Dict[str, Any]) -> Optional[str]:
-    selector = (parse.get("response_selector") or {}).get("faq") or (parse.get("response_selector") or {}).get("default")
-    if not selector:
-        return None
-    return selector.get("response", {}).get("intent_response_key")
+    topics = decide.topic_ranking(parse)
+    return topics[0][0] if topics else None
 
 
 def predicted_label(parse: Dict[str, Any]) -> str:
@@ -109,217 +147,406 @@ def predicted_label(parse: Dict[str, Any]) -> str:
     return intent or "None"
 
 
-async def parse_all(model: str, texts: List[str]) -> List[Dict[str, Any]]:
+# --baseline: what main's bot did before issue 10 (no clarify buttons, no second answer)
+BASELINE = {"on": False}
+
+
+def behaviour(parse: Dict[str, Any], intent: Optional[str] = None,
+              part_parses: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """What the bot does: answer (labels, in order), clarify (candidates) or no_answer.
+    `part_parses`: the parses of the message's question clauses (action_faq_followup)."""
+    intent = intent or (parse.get("intent") or {}).get("name")
+    if intent == "nlu_fallback" and part_parses and not BASELINE["on"]:
+        # action_fallback: a message of several questions answers its confident clauses
+        topics = decide.extra_topics(None, part_parses, {"max_extra": decide.MULTI["max_fallback"]})
+        if topics:
+            return {"kind": "answer", "labels": topics}
+    if intent in NO_ANSWER_INTENTS or not intent:
+        cands = decide.clarify_candidates(parse) if intent == "nlu_fallback" and not BASELINE["on"] else []
+        return {"kind": "clarify", "labels": [], "candidates": cands} if cands else {"kind": "no_answer", "labels": []}
+    if intent == "faq":
+        labels = [faq_topic(parse) or "faq"]
+        if part_parses and not BASELINE["on"]:
+            labels += decide.extra_topics(labels[0], part_parses)
+        return {"kind": "answer", "labels": labels}
+    return {"kind": "answer", "labels": [intent]}
+
+
+def accepted(label: str) -> Set[str]:
+    return {label} | EQUIVALENT.get(label, set())
+
+
+def answered(b: Dict[str, Any], gold: str, first_only: bool = True) -> bool:
+    if b["kind"] != "answer":
+        return False
+    labels = b["labels"][:1] if first_only else b["labels"]
+    return any(gold in accepted(l) for l in labels)
+
+
+def is_pay_later_answer(b: Dict[str, Any]) -> bool:
+    return b["kind"] == "answer" and any(l.startswith("faq/") or l in PAY_LATER_INTENTS for l in b["labels"])
+
+
+def simulate(parse: Dict[str, Any], threshold: float, ambiguity: float, guard: Dict[str, float]) -> Dict[str, Any]:
+    """behaviour() with other FallbackClassifier / guard settings, from the raw rankings."""
+    ranking = decide.intent_ranking(parse)
+    if not ranking:
+        return {"kind": "no_answer", "labels": []}
+    name, conf = ranking[0]
+    ambiguous = len(ranking) > 1 and conf - ranking[1][1] < ambiguity
+    if conf < threshold or ambiguous or (name == "faq" and not decide.faq_passes(parse, guard)):
+        return behaviour(parse, "nlu_fallback")
+    return behaviour(parse, name)
+
+
+# ------------------------------------------------------------------------------ scoring
+def score_labelled(examples: List[Dict[str, Any]], parses: List[Dict[str, Any]], known: Set[str],
+                   parts: Optional[List[List[Dict[str, Any]]]] = None) -> Dict[str, Any]:
+    rows, per = [], defaultdict(Counter)
+    unscorable = 0
+    for e, p, pp in zip(examples, parses, parts or [[] for _ in examples]):
+        if e["label"] not in known:
+            unscorable += 1
+            continue
+        b = behaviour(p, part_parses=pp)
+        pred = predicted_label(p)
+        # an out-of-scope message is right when it gets the honest "not here" (no answer, no clarify)
+        ok = b["kind"] == "no_answer" if e["label"] in NO_ANSWER_INTENTS else answered(b, e["label"])
+        got = (b["labels"][0] if b["labels"] else b["kind"])
+        per[e["label"]]["n"] += 1
+        per[e["label"]]["ok"] += ok
+        rows.append({"text": e["text"], "gold": e["label"], "intent_ok": (p.get("intent") or {}).get("name") == e["intent"],
+                     "label_ok": pred == e["label"], "ok": ok, "got": got, "kind": b["kind"],
+                     "raw_top": raw_top(p)[0], "confidence": round(raw_top(p)[1], 3),
+                     "candidates": b.get("candidates", [])})
+    n = len(rows) or 1
+    return {
+        "n": len(rows), "unscorable": unscorable,
+        "intent_accuracy": sum(r["intent_ok"] for r in rows) / n,
+        "label_accuracy": sum(r["label_ok"] for r in rows) / n,
+        "answered_right": sum(r["ok"] for r in rows) / n,
+        "clarify_rate": sum(r["kind"] == "clarify" for r in rows) / n,
+        "per_label": {k: dict(v) for k, v in per.items()},
+        "rows": rows,
+    }
+
+
+def score_oos(texts: List[str], parses: List[Dict[str, Any]],
+              parts: Optional[List[List[Dict[str, Any]]]] = None) -> Dict[str, Any]:
+    rows = []
+    for t, p, pp in zip(texts, parses, parts or [[] for _ in texts]):
+        b = behaviour(p, part_parses=pp)
+        rows.append({"text": t, "kept_out": not is_pay_later_answer(b), "kind": b["kind"],
+                     "got": b["labels"][0] if b["labels"] else b["kind"],
+                     "raw_top": raw_top(p)[0], "confidence": round(raw_top(p)[1], 3)})
+    n = len(rows) or 1
+    return {"n": len(rows), "kept_out": sum(r["kept_out"] for r in rows) / n,
+            "fallback_rate": sum(r["kind"] != "answer" for r in rows) / n,
+            "clarify_rate": sum(r["kind"] == "clarify" for r in rows) / n, "rows": rows}
+
+
+def score_multi(items: List[Dict[str, Any]], parses: List[Dict[str, Any]], known: Set[str],
+                parts: Optional[List[List[Dict[str, Any]]]] = None) -> Dict[str, Any]:
+    rows, unscorable = [], 0
+    parts = parts or [[] for _ in items]
+    for it, p, pp in zip(items, parses, parts):
+        golds = [g for g in it["labels"] if g in known]
+        if len(golds) < len(it["labels"]):
+            unscorable += 1
+        if not golds:
+            continue
+        b = behaviour(p, part_parses=pp)
+        got = [g for g in golds if answered(b, g, first_only=False)]
+        rows.append({"text": it["text"], "gold": it["labels"], "answers": b["labels"], "kind": b["kind"],
+                     "covered": len(got), "asked": len(golds)})
+    n = len(rows) or 1
+    asked = sum(r["asked"] for r in rows) or 1
+    return {"n": len(rows), "unscorable": unscorable,
+            "all_answered": sum(r["covered"] == r["asked"] for r in rows) / n,
+            "label_coverage": sum(r["covered"] for r in rows) / asked,
+            "first_answered": sum(r["covered"] > 0 for r in rows) / n, "rows": rows}
+
+
+def confusions(rows: Iterable[Dict[str, Any]], top: int = 15) -> List[Tuple[str, str, int]]:
+    c = Counter((r["gold"], r["got"]) for r in rows if not r["ok"])
+    return [(g, p, n) for (g, p), n in c.most_common(top)]
+
+
+def entity_accuracy(examples, parses) -> Tuple[float, List[Dict[str, Any]]]:
+    total = ok = 0
+    fails = []
+    for e, p in zip(examples, parses):
+        got = {(x["entity"], p["text"][x["start"]:x["end"]]) for x in p.get("entities") or [] if "start" in x}
+        for g in e["entities"]:
+            total += 1
+            if (g["entity"], g["value"]) in got:
+                ok += 1
+            else:
+                fails.append({"text": e["text"], "gold": g, "got": sorted(got)})
+    return (ok / total if total else 1.0), fails
+
+
+# ------------------------------------------------------------------------------ running
+async def parse_all(model: str, texts: List[str]) -> Tuple[List[Dict[str, Any]], Set[str]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)
+    known = set(agent.domain.intents) | {r[len("utter_"):] for r in agent.domain.responses if r.startswith("utter_faq/")}
     out = []
     for text in texts:
         out.append(await agent.parse_message(text))
-    return out
+    return out, known
 
 
-def macro_f1(golds: List[str], preds: List[str]) -> float:
-    labels = sorted(set(golds))
-    f1s = []
-    for label in labels:
-        tp = sum(1 for g, p in zip(golds, preds) if g == label and p == label)
-        fp = sum(1 for g, p in zip(golds, preds) if g != label and p == label)
-        fn = sum(1 for g, p in zip(golds, preds) if g == label and p != label)
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / (tp + fn) if tp + fn else 0.0
-        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-    return sum(f1s) / len(f1s) if f1s else 0.0
-
-
-def sweep(examples, parses, oos_parses, ambiguity: float) -> List[Dict[str, float]]:
-    """What the FallbackClassifier threshold would do, from the raw (pre-fallback) confidences."""
-    rows = []
-    for t in FALLBACK_SWEEP:
-        ok = 0
-        for ex, p in zip(examples, parses):
-            name, conf = raw_top(p)
-            ranking = [r for r in p.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
-            ambiguous = len(ranking) > 1 and ranking[0]["confidence"] - ranking[1]["confidence"] < ambiguity
-            if conf >= t and not ambiguous and name == ex["intent"]:
-                ok += 1
-        no_answer = 0
-        for p in oos_parses:
-            name, conf = raw_top(p)
-            ranking = [r for r in p.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
-            ambiguous = len(ranking) > 1 and ranking[0]["confidence"] - ranking[1]["confidence"] < ambiguity
-            if conf < t or ambiguous or name in NO_ANSWER_INTENTS or name not in PAY_LATER_INTENTS:
-                no_answer += 1
-        rows.append(
-            {
-                "threshold": t,
-                "in_scope_intent_accuracy": ok / len(examples) if examples else 0.0,
-                "oos_no_pay_later_answer_rate": no_answer / len(oos_parses) if oos_parses else 0.0,
-            }
-        )
-    return rows
-
-
-def fallback_config(model: str) -> Tuple[float, float]:
-    """threshold / ambiguity_threshold of the FallbackClassifier in config.yml (what was trained)."""
+def project_labels(domain_path: Path = Path("domain.yml")) -> Set[str]:
+    """Intents and faq topics of the project's domain.yml (what the bot is meant to answer)."""
     import yaml
 
     try:
-        cfg = yaml.safe_load(Path("config.yml").read_text())
-        for comp in cfg.get("pipeline", []):
-            if comp.get("name") == "FallbackClassifier":
-                return float(comp.get("threshold", 0.3)), float(comp.get("ambiguity_threshold", 0.1))
+        dom = yaml.safe_load(domain_path.read_text()) or {}
     except OSError:
-        pass
-    return 0.3, 0.1
+        return set()
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in dom.get("intents") or []}
+    return intents | {r[len("utter_"):] for r in dom.get("responses") or {} if r.startswith("utter_faq/")}
+
+
+def model_settings(config_path: Path = Path("config.yml")) -> Tuple[float, float, Dict[str, float]]:
+    import yaml
+
+    threshold, ambiguity, guard = 0.3, 0.1, {}
+    try:
+        cfg = yaml.safe_load(config_path.read_text())
+    except OSError:
+        return threshold, ambiguity, guard
+    for comp in cfg.get("pipeline", []):
+        if comp.get("name") == "FallbackClassifier":
+            threshold = float(comp.get("threshold", 0.3))
+            ambiguity = float(comp.get("ambiguity_threshold", 0.1))
+        if str(comp.get("name", "")).endswith("RetrievalGuard"):
+            guard = {k: float(comp[k]) for k in decide.GUARD if k in comp}
+    return threshold, ambiguity, guard
+
+
+SET_NAMES = ["held", "held_oos", "blind", "article", "long", "off", "multi"]
+
+
+def load_sets(held: Path, blind: Path, stranger: Path) -> Tuple[Dict[str, list], List[str]]:
+    """Every evaluation set; a missing file is a problem (the check fails, it does not pass)."""
+    problems = []
+    files = {"held_oos": held / "out_of_scope_messages.txt", "blind": blind, "article": stranger / "article.yml",
+             "long": stranger / "long.yml", "off": stranger / "off_topic.txt", "multi": stranger / "multi.tsv"}
+    for p in files.values():
+        if not p.exists():
+            problems.append(f"missing evaluation file {p}")
+    ok = {k: p.exists() for k, p in files.items()}
+    sets = {
+        "held": [e for p in sorted(held.glob("*.yml")) for e in load_file(p)] if held.exists() else [],
+        "held_oos": load_oos(files["held_oos"]) if ok["held_oos"] else [],
+        "blind": load_examples(blind) if ok["blind"] else [],
+        "article": load_file(files["article"]) if ok["article"] else [],
+        "long": load_file(files["long"]) if ok["long"] else [],
+        "off": load_oos(files["off"]) if ok["off"] else [],
+        "multi": load_multi(files["multi"]) if ok["multi"] else [],
+    }
+    return sets, problems
+
+
+def set_texts(sets: Dict[str, list], name: str) -> List[str]:
+    return [x if isinstance(x, str) else x["text"] for x in sets[name]]
+
+
+def part_texts(sets: Dict[str, list]) -> List[str]:
+    """The question clauses of every message of several questions, set by set (parsed too:
+    action_faq_followup and action_fallback answer confident clauses)."""
+    out = []
+    for name in SET_NAMES:
+        for text in set_texts(sets, name):
+            parts = decide.question_parts(text)
+            out += parts if len(parts) >= 2 else []
+    return out
+
+
+def split_parts(P: Dict[str, List[Dict[str, Any]]], sets: Dict[str, list], part_parses: List[Dict[str, Any]]) -> None:
+    """P["<set>_parts"]: per message, the parses of its clauses ([] for a one-question message)."""
+    i = 0
+    for name in SET_NAMES:
+        out = []
+        for text in set_texts(sets, name):
+            n = len(decide.question_parts(text))
+            n = n if n >= 2 else 0
+            out.append(part_parses[i:i + n])
+            i += n
+        P[f"{name}_parts"] = out
+
+
+def score_sets(sets: Dict[str, list], P: Dict[str, List[Dict[str, Any]]], known: Set[str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Every figure of the report from the parses of each set (used by main() and bench/)."""
+    held_ex, held_oos, blind_ex, art, long_, off, multi = (sets[n] for n in SET_NAMES)
+    held_s = score_labelled(held_ex, P["held"], known, P.get("held_parts"))
+    held_o = score_oos(held_oos, P["held_oos"], P.get("held_oos_parts"))
+    ent_acc, ent_fails = entity_accuracy(held_ex, P["held"])
+    blind_s = score_labelled(blind_ex, P["blind"], known, P.get("blind_parts"))
+    art_s = score_labelled(art, P["article"], known, P.get("article_parts"))
+    art_faq = [r for r in art_s["rows"] if r["gold"].startswith("faq/")]
+    art_acc = [r for r in art_s["rows"] if not r["gold"].startswith("faq/")]
+    long_s = score_labelled(long_, P["long"], known, P.get("long_parts"))
+    off_s = score_oos(off, P["off"], P.get("off_parts"))
+    multi_s = score_multi(multi, P["multi"], known, P.get("multi_parts"))
+
+    def rate(rows, key="ok"):
+        return sum(r[key] for r in rows) / len(rows) if rows else 0.0
+
+    in_scope_rows = art_s["rows"] + long_s["rows"]
+    metrics = {
+        "held_out.examples": held_s["n"],
+        "held_out.intent_accuracy": held_s["intent_accuracy"],
+        "held_out.label_accuracy": held_s["label_accuracy"],
+        "held_out.answered_right": held_s["answered_right"],
+        "held_out.clarify_rate": held_s["clarify_rate"],
+        "held_out.entity_accuracy": ent_acc,
+        "held_out.oos_messages": held_o["n"],
+        "held_out.oos_kept_out": held_o["kept_out"],
+        "blind.examples": blind_s["n"],
+        "blind.label_accuracy": blind_s["label_accuracy"],
+        "blind.answered_right": blind_s["answered_right"],
+        "blind.clarify_rate": blind_s["clarify_rate"],
+        "stranger.article_questions": len(art_faq),
+        "stranger.article_answered_right": rate(art_faq),
+        "stranger.article_label_accuracy": rate(art_faq, "label_ok"),
+        "stranger.account_dialogue_answered_right": rate(art_acc),
+        "stranger.long_messages": long_s["n"],
+        "stranger.long_answered_right": long_s["answered_right"],
+        "stranger.off_topic_messages": off_s["n"],
+        "stranger.off_topic_kept_out": off_s["kept_out"],
+        "stranger.off_topic_clarify_rate": off_s["clarify_rate"],
+        "stranger.multi_messages": multi_s["n"],
+        "stranger.multi_all_answered": multi_s["all_answered"],
+        "stranger.multi_label_coverage": multi_s["label_coverage"],
+        "stranger.clarify_rate": (
+            sum(r["kind"] == "clarify" for r in in_scope_rows) / len(in_scope_rows) if in_scope_rows else 0.0),
+        "stranger.unscorable": art_s["unscorable"] + long_s["unscorable"] + multi_s["unscorable"],
+    }
+    metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    details = {"held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
+               "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
+               "entity_failures": ent_fails}
+    return metrics, details
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bot.nlu_check", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="models/paylater.tar.gz")
-    ap.add_argument("--data", default="tests/nlu")
+    ap.add_argument("--data", default="tests/nlu", help="held-out split (yml + out_of_scope_messages.txt)")
+    ap.add_argument("--blind", default="tests/nlu_blind")
+    ap.add_argument("--stranger", default="tests/nlu_stranger")
     ap.add_argument("--out", default="results/nlu")
     ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
+    ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
+    ap.add_argument("--baseline", action="store_true",
+                    help="score as the bot before issue 10 behaved (no clarify, no second answer)")
     args = ap.parse_args(argv)
+    BASELINE["on"] = args.baseline
 
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("rasa", "tensorflow", "absl"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    # Rasa's structlog logger prints a debug line per parsed message otherwise (CI log noise).
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.ERROR)
 
-    model, data_dir, out_dir = Path(args.model), Path(args.data), Path(args.out)
+    model, held, blind, stranger, out_dir = (Path(args.model), Path(args.data), Path(args.blind),
+                                              Path(args.stranger), Path(args.out))
     if not model.exists():
         print(f"model not found: {model} (run make train)", file=sys.stderr)
         return 2
-    examples = load_examples(data_dir)
-    oos = load_oos(data_dir)
-    if not examples:
-        print(f"no held-out examples under {data_dir}", file=sys.stderr)
+    sets, problems = load_sets(held, blind, stranger)
+    if not sets["held"]:
+        print(f"no held-out examples under {held}", file=sys.stderr)
         return 2
-
-    parses = asyncio.run(parse_all(str(model), [e["text"] for e in examples] + oos))
-    in_parses, oos_parses = parses[: len(examples)], parses[len(examples):]
-
-    # ---- intents (base) and labels (faq/<topic>)
-    gold_i = [e["intent"] for e in examples]
-    pred_i = [(p.get("intent") or {}).get("name") or "None" for p in in_parses]
-    gold_l = [e["label"] for e in examples]
-    pred_l = [predicted_label(p) for p in in_parses]
-    intent_acc = sum(g == p for g, p in zip(gold_i, pred_i)) / len(examples)
-    intent_f1 = macro_f1(gold_i, pred_i)
-    label_acc = sum(g == p for g, p in zip(gold_l, pred_l)) / len(examples)
-    label_f1 = macro_f1(gold_l, pred_l)
-    faq_idx = [i for i, e in enumerate(examples) if e["intent"] == "faq"]
-    rs_acc = sum(gold_l[i] == pred_l[i] for i in faq_idx) / len(faq_idx) if faq_idx else 1.0
-    faq_routed = [i for i in faq_idx if pred_i[i] == "faq"]
-    rs_acc_given_faq = (
-        sum(gold_l[i] == pred_l[i] for i in faq_routed) / len(faq_routed) if faq_routed else 1.0
-    )
-
-    per_label: Dict[str, Counter] = defaultdict(Counter)
-    failures = []
-    for e, p, pl in zip(examples, in_parses, pred_l):
-        per_label[e["label"]]["n"] += 1
-        if pl == e["label"]:
-            per_label[e["label"]]["ok"] += 1
-        else:
-            name, conf = raw_top(p)
-            failures.append(
-                {"text": e["text"], "gold": e["label"], "predicted": pl, "raw_top": name, "confidence": round(conf, 3)}
-            )
-
-    # ---- entities: every gold entity text must be extracted with the same type
-    ent_total = ent_ok = 0
-    entity_failures = []
-    for e, p in zip(examples, in_parses):
-        got = {(x["entity"], p["text"][x["start"]:x["end"]]) for x in p.get("entities") or [] if "start" in x}
-        for g in e["entities"]:
-            ent_total += 1
-            if (g["entity"], g["value"]) in got:
-                ent_ok += 1
-            else:
-                entity_failures.append({"text": e["text"], "gold": g, "got": sorted(got)})
-    entity_acc = ent_ok / ent_total if ent_total else 1.0
-
-    # ---- out of scope
-    oos_rows = []
-    for text, p in zip(oos, oos_parses):
-        name = (p.get("intent") or {}).get("name")
-        oos_rows.append({"text": text, "predicted": predicted_label(p), "intent": name,
-                         "raw_top": raw_top(p)[0], "confidence": round(raw_top(p)[1], 3)})
-    oos_fallback = sum(r["intent"] in NO_ANSWER_INTENTS for r in oos_rows) / len(oos_rows) if oos_rows else 1.0
-    oos_leak = sum(r["intent"] in PAY_LATER_INTENTS for r in oos_rows) / len(oos_rows) if oos_rows else 0.0
-
-    threshold, ambiguity = fallback_config(str(model))
-    sweep_rows = sweep(examples, in_parses, oos_parses, ambiguity)
-
-    metrics = {
-        "examples": len(examples),
-        "labels": len(set(gold_l)),
-        "intent_accuracy": round(intent_acc, 4),
-        "intent_macro_f1": round(intent_f1, 4),
-        "label_accuracy": round(label_acc, 4),
-        "label_macro_f1": round(label_f1, 4),
-        "response_selector_accuracy": round(rs_acc, 4),
-        "response_selector_accuracy_given_faq_intent": round(rs_acc_given_faq, 4),
-        "entity_accuracy": round(entity_acc, 4),
-        "oos_messages": len(oos_rows),
-        "oos_fallback_rate": round(oos_fallback, 4),
-        "oos_leak_rate": round(oos_leak, 4),
-        "fallback_threshold": threshold,
-        "ambiguity_threshold": ambiguity,
-    }
+    texts = [t for name in SET_NAMES for t in set_texts(sets, name)]
+    parts = part_texts(sets)
+    parses, known = asyncio.run(parse_all(str(model), texts + parts))
+    known |= project_labels()  # a label the project answers but this model does not know is a miss
+    P: Dict[str, List[Dict[str, Any]]] = {}
+    i = 0
+    for name in SET_NAMES:
+        n = len(set_texts(sets, name))
+        P[name] = parses[i:i + n]
+        i += n
+    split_parts(P, sets, parses[i:])
+    metrics, d = score_sets(sets, P, known)
+    held_ex, blind_ex = sets["held"], sets["blind"]
+    held_s, held_o, blind_s, art_s, long_s, off_s, multi_s = (
+        d["held_out"], d["held_out_oos"], d["blind"], d["stranger_article"], d["stranger_long"],
+        d["stranger_off_topic"], d["stranger_multi"])
+    ent_fails = d["entity_failures"]
 
     # ---- report
-    print("\nNLU check on the held-out split", data_dir)
+    print("\nNLU check: held-out split", held, "| blind", blind, "| stranger", stranger)
     for k, v in metrics.items():
         print(f"  {k:45s} {v}")
-    print("\nPer label (accuracy, n):")
-    for label in sorted(per_label):
-        c = per_label[label]
-        mark = "" if c["ok"] == c["n"] else "  <--"
-        print(f"  {label:40s} {c['ok'] / c['n']:.2f}  ({c['ok']}/{c['n']}){mark}")
-    print(f"\nFailures ({len(failures)}):")
-    for f in failures:
-        print(f"  [{f['gold']} -> {f['predicted']} (raw {f['raw_top']} {f['confidence']})] {f['text']}")
-    if entity_failures:
-        print(f"\nEntity failures ({len(entity_failures)}):")
-        for f in entity_failures:
+    for title, s in (("held-out", held_s), ("blind", blind_s), ("stranger article+account", art_s), ("stranger long", long_s)):
+        print(f"\nAnswered right per label, {title} (only labels below 1.00):")
+        for label in sorted(s["per_label"]):
+            c = s["per_label"][label]
+            if c["ok"] < c["n"]:
+                print(f"  {label:40s} {c['ok'] / c['n']:.2f}  ({c['ok']}/{c['n']})")
+        print(f"Top confusions, {title} (gold -> got, count):")
+        for g, p, n in confusions(s["rows"]):
+            print(f"  {g:34s} -> {p:34s} {n}")
+        if args.verbose:
+            for r in s["rows"]:
+                if not r["ok"]:
+                    print(f"    [{r['gold']} -> {r['got']} (raw {r['raw_top']} {r['confidence']})] {r['text']}")
+    print("\nOff-topic answered with Pay Later content (held-out + stranger):")
+    for r in held_o["rows"] + off_s["rows"]:
+        if not r["kept_out"]:
+            print(f"  [{r['got']} {r['confidence']}] {r['text']}")
+    print("\nTwo-question messages not fully answered:")
+    for r in multi_s["rows"]:
+        if r["covered"] < r["asked"]:
+            print(f"  {','.join(r['gold'])} -> {','.join(r['answers']) or r['kind']}: {r['text']}")
+    if ent_fails:
+        print(f"\nEntity failures ({len(ent_fails)}):")
+        for f in ent_fails:
             print(f"  {f['gold']} in {f['text']!r}: got {f['got']}")
-    print("\nOut-of-scope messages answered with Pay Later content (leaks):")
-    for r in oos_rows:
-        if r["intent"] in PAY_LATER_INTENTS:
-            print(f"  [{r['predicted']} {r['confidence']}] {r['text']}")
-    print("\nFallbackClassifier threshold sweep (ambiguity %.2f):" % ambiguity)
-    print("  threshold  in-scope intent acc  OOS no-Pay-Later-answer rate")
+
+    threshold, ambiguity, guard = model_settings()
+    sweep_rows = []
+    team = list(zip(held_ex, P["held"])) + list(zip(blind_ex, P["blind"]))
+    team = [(e, p) for e, p in team if e["label"] in known]
+    for t in FALLBACK_SWEEP:
+        for mt in TOPIC_SWEEP:
+            g = {**decide.GUARD, **guard, "min_topic": mt}
+            ok = sum(answered(simulate(p, t, ambiguity, g), e["label"]) for e, p in team) / (len(team) or 1)
+            kept = sum(not is_pay_later_answer(simulate(p, t, ambiguity, g)) for p in P["held_oos"]) / (len(P["held_oos"]) or 1)
+            sweep_rows.append({"fallback_threshold": t, "min_topic": mt, "team_answered_right": round(ok, 4),
+                               "held_out_oos_kept_out": round(kept, 4)})
+    print(f"\nSweep on the team's sets (held-out + blind; ambiguity {ambiguity:.2f}): "
+          "fallback threshold x guard min_topic -> answered right / held-out off-topic kept out")
     for r in sweep_rows:
-        mark = "  <- configured" if abs(r["threshold"] - threshold) < 1e-9 else ""
-        print(f"  {r['threshold']:.2f}       {r['in_scope_intent_accuracy']:.3f}                {r['oos_no_pay_later_answer_rate']:.3f}{mark}")
+        mark = "  <- configured" if abs(r["fallback_threshold"] - threshold) < 1e-9 and abs(r["min_topic"] - guard.get("min_topic", -1)) < 1e-9 else ""
+        print(f"  {r['fallback_threshold']:.2f} x {r['min_topic']:.2f}   {r['team_answered_right']:.3f} / {r['held_out_oos_kept_out']:.3f}{mark}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "nlu_check.json").write_text(
-        json.dumps(
-            {"metrics": metrics, "thresholds": THRESHOLDS, "failures": failures,
-             "entity_failures": entity_failures, "out_of_scope": oos_rows, "fallback_sweep": sweep_rows,
-             "per_label": {k: dict(v) for k, v in per_label.items()}},
-            indent=2,
-        )
-    )
+    (out_dir / "nlu_check.json").write_text(json.dumps({
+        "metrics": metrics, "gates": GATES, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
+        "held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
+        "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
+        "entity_failures": ent_fails, "sweep": sweep_rows,
+    }, indent=1, default=str))
 
-    problems = []
-    for key in ("intent_accuracy", "intent_macro_f1", "response_selector_accuracy", "label_accuracy",
-                "entity_accuracy", "oos_fallback_rate"):
-        if metrics[key] < THRESHOLDS[key]:
-            problems.append(f"{key} {metrics[key]} < {THRESHOLDS[key]}")
-    if metrics["oos_leak_rate"] > THRESHOLDS["oos_max_leak_rate"]:
-        problems.append(f"oos_leak_rate {metrics['oos_leak_rate']} > {THRESHOLDS['oos_max_leak_rate']}")
+    for key, minimum in GATES.items():
+        if key.endswith("_max"):
+            k = key[: -len("_max")]
+            if k in metrics and metrics[k] > minimum:
+                problems.append(f"{k} {metrics[k]} > {minimum}")
+        elif key in metrics and metrics[key] < minimum:
+            problems.append(f"{key} {metrics[key]} < {minimum}")
     if problems:
-        print("\nBELOW THRESHOLDS: " + "; ".join(problems))
+        print("\nBELOW GATES: " + "; ".join(problems))
         return 0 if args.no_fail else 1
-    print("\nAll NLU thresholds met. Results in", out_dir / "nlu_check.json")
+    print("\nAll NLU gates met. Results in", out_dir / "nlu_check.json")
     return 0
 
 

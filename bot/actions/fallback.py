@@ -1,4 +1,8 @@
-"""What the bot says when it did not understand: honest, what it can do, and a person."""
+"""What the bot says when it did not understand the message as a whole: a message of several
+questions gets the answers of its clauses the model is sure of (each clause parsed on its own,
+as in action_faq_followup); when it reads like two or three Pay Later questions, it asks which
+one with buttons (bot.nlu.decide.clarify_candidates); otherwise honest, what it can do, and a
+person."""
 from __future__ import annotations
 
 from typing import Dict, List, Text
@@ -8,6 +12,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.handoff import trailing_fallbacks
+from bot.actions.faq import parse_parts
+from bot.config import Settings
+from bot.nlu.decide import CHOICES, MULTI, clarify_candidates, extra_topics, question_parts
 
 CAN_DO = (
     "I can answer questions about paying Trade Assurance orders with Pay Later, show your orders and what "
@@ -18,10 +25,31 @@ PERSON = {"title": "Talk to a person", "payload": "/human_handoff"}
 
 
 class ActionFallback(Action):
+    parser = staticmethod(parse_parts)  # tests replace it
+
     def name(self) -> Text:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        latest = tracker.latest_message or {}
+        parts = question_parts(latest.get("text") or "")
+        if (latest.get("intent") or {}).get("name") == "nlu_fallback" and len(parts) >= 2:
+            topics = extra_topics(None, await self.parser(parts, Settings.from_env()),
+                                  {"max_extra": MULTI["max_fallback"]})
+            responses = (domain or {}).get("responses") or {}
+            topics = [t for t in topics if not responses or f"utter_{t}" in responses]
+            if topics:
+                for topic in topics:
+                    dispatcher.utter_message(response=f"utter_{topic}")
+                return []
+        candidates = clarify_candidates(tracker.latest_message or {})
+        if candidates:
+            buttons = [{"title": CHOICES[c][0], "payload": CHOICES[c][1]} for c in candidates]
+            dispatcher.utter_message(
+                text="I want to be sure I answer the right question. Is it about one of these?",
+                buttons=buttons + [PERSON],
+            )
+            return [SlotSet("handoff_offered", True)] if trailing_fallbacks(tracker) >= 2 else []
         if trailing_fallbacks(tracker) >= 2:
             dispatcher.utter_message(
                 text="Sorry, I still can't help with that here. Would you like me to bring in a person from our support team?",

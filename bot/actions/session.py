@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.application_form import FORM_SLOTS
 from bot.actions.base import metadata
+from bot.nlu.decide import client_mentioned
 from bot.parsing import normalize_order_id
 
 CLIENTS = ("web", "app")
@@ -37,7 +38,11 @@ class ActionSessionStart(Action):
 
 class ActionValidateSlotMappings(Action):
     """Runs after every user message (when listed in domain.yml's actions): keeps `client` in step
-    with the metadata and `order_id` normalised ("ta100231" -> "TA-100231")."""
+    with the metadata and `order_id` normalised ("ta100231" -> "TA-100231").
+
+    What the buyer says beats the metadata for that answer: "how do I pay in the app" asked in the
+    web widget sets `client` to app (both named: unset, so the answer covers both); the next
+    message without a mention puts the metadata's client back."""
 
     def name(self) -> Text:
         return "action_validate_slot_mappings"
@@ -45,7 +50,12 @@ class ActionValidateSlotMappings(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         events: List[EventType] = []
         client = client_from(metadata(tracker))
-        if client and client != tracker.get_slot("client"):
+        said = client_mentioned((tracker.latest_message or {}).get("text") or "")
+        if said:
+            client = None if said == "both" else said
+            if client != tracker.get_slot("client"):
+                events.append(SlotSet("client", client))
+        elif client and client != tracker.get_slot("client"):
             events.append(SlotSet("client", client))
         raw = tracker.slots_to_validate().get("order_id")
         if raw:

@@ -172,3 +172,53 @@ async def test_order_id_slot_is_normalised():
     tracker.events.append({"event": "slot", "timestamp": None, "name": "order_id", "value": "ta100231"})
     _, events = await run(ActionValidateSlotMappings(), tracker)
     assert slot_events(events) == {"order_id": "TA-100231"}
+
+
+# ---- issue 10: clarify when unsure, what the buyer says beats the metadata, FAQ follow-up
+def unsure_parse(text):
+    return {
+        "text": text,
+        "intent": {"name": "nlu_fallback", "confidence": 0.45},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45},
+                           {"name": "faq", "confidence": 0.45}, {"name": "credit_line", "confidence": 0.40},
+                           {"name": "apply_pay_later", "confidence": 0.1}],
+        "response_selector": {"faq": {"ranking": [
+            {"intent_response_key": "faq/first_month_credit", "confidence": 0.95},
+            {"intent_response_key": "faq/credit_limit", "confidence": 0.05}]}},
+        "entities": [], "metadata": {"client": "web"},
+    }
+
+
+async def test_unsure_reading_asks_with_buttons_in_the_buyers_terms():
+    tracker = make_tracker("how does the credit work", intent="nlu_fallback", buyer=None)
+    tracker.latest_message = unsure_parse("how does the credit work")
+    dispatcher, events = await run(ActionFallback(), tracker)
+    (msg,) = dispatcher.messages
+    titles = [b["title"] for b in msg["buttons"]]
+    assert titles[:2] == ["The first-month loan fee credit", "Your credit line"]
+    assert titles[-1] == "Talk to a person"
+    payloads = [b["payload"] for b in msg["buttons"]]
+    assert payloads[0] == "What is the first month loan fee credit?" and payloads[1] == "/credit_line"
+    assert "can't help" not in msg["text"] and events == []
+
+
+async def test_off_topic_never_gets_clarify_buttons():
+    tracker = make_tracker("who won the super bowl", intent="out_of_scope", buyer=None)
+    tracker.latest_message = {**unsure_parse("who won the super bowl"), "intent": {"name": "out_of_scope", "confidence": 0.9},
+                              "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}, {"name": "faq", "confidence": 0.05}]}
+    dispatcher, _ = await run(ActionFallback(), tracker)
+    assert "can't help with that" in texts(dispatcher)
+
+
+@pytest.mark.parametrize("text, meta, slot, expected", [
+    ("how do I pay in the app", "web", "web", {"client": "app"}),
+    ("and on the website instead?", "app", "app", {"client": "web"}),
+    ("I'm on my laptop, where do I click to pay later", "app", "app", {"client": "web"}),
+    ("in the app or on the website, how do I pay", "web", "web", {"client": None}),
+    ("how do I apply", "web", "app", {"client": "web"}),  # no mention: the metadata is back
+    ("can I apply for pay later", "app", "app", {}),  # "apply" is not "app"
+])
+async def test_what_the_buyer_says_beats_the_metadata(text, meta, slot, expected):
+    tracker = make_tracker(text, slots={"client": slot}, metadata={"client": meta}, buyer=None)
+    _, events = await run(ActionValidateSlotMappings(), tracker)
+    assert slot_events(events) == expected

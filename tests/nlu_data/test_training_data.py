@@ -18,13 +18,13 @@ CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "bot_challenge", "what_can_you_do", "affirm", "deny", "stop",
     "human_handoff", "out_of_scope", "faq", "list_orders", "order_status", "check_pay_later",
     "apply_pay_later", "credit_line", "application_status", "disbursement_status", "loan_cost",
-    "report_problem", "inform", "ask_refund",
+    "report_problem", "inform", "ask_refund", "feedback_helpful", "feedback_not_helpful",
 }
 CONTRACT_ACTIONS = {
     "action_session_start", "action_list_orders", "action_order_status", "action_check_pay_later",
     "action_credit_line", "action_application_status", "action_disbursement_status",
     "action_loan_cost", "validate_pay_later_application_form", "action_ask_application_confirmed",
-    "action_submit_application", "action_fallback", "action_handoff", "action_refund",
+    "action_submit_application", "action_fallback", "action_handoff", "action_refund", "action_faq_followup",
 }
 FORM_SLOTS = ["business_name", "us_based", "years_in_business", "annual_revenue", "requested_limit",
               "application_confirmed"]
@@ -49,6 +49,9 @@ FAQ_FACTS = {
     "echecking": ["usd", "4–5 working days", "checking account"],
     "western_union": ["person"],
     "initial_payment": ["balance", "initial payment"],
+    "eligibility": ["us business", "1 year", "$50,000"],
+    "trade_assurance_only": ["trade assurance orders only"],
+    "minimum_amount": ["doesn't name a minimum", "person"],
 }
 
 

@@ -41,6 +41,28 @@ def test_how_to_pay_steps_follow_the_client(chat):
     assert "my alibaba" in app and "complete application" in app, app
 
 
+# ---------------------------------------------------------------- issue 10
+def test_what_the_buyer_says_beats_the_widget(chat):
+    in_app = chat(client="web").say("how do I pay with pay later in the app?")
+    assert "my alibaba" in in_app and "all orders" not in in_app, in_app
+
+
+def test_two_questions_get_both_answers(chat):
+    answer = chat(client="web").say("is there a processing fee, and how long can I finance an order for?")
+    assert "free" in answer and "six months" in answer, answer
+
+
+def test_faq_answer_asks_for_feedback(chat):
+    answer = chat(client="web").say("who is the lender behind pay later")
+    assert "kabbage" in answer and "did this answer your question" in answer, answer
+
+
+def test_near_domain_question_gets_the_honest_not_here(chat):
+    answer = chat().say("how do I open a business bank account?")
+    assert "kabbage" not in answer and "150,000" not in answer, answer
+    assert "can't" in answer or "cannot" in answer, answer
+
+
 def test_out_of_scope_is_not_answered_with_pay_later_facts(chat):
     answer = chat().say("what's the weather like in Chicago tomorrow?")
     assert "150,000" not in answer and "kabbage" not in answer, answer

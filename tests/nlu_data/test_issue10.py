@@ -1,0 +1,163 @@
+"""Issue 10 checks that need no trained model: the stranger set is never trained on, the clarify
+buttons name real answers, and the pure decision helpers (bot.nlu) behave."""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.nlu.decide import CHOICES, client_mentioned, clarify_candidates, extra_topics, faq_passes, question_parts
+from bot.nlu.focus import question_spans
+
+ROOT = Path(__file__).resolve().parents[2]
+STRANGER = ROOT / "tests" / "nlu_stranger"
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def norm(text: str) -> str:
+    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    return re.sub(r"[^a-z0-9$]+", " ", text.lower()).strip()
+
+
+def examples(path: Path):
+    for block in (yaml.safe_load(path.read_text()) or {}).get("nlu", []):
+        if "intent" in block:
+            for line in block["examples"].splitlines():
+                if line.strip().startswith("- "):
+                    yield line.strip()[2:]
+
+
+def stranger_texts(*names):
+    out = set()
+    for name in names:
+        path = STRANGER / name
+        if name.endswith(".yml"):
+            out |= {norm(t) for t in examples(path)}
+        elif name.endswith(".tsv"):
+            out |= {norm(r[1]) for r in csv.reader(path.open(), delimiter="\t") if len(r) > 1}
+        else:
+            out |= {norm(l) for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
+    return out
+
+
+def test_stranger_set_is_present():
+    for name in ("article.yml", "long.yml", "off_topic.txt", "multi.tsv"):
+        assert (STRANGER / name).exists(), name
+
+
+@pytest.mark.parametrize("name", ["faq_buyers.yml", "out_of_scope_near.yml"])
+def test_issue10_training_data_copies_nothing_from_the_stranger_set(name):
+    seen = stranger_texts("article.yml", "long.yml", "off_topic.txt", "multi.tsv")
+    copied = [t for t in examples(ROOT / "data" / "nlu" / name) if norm(t) in seen]
+    assert not copied, copied
+
+
+def test_no_training_example_is_a_stranger_long_or_two_question_message():
+    seen = stranger_texts("long.yml", "multi.tsv")
+    copied = [t for p in (ROOT / "data" / "nlu").glob("*.yml") for t in examples(p) if norm(t) in seen]
+    assert not copied, copied
+
+
+def test_every_clarify_button_names_a_real_answer():
+    intents = set(DOMAIN["intents"])
+    for label, (title, payload) in CHOICES.items():
+        if label.startswith("faq/"):
+            assert f"utter_{label}" in DOMAIN["responses"], label
+            assert not payload.startswith("/"), label  # Rasa 3.6 cannot route /faq/<topic>
+        else:
+            assert label in intents and payload == f"/{label}", label
+        assert title and title[0].isupper()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("how do I pay in the app", "app"), ("using the mobile app", "app"), ("I'm on my phone", "app"),
+    ("on the website instead?", "web"), ("I'm on my laptop", "web"), ("from my computer", "web"),
+    ("in the app or on the website?", "both"), ("how do I apply", None), ("application status", None),
+    ("what is pay later", None),
+])
+def test_client_mentioned(text, expected):
+    assert client_mentioned(text) == expected
+
+
+@pytest.mark.parametrize("text, n", [
+    ("what is it and who lends", 2), ("the most I can borrow and for how long", 2),
+    ("is there a fee? what currency?", 2), ("who lends the money", 1), ("terms and conditions", 1),
+])
+def test_question_parts(text, n):
+    assert len(question_parts(text)) == n
+
+
+def parse(intent_conf, topics, intents=None):
+    return {"text": "what is it and who lends", "intent": {"name": "faq", "confidence": intent_conf},
+            "intent_ranking": intents or [{"name": "faq", "confidence": intent_conf}],
+            "response_selector": {"faq": {"ranking": [{"intent_response_key": k, "confidence": c} for k, c in topics]}}}
+
+
+def test_guard_needs_intent_and_topic_to_agree():
+    assert faq_passes(parse(0.9, [("faq/lender", 0.9)]))
+    assert not faq_passes(parse(0.9, [("faq/lender", 0.2), ("faq/term", 0.19)]))
+    assert not faq_passes(parse(0.3, [("faq/lender", 0.9)]))
+
+
+def test_clarify_offers_close_readings_and_never_for_off_topic():
+    p = parse(0.5, [("faq/first_month_credit", 0.9)], [{"name": "faq", "confidence": 0.5},
+                                                          {"name": "credit_line", "confidence": 0.4}])
+    assert clarify_candidates(p) == ["faq/first_month_credit", "credit_line"]
+    off = parse(0.5, [("faq/lender", 0.9)], [{"name": "out_of_scope", "confidence": 0.6},
+                                              {"name": "faq", "confidence": 0.3}])
+    assert clarify_candidates(off) == []
+
+
+def test_extra_topics_only_from_confident_clauses():
+    lender = parse(0.95, [("faq/lender", 0.9)])
+    unsure = parse(0.95, [("faq/term", 0.3)])
+    first = parse(0.95, [("faq/what_is_pay_later", 0.9)])
+    assert extra_topics("faq/what_is_pay_later", [first, lender]) == ["faq/lender"]
+    assert extra_topics("faq/what_is_pay_later", [first, unsure]) == []
+    assert extra_topics("faq/lender", [lender]) == []
+
+
+def test_question_focus_keeps_the_question_sentence_of_a_long_message():
+    text = ("We have bought from the same supplier for two years and everything went fine. "
+            "Our accountant wants to change how we pay. Anyway, can I pay in RMB?")
+    spans = question_spans(text)
+    assert [text[s:e].strip() for s, e in spans] == ["Anyway, can I pay in RMB?"]
+    assert question_spans("can I pay in RMB?") is None
+
+
+def test_question_focus_can_keep_the_sentence_the_question_points_to():
+    text = ("We are based in the Netherlands and our wires are slow and expensive. "
+            "I heard there is a local bank transfer option for European buyers. How does that work?")
+    spans = question_spans(text, context=1)
+    assert [text[s:e].strip() for s, e in spans] == [
+        "I heard there is a local bank transfer option for European buyers.", "How does that work?"]
+
+
+def test_bench_scores_every_set_with_the_nlu_check_definitions():
+    from bench import understanding
+
+    def says_not_here(text):
+        return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.9},
+                "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]}
+
+    result = understanding.evaluate_sets(says_not_here)
+    m = result["metrics"]
+    assert result["problems"] == []
+    assert m["stranger.off_topic_kept_out"] == 1.0 and m["held_out.oos_kept_out"] == 1.0
+    assert m["stranger.article_answered_right"] == 0.0 and m["stranger.multi_all_answered"] == 0.0
+    assert set(result["confusions"]) == {"held_out", "blind", "stranger_article", "stranger_long"}
+
+
+def test_a_missing_evaluation_file_is_a_failure_not_a_pass(tmp_path):
+    from bot import nlu_check
+
+    held = tmp_path / "nlu"
+    held.mkdir()
+    (held / "held_out.yml").write_text((ROOT / "tests" / "nlu" / "held_out.yml").read_text())
+    sets, problems = nlu_check.load_sets(held, tmp_path / "no_blind", tmp_path / "no_stranger")
+    assert sets["held"] and sets["held_oos"] == []
+    assert any("out_of_scope_messages.txt" in p for p in problems)
+    assert sum("missing evaluation file" in p for p in problems) == 6
