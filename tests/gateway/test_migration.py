@@ -24,7 +24,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert "gateway_0002" in heads
+    assert "gateway_0003_workspace" in heads
     engine.dispose()
 
 

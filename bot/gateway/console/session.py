@@ -14,13 +14,13 @@ from typing import Any, Dict, Optional
 import aiohttp
 from aiohttp import web
 
-from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
+from ..common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
                      parse_json, read_json, validate_text)
-from .db import utcnow
-from .security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
-from .service import console_view
+from ..db import utcnow
+from ..security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
+from ..service import console_view
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "pl_agent"
 LOGIN_CSRF_COOKIE = "pl_login_csrf"
 COOKIE_PATH = "/console"
@@ -41,7 +41,9 @@ async def current_agent(request: web.Request) -> Optional[Dict[str, Any]]:
     return session
 
 
-def agent_required(state_changing: bool):
+def agent_required(state_changing: bool, supervisor: bool = False):
+    """Sign-in first (401), then the CSRF token on state-changing calls (403), then the role:
+    supervisor routes answer 403 `supervisors_only` to agents."""
     def deco(handler):
         @functools.wraps(handler)
         async def wrapper(request: web.Request):
@@ -50,13 +52,15 @@ def agent_required(state_changing: bool):
                 raise ApiError(401, "not_signed_in", "Sign in to the console first.")
             if state_changing and not tokens_equal(request.headers.get("X-CSRF-Token"), agent["csrf_token"]):
                 raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token: reload the console and try again.")
+            if supervisor and agent.get("role") != "supervisor":
+                raise ApiError(403, "supervisors_only", "Only a supervisor can do this.")
             return await handler(request, agent)
         return wrapper
     return deco
 
 
 def _agent_json(agent: Dict[str, Any]) -> Dict[str, Any]:
-    return {"username": agent["username"], "display_name": agent["display_name"]}
+    return {"username": agent["username"], "display_name": agent["display_name"], "role": agent.get("role") or "agent"}
 
 
 # ---------------------------------------------------------------------------- pages & sign-in
@@ -143,7 +147,7 @@ async def list_conversations(request: web.Request, agent) -> web.Response:
     return web.json_response(out)
 
 
-async def _conv_or_404(request: web.Request) -> Dict[str, Any]:
+async def conv_or_404(request: web.Request) -> Dict[str, Any]:
     cid = request.match_info["cid"]
     conv = await request.app[STORE].get_conversation(cid) if len(cid) <= 64 else None
     if conv is None:
@@ -151,23 +155,16 @@ async def _conv_or_404(request: web.Request) -> Dict[str, Any]:
     return conv
 
 
-@agent_required(state_changing=False)
-async def get_conversation(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
-    msgs = await request.app[STORE].history(conv["id"], 0, 2000)
-    return web.json_response({"conversation": console_view(conv), "messages": msgs})
-
-
 @agent_required(state_changing=True)
 async def claim(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     conv = await request.app[SERVICE].claim(conv["id"], agent["username"], agent["display_name"])
     return web.json_response({"conversation": console_view(conv)})
 
 
 @agent_required(state_changing=True)
 async def reply(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     body = await read_json(request)
     text = validate_text(body.get("text"), request.app[GW].max_message_chars)
     msg = await request.app[SERVICE].agent_message(conv["id"], agent["username"], agent["display_name"], text)
@@ -176,14 +173,14 @@ async def reply(request: web.Request, agent) -> web.Response:
 
 @agent_required(state_changing=True)
 async def hand_back(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     conv = await request.app[SERVICE].hand_back(conv["id"], agent["username"])
     return web.json_response({"conversation": console_view(conv)})
 
 
 @agent_required(state_changing=True)
 async def close(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     conv = await request.app[SERVICE].close(conv["id"], agent["username"])
     return web.json_response({"conversation": console_view(conv)})
 
@@ -205,6 +202,9 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
 
         async def pump():
             async for event in sub:
+                if event.get("type") == "session_ended" and event.get("username") == agent["username"]:
+                    await ws.close(code=4401, message=b"session ended")  # disabled or new password
+                    return
                 await ws.send_json(event)
 
         async def watch_session():
@@ -250,7 +250,6 @@ def setup(app: web.Application) -> None:
     r.add_post("/console/api/logout", logout)
     r.add_get("/console/api/me", me)
     r.add_get("/console/api/conversations", list_conversations)
-    r.add_get("/console/api/conversations/{cid}", get_conversation)
     r.add_post("/console/api/conversations/{cid}/claim", claim)
     r.add_post("/console/api/conversations/{cid}/messages", reply)
     r.add_post("/console/api/conversations/{cid}/handback", hand_back)
