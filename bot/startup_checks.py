@@ -156,19 +156,22 @@ def check_or_exit(part: str, env: Optional[Mapping[str, str]] = None) -> None:
 
 
 def demo_agent_still_open(database_url: str) -> bool:
-    """True when the demo agent can sign in with its published password (gateway, outside demo
-    mode). A database without the gateway's tables has no agents."""
+    """True when a demo account (two agents, a supervisor) can sign in with its published
+    password (gateway, outside demo mode). A database without the gateway's tables has no agents."""
     from bot.gateway.db import Store, make_engine
-    from bot.gateway.demo import DEMO_AGENT
+    from bot.gateway.demo import DEMO_ACCOUNTS
     from bot.gateway.security import verify_password
 
     engine = make_engine(database_url)
     try:
-        try:
-            agent = Store(engine).get_agent(DEMO_AGENT[0])
-        except Exception:
-            return False
-        return bool(agent and agent.get("active", True) and verify_password(DEMO_AGENT[1], agent["password_hash"]))
+        for username, password, _, _ in DEMO_ACCOUNTS:
+            try:
+                agent = Store(engine).get_agent(username)
+            except Exception:
+                return False
+            if agent and agent.get("active", True) and verify_password(password, agent["password_hash"]):
+                return True
+        return False
     finally:
         engine.dispose()
 

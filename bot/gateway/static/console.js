@@ -2,7 +2,8 @@
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
-  var S = { me: null, csrf: null, lists: null, current: null, detail: null, ws: null, retry: 0, seen: {} };
+  var S = { me: null, csrf: null, lists: null, current: null, detail: null, ws: null, retry: 0, seen: {},
+            team: [], mode: "reply", canned: [] };
 
   function api(method, path, body, extraHeaders) {
     var h = { "Content-Type": "application/json" };
@@ -33,8 +34,16 @@
                   dispute: "Dispute / complaint", backend_down: "Assistant unavailable" };
 
   // ------------------------------------------------------------------ sign-in
-  function showLogin() {
+  function sessionEnded() {  // signed out elsewhere, disabled, or a new password set by a supervisor
+    if (!S.me) return;
+    var ws = S.ws;
+    S.ws = null; S.me = null; S.csrf = null;
+    if (ws) ws.close();
+    showLogin("Your session has ended (signed out, or changed by a supervisor). Sign in again.");
+  }
+  function showLogin(why) {
     $("app-view").hidden = true; $("login-view").hidden = false; $("username").focus();
+    if (why) { $("login-error").textContent = why; $("login-error").hidden = false; }
   }
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -44,6 +53,8 @@
     }).then(function (d) {
       $("password").value = "";
       S.me = d.agent; S.csrf = d.csrf_token; startApp();
+      // asked on a click (browsers require a gesture): desktop notifications for transfers
+      if (window.Notification && Notification.permission === "default") Notification.requestPermission().catch(function () {});
     }).catch(function (e2) { err.textContent = e2.message; err.hidden = false; });
   });
   $("logout").addEventListener("click", function () {
@@ -82,12 +93,22 @@
     return api("GET", "/console/api/conversations").then(function (d) {
       S.lists = d;
       ["queue", "mine", "live", "others"].forEach(function (n) { renderList(n, d[n]); });
-    }).catch(function (e) { if (e.status === 401) showLogin(); });
+    }).catch(function (e) { if (e.status === 401) sessionEnded(); });
   }
   var refreshTimer = null;
   function scheduleRefresh() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refreshLists, 150); }
 
   // ------------------------------------------------------------------ one conversation
+  function addNote(n) {
+    if (S.seen["note" + n.id]) return;
+    S.seen["note" + n.id] = true;
+    var box = el("div", "msg note");
+    box.appendChild(el("div", "meta", "Private note · " + n.author_name + " · " + fmtTime(n.created_at) + " · agents only"));
+    box.appendChild(el("div", "text", n.text));
+    var t = $("transcript");
+    t.appendChild(box);
+    t.scrollTop = t.scrollHeight;
+  }
   function addMessage(m) {
     if (S.seen[m.id]) return;
     S.seen[m.id] = true;
@@ -139,22 +160,35 @@
                 bot: "Live with the bot", closed: "Closed" }[c.state] || c.state;
     $("conv-sub").textContent = sub;
     var mine = c.state === "agent" && c.assigned_agent === S.me.username;
+    var sup = S.me.role === "supervisor";
     $("btn-claim").hidden = !(c.state === "queued" || c.state === "bot");
     $("btn-handback").hidden = !mine;
+    $("pass-on").hidden = !(mine || (sup && (c.state === "agent" || c.state === "queued")));
+    $("btn-release").hidden = c.state !== "agent";
+    fillTransfer(c);
     $("btn-close").hidden = c.state === "closed" || (c.state === "agent" && !mine);
-    $("reply").disabled = !mine; $("btn-send").disabled = !mine;
-    $("reply").placeholder = mine ? "Reply to the buyer…" : "Take over the conversation to reply";
+    var note = S.mode === "note";
+    $("reply").disabled = !(mine || note); $("btn-send").disabled = !(mine || note);
+    $("reply").placeholder = note ? "A note for your colleagues: the buyer never sees it" :
+      (mine ? "Reply to the buyer…" : "Take over the conversation to reply");
+    $("btn-send").textContent = note ? "Add note" : "Send";
+    $("reply-form").classList.toggle("note-mode", note);
   }
   function open(id) {
     S.current = id; S.seen = {};
+    loadTeam();  // who can take it over, fresh
     $("action-error").hidden = true;
     document.querySelectorAll(".conv-list button").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-conv") === id); });
     return api("GET", "/console/api/conversations/" + encodeURIComponent(id)).then(function (d) {
       if (S.current !== id) return;
       S.detail = d.conversation;
-      $("empty").hidden = true; $("detail").hidden = false;
+      $("empty").hidden = true; $("team").hidden = true; $("detail").hidden = false;
       $("transcript").textContent = "";
-      d.messages.forEach(addMessage);
+      // messages and private notes in the order they happened
+      var items = d.messages.map(function (m) { return { at: m.created_at, m: m }; })
+        .concat((d.notes || []).map(function (n) { return { at: n.created_at, n: n }; }));
+      items.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
+      items.forEach(function (i) { if (i.m) addMessage(i.m); else addNote(i.n); });
       renderHead(d.conversation); renderSummary(d.conversation);
     });
   }
@@ -164,12 +198,13 @@
     return api("POST", "/console/api/conversations/" + encodeURIComponent(id) + "/" + path, body).then(function (d) {
       if (d.conversation) { S.detail = d.conversation; renderHead(d.conversation); renderSummary(d.conversation); }
       if (d.message) addMessage(d.message);
+      if (d.note) addNote(d.note);
       refreshLists();
       return d;
     }).catch(function (e) {
       $("action-error").textContent = e.message; $("action-error").hidden = false;
       if (e.status === 409) open(id);
-      if (e.status === 401) showLogin();
+      if (e.status === 401) sessionEnded();
       throw e;
     });
   }
@@ -180,7 +215,7 @@
     e.preventDefault();
     var text = $("reply").value.trim();
     if (!text) return;
-    act("messages", { text: text }).then(function () { $("reply").value = ""; $("reply").focus(); }).catch(function () {});
+    act(S.mode === "note" ? "notes" : "messages", { text: text }).then(function () { $("reply").value = ""; $("reply").focus(); }).catch(function () {});
   });
   $("reply").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); $("reply-form").requestSubmit(); }
@@ -203,13 +238,19 @@
       if (d.type === "message") {
         if (d.conversation_id === S.current) addMessage(d.message);
         scheduleRefresh();
+      } else if (d.type === "note") {
+        if (d.conversation_id === S.current) addNote(d.note);
+      } else if (d.type === "transferred") {
+        if (d.to === S.me.username) notify(d.by_name + " passed you a conversation", d.conversation_id);
+        scheduleRefresh(); loadTeam();
       } else if (d.type === "conversation") {
         if (d.conversation.id === S.current) { S.detail = d.conversation; renderHead(d.conversation); renderSummary(d.conversation); }
         scheduleRefresh();
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       clearInterval(ping); $("live-dot").classList.remove("on");
+      if (ev.code === 4401 && S.ws === ws) { sessionEnded(); return; }
       if (S.ws !== ws || !S.me) return;
       S.ws = null;
       setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, S.retry++)));
@@ -219,11 +260,185 @@
   function startApp() {
     $("login-view").hidden = true; $("app-view").hidden = false;
     $("me-name").textContent = S.me.display_name;
+    $("me-role").hidden = $("btn-team").hidden = S.me.role !== "supervisor";
+    loadTeam();
     refreshLists();
     checkBot();
     if (!S.ws) connect();
   }
-  setInterval(function () { if (S.me) refreshLists(); }, 15000); // wait times tick
+  // ------------------------------------------------------------------ the team: who can take a chat
+  function loadTeam() {
+    if (!S.me) return;
+    api("GET", "/console/api/agents").then(function (d) {
+      S.team = d.agents;
+      if (S.detail) fillTransfer(S.detail);
+      if (!$("team").hidden) renderTeam();
+    }).catch(function () {});
+  }
+  function fillTransfer(c) {
+    var sel = $("transfer-to"), keep = sel.value;
+    sel.textContent = "";
+    var first = el("option", "", "Pass to a colleague…"); first.value = ""; sel.appendChild(first);
+    S.team.filter(function (m) { return m.active && m.username !== c.assigned_agent && m.username !== S.me.username; })
+      .forEach(function (m) {
+        var o = el("option", "", m.display_name + (m.online ? "" : " (not signed in)"));
+        o.value = m.username; o.disabled = !m.online; sel.appendChild(o);
+      });
+    if (S.me.role === "supervisor" && c.assigned_agent !== S.me.username) {
+      var me = el("option", "", "Me (" + S.me.display_name + ")"); me.value = S.me.username; sel.appendChild(me);
+    }
+    sel.value = keep;
+    if (sel.value !== keep) sel.value = "";
+  }
+  $("btn-transfer").addEventListener("click", function () {
+    var to = $("transfer-to").value;
+    if (!to) { $("action-error").textContent = "Choose who takes over first."; $("action-error").hidden = false; return; }
+    act("transfer", { to: to }).catch(function () {});
+  });
+  $("btn-release").addEventListener("click", function () { act("release").catch(function () {}); });
+
+  // ------------------------------------------------------------------ notifications
+  var toastTimer = null;
+  function notify(text, convId) {
+    var t = $("toast");
+    t.textContent = text + (convId ? " — it is in \u201cMine\u201d." : "");
+    t.hidden = false;
+    clearTimeout(toastTimer); toastTimer = setTimeout(function () { t.hidden = true; }, 8000);
+    if (window.Notification && Notification.permission === "granted" && document.hidden) {
+      try { new Notification("Pay Later support", { body: text }); } catch (e) { /* not allowed here */ }
+    }
+  }
+
+  // ------------------------------------------------------------------ reply or private note
+  function setMode(mode) {
+    S.mode = mode;
+    $("mode-reply").classList.toggle("on", mode === "reply"); $("mode-reply").setAttribute("aria-selected", String(mode === "reply"));
+    $("mode-note").classList.toggle("on", mode === "note"); $("mode-note").setAttribute("aria-selected", String(mode === "note"));
+    if (S.detail) renderHead(S.detail);
+  }
+  $("mode-reply").addEventListener("click", function () { setMode("reply"); });
+  $("mode-note").addEventListener("click", function () { setMode("note"); $("reply").focus(); });
+
+  // ------------------------------------------------------------------ canned replies (filled in for this buyer)
+  var cannedTimer = null;
+  function searchCanned() {
+    var q = $("canned-q").value.trim();
+    var path = "/console/api/canned-replies?q=" + encodeURIComponent(q) + (S.current ? "&conversation=" + encodeURIComponent(S.current) : "");
+    api("GET", path).then(function (d) {
+      var ul = $("canned-list");
+      ul.textContent = "";
+      if (!d.replies.length) ul.appendChild(el("li", "empty-item", "No canned reply matches."));
+      d.replies.slice(0, 30).forEach(function (r) {
+        var li = el("li"), b = el("button");
+        b.type = "button"; b.setAttribute("data-shortcut", r.shortcut);
+        b.appendChild(el("span", "c-src", r.source === "faq" ? "Bot's FAQ answer" : "/" + r.shortcut));
+        b.appendChild(el("span", "c-title", r.title));
+        b.appendChild(el("span", "c-text", r.rendered || r.text));
+        b.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep the list until the click
+        b.addEventListener("click", function () {
+          $("reply").value = r.rendered || r.text;
+          ul.hidden = true; $("canned-q").value = "";
+          if (r.missing && r.missing.length) {
+            $("action-error").textContent = "Fill in: " + r.missing.map(function (m) { return m.replace(/_/g, " "); }).join(", ") + ".";
+            $("action-error").hidden = false;
+          }
+          $("reply").focus();
+        });
+        li.appendChild(b); ul.appendChild(li);
+      });
+      ul.hidden = false;
+    }).catch(function () {});
+  }
+  $("canned-q").addEventListener("input", function () { clearTimeout(cannedTimer); cannedTimer = setTimeout(searchCanned, 150); });
+  $("canned-q").addEventListener("focus", searchCanned);
+  $("canned-q").addEventListener("blur", function () { setTimeout(function () { $("canned-list").hidden = true; }, 150); });
+  $("canned-q").addEventListener("keydown", function (e) { if (e.key === "Escape") { $("canned-list").hidden = true; } });
+
+  // ------------------------------------------------------------------ supervisors: the team
+  function teamCall(method, path, body) {
+    $("team-error").hidden = true;
+    return api(method, path, body).then(function () { loadTeam(); }).catch(function (e) {
+      $("team-error").textContent = e.message; $("team-error").hidden = false;
+    });
+  }
+  function renderTeam() {
+    var tb = $("team-rows");
+    tb.textContent = "";
+    S.team.forEach(function (m) {
+      var tr = el("tr"); tr.setAttribute("data-agent", m.username);
+      var who = el("td"); who.appendChild(el("strong", "", m.display_name)); who.appendChild(el("div", "muted", m.username));
+      var st = el("td", m.active ? (m.online ? "status-online" : "status-off") : "status-disabled",
+                  m.active ? (m.online ? "Signed in" : "Not signed in") : "Disabled");
+      var roleTd = el("td"), role = el("select");
+      [["agent", "Agent"], ["supervisor", "Supervisor"]].forEach(function (o) { var op = el("option", "", o[1]); op.value = o[0]; role.appendChild(op); });
+      role.value = m.role; role.disabled = m.username === S.me.username; role.setAttribute("aria-label", "Role of " + m.username);
+      role.addEventListener("change", function () { teamCall("PATCH", "/console/api/agents/" + encodeURIComponent(m.username), { role: role.value }); });
+      roleTd.appendChild(role);
+      var pwTd = el("td"), pw = el("input"), pwb = el("button", "secondary", "Reset");
+      pw.type = "password"; pw.placeholder = "New password"; pw.autocomplete = "new-password"; pw.setAttribute("aria-label", "New password for " + m.username);
+      pwb.type = "button";
+      pwb.addEventListener("click", function () { teamCall("PATCH", "/console/api/agents/" + encodeURIComponent(m.username), { password: pw.value }); });
+      pwTd.appendChild(pw); pwTd.appendChild(pwb);
+      var actTd = el("td"), tog = el("button", m.active ? "danger" : "secondary", m.active ? "Disable" : "Enable");
+      tog.type = "button"; tog.hidden = m.username === S.me.username;
+      tog.addEventListener("click", function () { teamCall("PATCH", "/console/api/agents/" + encodeURIComponent(m.username), { active: !m.active }); });
+      actTd.appendChild(tog);
+      [who, st, roleTd, pwTd, actTd].forEach(function (td) { tr.appendChild(td); });
+      tb.appendChild(tr);
+    });
+  }
+  function loadCannedAdmin() {
+    api("GET", "/console/api/canned-replies").then(function (d) {
+      var tb = $("canned-rows");
+      tb.textContent = "";
+      var mine = d.replies.filter(function (r) { return r.source === "team"; });
+      if (!mine.length) { var tr0 = el("tr"), td0 = el("td", "muted", "No canned replies yet."); td0.colSpan = 4; tr0.appendChild(td0); tb.appendChild(tr0); }
+      mine.forEach(function (r) {
+        var tr = el("tr"); tr.setAttribute("data-canned", r.shortcut);
+        tr.appendChild(el("td", "", "/" + r.shortcut)); tr.appendChild(el("td", "", r.title)); tr.appendChild(el("td", "", r.text));
+        var td = el("td"), edit = el("button", "secondary", "Edit"), del = el("button", "danger", "Delete");
+        edit.type = del.type = "button";
+        edit.addEventListener("click", function () {
+          $("canned-id").value = r.id; $("canned-shortcut").value = r.shortcut; $("canned-title").value = r.title; $("canned-text").value = r.text;
+          $("canned-form-title").textContent = "Edit /" + r.shortcut; $("canned-cancel").hidden = false;
+        });
+        del.addEventListener("click", function () {
+          if (!window.confirm("Delete the canned reply /" + r.shortcut + "?")) return;
+          teamCall("DELETE", "/console/api/canned-replies/" + encodeURIComponent(r.id)).then(loadCannedAdmin);
+        });
+        td.appendChild(edit); td.appendChild(del); tr.appendChild(td); tb.appendChild(tr);
+      });
+    }).catch(function () {});
+  }
+  function resetCannedForm() {
+    $("canned-form").reset(); $("canned-id").value = ""; $("canned-form-title").textContent = "New canned reply"; $("canned-cancel").hidden = true;
+  }
+  $("canned-cancel").addEventListener("click", resetCannedForm);
+  $("canned-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var id = $("canned-id").value;
+    var body = { shortcut: $("canned-shortcut").value.trim().toLowerCase(), title: $("canned-title").value.trim(), text: $("canned-text").value.trim() };
+    teamCall(id ? "PUT" : "POST", "/console/api/canned-replies" + (id ? "/" + encodeURIComponent(id) : ""), body).then(function () {
+      if ($("team-error").hidden) { resetCannedForm(); loadCannedAdmin(); }
+    });
+  });
+  $("btn-team").addEventListener("click", function () {
+    $("empty").hidden = true; $("detail").hidden = true; $("team").hidden = false; $("summary").hidden = true;
+    renderTeam(); loadTeam(); loadCannedAdmin();
+  });
+  $("team-close").addEventListener("click", function () {
+    $("team").hidden = true;
+    if (S.current) { $("detail").hidden = false; $("summary").hidden = false; } else { $("empty").hidden = false; }
+  });
+  $("team-add").addEventListener("submit", function (e) {
+    e.preventDefault();
+    teamCall("POST", "/console/api/agents", { username: $("new-username").value.trim(), display_name: $("new-name").value.trim(),
+                                              password: $("new-password").value, role: $("new-role").value })
+      .then(function () { if ($("team-error").hidden) { $("team-add").reset(); } });
+  });
+
+  setInterval(function () { if (S.me) { refreshLists(); loadTeam(); } }, 15000); // wait times tick, who is online
+
 
   // ------------------------------------------------------------------ is the bot up? (GET /health/ready)
   function checkBot() {
