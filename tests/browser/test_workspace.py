@@ -1,5 +1,5 @@
 """The agent workspace in Chromium: a supervisor sets up a canned reply, one agent leaves a
-private note the buyer never sees, answers with the canned reply (variables filled in) and
+private note the buyer never sees, sees the buyer's account live from the backend, answers with the canned reply (variables filled in) and
 passes the chat to a colleague; the supervisor then disables that colleague, whose console
 session ends at once. Screenshots 40-*."""
 from __future__ import annotations
@@ -48,6 +48,15 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         dana.locator("#list-queue button", has_text="buyer-001").first.click()
         dana.click("#btn-claim")
         expect(dana.locator("#conv-sub")).to_have_text("With you")
+        # the buyer's account, live from the backend: TA-100231's balance and Pay Later for it
+        order = dana.locator("#context .ctx-order[data-order=TA-100231]")
+        expect(order).to_contain_text("$17,360.00 due")
+        expect(order).to_contain_text("$7,440.00 paid of $24,800.00")
+        expect(order).to_contain_text("Pay Later can pay the balance payment ($17,360.00).")
+        expect(dana.locator("#context")).to_contain_text("$31,620.00 available of $50,000.00")
+        expect(dana.locator("#context .ctx-order[data-order=TA-100260]")).to_contain_text("Pay Later cannot pay it")
+        order.scroll_into_view_if_needed()
+        shot(dana, "47-console-buyer-context-panel")
         dana.click("#mode-note")
         expect(dana.locator("#btn-send")).to_have_text("Add note")
         dana.fill("#reply", NOTE)

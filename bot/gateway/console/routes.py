@@ -7,14 +7,18 @@ from typing import Optional
 
 from aiohttp import web
 
-from ..common import GW, SERVICE, STORE, ApiError, read_json, validate_text
+from bot.adapters.backend_client import make_backend
+
+from ..common import GW, SERVICE, SETTINGS, STORE, ApiError, read_json, validate_text
 from ..db import AsyncStore
 from ..service import console_view
+from .context import BuyerContextReader
 from .service import WorkspaceService
 from .session import agent_required, conv_or_404
 from .store import WorkspaceStore
 
 WORKSPACE = web.AppKey("workspace", WorkspaceService)
+CONTEXT = web.AppKey("buyer_context", BuyerContextReader)
 
 
 def _ws(request: web.Request) -> WorkspaceService:
@@ -35,6 +39,16 @@ async def get_conversation(request: web.Request, agent) -> web.Response:
     msgs, notes = await asyncio.gather(request.app[STORE].history(conv["id"], 0, 2000), _ws(request).notes(conv["id"]))
     return web.json_response({"conversation": console_view(conv), "messages": msgs,
                               "notes": [n.to_json() for n in notes]})
+
+
+@agent_required(state_changing=False)
+async def buyer_context(request: web.Request, agent) -> web.Response:
+    """Live from the backend, for the verified buyer of this conversation only."""
+    conv = await conv_or_404(request)
+    if not conv["buyer_id"]:
+        return web.json_response({"context": None, "message": "The buyer is not signed in: there is no account to show."})
+    ctx = await request.app[CONTEXT].read(conv["buyer_id"])
+    return web.json_response({"context": ctx.to_json()})
 
 
 @agent_required(state_changing=True)
@@ -123,7 +137,10 @@ async def update_agent(request: web.Request, agent) -> web.Response:
 async def _workspace(app: web.Application):
     store = app[STORE]
     app[WORKSPACE] = WorkspaceService(AsyncStore(WorkspaceStore(store.sync.engine)), app[SERVICE], app[GW])
+    backend = make_backend(app[SETTINGS])  # the same port and adapters the bot's actions use
+    app[CONTEXT] = BuyerContextReader(backend, app[SETTINGS].backend_timeout_s)
     yield
+    await backend.close()
 
 
 def setup(app: web.Application) -> None:
@@ -131,6 +148,7 @@ def setup(app: web.Application) -> None:
     r = app.router
     base = "/console/api/conversations/{cid}"
     r.add_get(base, get_conversation)
+    r.add_get(base + "/context", buyer_context)
     r.add_post(base + "/transfer", transfer)
     r.add_post(base + "/release", release)
     r.add_get(base + "/notes", list_notes)

@@ -129,11 +129,6 @@
     if (value instanceof Node) d.appendChild(value); else d.textContent = (value === null || value === undefined || value === "") ? "—" : String(value);
     list.appendChild(d);
   }
-  function describe(obj) {
-    if (!obj) return null;
-    if (typeof obj !== "object") return String(obj);
-    return Object.keys(obj).map(function (k) { return k.replace(/_/g, " ") + ": " + (typeof obj[k] === "object" ? JSON.stringify(obj[k]) : obj[k]); }).join(", ");
-  }
   function renderSummary(c) {
     var list = $("summary-list");
     list.textContent = "";
@@ -146,13 +141,71 @@
     dd(list, "Buyer", c.buyer_id || "Anonymous (not signed in)");
     dd(list, "Business", s.business_name ? s.business_name + (s.country ? " (" + s.country + ")" : "") : null);
     dd(list, "Orders mentioned", s.orders_mentioned && s.orders_mentioned.length ? s.orders_mentioned.join(", ") : null);
-    dd(list, "Application", describe(s.application) || "None");
-    dd(list, "Credit line", describe(s.credit_line) || "None");
+    var a = s.application, l = s.credit_line;
+    dd(list, "Application", a && a.state ? a.state.replace(/_/g, " ").replace(/^./, function (x) { return x.toUpperCase(); }) + "." : "None when handed off.");
+    dd(list, "Credit line", l && l.limit ? money(l.available, "USD") + " available of " + money(l.limit, "USD") + "." : "None when handed off.");
     dd(list, "Channel", c.client === "app" ? "Mobile app" : "Website");
     dd(list, "State", { queued: "Waiting for a person", bot: "With the bot", closed: "Closed",
                         agent: "With " + (c.assigned_agent === S.me.username ? "you" : c.assigned_agent) }[c.state] || c.state);
     $("summary").hidden = false;
   }
+  // ------------------------------------------------------------------ the buyer's account, live from the backend
+  function money(amount, currency) {
+    if (amount === null || amount === undefined) return "—";
+    try { return new Intl.NumberFormat("en-US", { style: "currency", currency: currency || "USD" }).format(Number(amount)); }
+    catch (e) { return amount + " " + (currency || ""); }
+  }
+  function loadContext(id) {
+    var box = $("context");
+    box.textContent = "";
+    box.appendChild(el("p", "muted", "Loading the buyer's account…"));
+    return api("GET", "/console/api/conversations/" + encodeURIComponent(id) + "/context").then(function (d) {
+      if (S.current !== id) return;
+      box.textContent = "";
+      var c = d.context;
+      if (!c) { box.appendChild(el("p", "muted", d.message)); return; }
+      if (c.unavailable.length) {
+        box.appendChild(el("p", "form-error", "The payments system did not answer for: " + c.unavailable.join(", ").replace(/_/g, " ") +
+                                             ". What is shown may be incomplete; try Refresh."));
+      }
+      var line = c.credit_line, app = c.application;
+      var acct = el("div", "ctx-block");
+      acct.appendChild(el("p", "", line ? "Credit line with " + line.lender + ": " + money(line.available, line.currency) + " available of " +
+        money(line.limit, line.currency) + " (" + money(line.used, line.currency) + " in use, risk tier " + line.risk_tier + ")."
+        : "No Pay Later credit line yet."));
+      var APP = { started: "started, not submitted", waiting_for_account_linking: "waiting for the buyer to link their accounts",
+                  under_review: "under review by the lender", approved: "approved", declined: "declined" };
+      if (app) acct.appendChild(el("p", "", "Application with " + app.lender + ": " + (APP[app.state] || app.state) +
+        (app.offered_limit && app.state !== "approved" ? ", for " + money(app.offered_limit, "USD") : "") +
+        (app.reasons.length ? " (" + app.reasons.join(" ") + ")" : "") + "."));
+      else if (!line) acct.appendChild(el("p", "", "No Pay Later application."));
+      box.appendChild(acct);
+      // what the buyer still owes first
+      c.orders.slice().sort(function (a, b) { return (Number(b.due) > 0) - (Number(a.due) > 0); }).forEach(function (o) {
+        var card = el("div", "ctx-order"); card.setAttribute("data-order", o.order_id);
+        var top = el("div", "ctx-order-top");
+        top.appendChild(el("strong", "", o.order_id));
+        top.appendChild(el("span", Number(o.due) > 0 ? "ctx-due" : "ctx-paid",
+          Number(o.due) > 0 ? money(o.due, o.currency) + " due" : "nothing due"));
+        card.appendChild(top);
+        card.appendChild(el("div", "muted", money(o.paid, o.currency) + " paid of " + money(o.total, o.currency) + ". " + o.status_text));
+        var pl = o.pay_later;
+        if (pl && Number(o.due) > 0) {  // a paid order: "cannot pay it" would only be noise
+          card.appendChild(el("div", pl.eligible ? "ctx-ok" : "ctx-no", pl.eligible
+            ? "Pay Later can pay the " + pl.stage + " payment (" + money(pl.amount, o.currency) + ")."
+            : "Pay Later cannot pay it: " + (pl.reasons.join(" ") || pl.advice)));
+        }
+        o.disbursements.forEach(function (ds) {
+          card.appendChild(el("div", ds.needs_human ? "ctx-no" : "ctx-info", "Lender's money for the " + ds.stage + " payment (" +
+            money(ds.amount, ds.currency) + "): " + ds.state_text));
+        });
+        box.appendChild(card);
+      });
+      if (!c.orders.length && c.unavailable.indexOf("orders") < 0) box.appendChild(el("p", "muted", "No orders."));
+    }).catch(function (e) { if (S.current === id) { box.textContent = ""; box.appendChild(el("p", "form-error", e.message)); } });
+  }
+  $("ctx-refresh").addEventListener("click", function () { if (S.current) loadContext(S.current); });
+
   function renderHead(c) {
     $("conv-title").textContent = c.buyer_id || "Anonymous visitor";
     var sub = { queued: "Waiting for a person" + (c.wait_seconds !== null ? " · " + fmtWait(c.wait_seconds) : ""),
@@ -189,6 +242,7 @@
         .concat((d.notes || []).map(function (n) { return { at: n.created_at, n: n }; }));
       items.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       items.forEach(function (i) { if (i.m) addMessage(i.m); else addNote(i.n); });
+      loadContext(id);
       renderHead(d.conversation); renderSummary(d.conversation);
     });
   }
