@@ -102,6 +102,20 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         expect(frame.locator("body")).not_to_contain_text("Private: buyer called")
         shot(buyer, "44-widget-after-transfer-no-note-phone")
 
+        # -- Lee closes it; Dana finds the closed chat by its order id and reads it (read-only)
+        lee.click("#btn-close")
+        expect(lee.locator("#conv-sub")).to_contain_text("Closed")
+        dana.fill("#search-q", "ta100212")
+        dana.click("#search-form button[type=submit]")
+        found = dana.locator("#list-search button", has_text="buyer-001")
+        expect(found).to_contain_text("Closed")
+        found.click()
+        expect(dana.locator("#conv-sub")).to_have_text("Closed · read-only transcript")
+        expect(dana.locator("#transcript")).to_contain_text("Hi, Lee here: I have your order in front of me.")
+        expect(dana.locator("#reply")).to_be_disabled()
+        expect(dana.locator("#btn-claim")).to_be_hidden()
+        shot(dana, "48-console-search-closed-chat-by-order-id")
+
         # -- the supervisor disables Lee: Lee's console session ends at once
         sup.locator("#team-rows tr[data-agent=agent2] button", has_text="Disable").click()
         expect(sup.locator("#team-rows tr[data-agent=agent2]")).to_contain_text("Disabled")

@@ -3,6 +3,7 @@ and the supervisor's routes (sign-in, CSRF and role checks on every new endpoint
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 
 import aiohttp
 import pytest
@@ -265,3 +266,38 @@ async def test_supervisor_adds_sets_role_resets_password_and_disables(gateway):
                                   "/console/api/agents"])
 async def test_every_new_post_needs_sign_in(gateway, path):
     assert (await gateway.post(path, json={})).status == 401
+
+
+# ---------------------------------------------------------------------------- search
+async def test_search_finds_open_and_closed_conversations_by_buyer_order_text_and_date(gateway):
+    conv, h, csrf = await claimed_by_alice(gateway)
+    await say(gateway, conv, h, "Where is my order ta100231? 100% urgent_please")
+    await post(gateway, csrf, f"/console/api/conversations/{conv['id']}/close")
+    other, h2 = await new_conversation(gateway, "buyer-002")
+    await say(gateway, other, h2, "hello there")
+
+    async def ids(**params):
+        r = await gateway.get("/console/api/search", params=params)
+        assert r.status == 200, await r.text()
+        return [x["conversation"]["id"] for x in (await r.json())["results"]]
+
+    assert await ids(q="TA-100231") == [conv["id"]]  # a closed conversation, by order id
+    hit = (await (await gateway.get("/console/api/search", params={"q": "TA-100231"})).json())["results"][0]
+    assert hit["conversation"]["state"] == "closed" and hit["matched"] == "order"
+    assert "ta100231" in hit["snippet"]
+    assert await ids(q="buyer-002") == [other["id"]]
+    assert await ids(q="HELLO THERE") == [other["id"]]
+    assert await ids(q="100%") == [conv["id"]]  # LIKE wildcards are searched as text
+    assert await ids(q="%") == [conv["id"]]
+    today = dt.date.today().isoformat()
+    assert set(await ids(**{"from": today, "to": today})) == {conv["id"], other["id"]}
+    assert await ids(q="hello", to="2000-01-01") == []
+    # a transcript found so is readable (read-only: it is closed)
+    detail = await (await gateway.get(f"/console/api/conversations/{conv['id']}")).json()
+    assert detail["conversation"]["state"] == "closed"
+    for bad in ({}, {"q": "x" * 101}, {"from": "yesterday"}, {"from": "2026-11-30", "to": "2026-11-01"}):
+        assert (await gateway.get("/console/api/search", params=bad)).status == 400
+
+
+async def test_search_needs_sign_in(gateway):
+    assert (await gateway.get("/console/api/search", params={"q": "buyer-001"})).status == 401

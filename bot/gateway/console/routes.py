@@ -80,6 +80,15 @@ async def add_note(request: web.Request, agent) -> web.Response:
     return web.json_response({"note": note.to_json()}, status=201)
 
 
+# ---------------------------------------------------------------------------- search
+@agent_required(state_changing=False)
+async def search(request: web.Request, agent) -> web.Response:
+    q = request.query
+    hits = await _ws(request).search(q.get("q", ""), q.get("from"), q.get("to"))
+    return web.json_response({"results": [{"conversation": console_view(h.conversation), "matched": h.matched,
+                                           "snippet": h.snippet} for h in hits]})
+
+
 # ---------------------------------------------------------------------------- canned replies
 @agent_required(state_changing=False)
 async def list_canned(request: web.Request, agent) -> web.Response:
@@ -153,6 +162,7 @@ def setup(app: web.Application) -> None:
     r.add_post(base + "/release", release)
     r.add_get(base + "/notes", list_notes)
     r.add_post(base + "/notes", add_note)
+    r.add_get("/console/api/search", search)
     r.add_get("/console/api/canned-replies", list_canned)
     r.add_post("/console/api/canned-replies", create_canned)
     r.add_put("/console/api/canned-replies/{rid}", update_canned)

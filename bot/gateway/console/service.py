@@ -15,11 +15,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from bot.parsing import find_order_ids
+
 from ..db import AsyncStore, utcnow
 from ..security import MIN_PASSWORD_LEN, hash_password
 from ..service import ConversationError, ConversationService
 from ..settings import GatewaySettings
-from .store import ROLES, CannedReply, Note, TeamMember
+from .store import ROLES, CannedReply, Note, SearchHit, TeamMember
 
 DOMAIN = Path(__file__).resolve().parents[3] / "domain.yml"
 TRANSFERRED = "{name} from our support team is taking over this chat."
@@ -168,6 +170,34 @@ class WorkspaceService:
         if conv is None:
             raise ConversationError(404, "not_found", "No such conversation.")
         return conv
+
+    # ------------------------------------------------------------------ search
+    async def search(self, q: str, since: Optional[str], until: Optional[str]) -> List[SearchHit]:
+        """By buyer id, order id ("ta100231" finds "TA-100231"), any text, and/or dates (YYYY-MM-DD,
+        both included)."""
+        q = q.strip()
+        if len(q) > 100:
+            raise ConversationError(400, "query_too_long", "Search for at most 100 characters.")
+        start, end = self._day(since, "from"), self._day(until, "to")
+        if not q and start is None and end is None:
+            raise ConversationError(400, "empty_search", "Type a buyer id, an order id or some words, or pick dates.")
+        if start and end and end < start:
+            raise ConversationError(400, "bad_dates", "The end date is before the start date.")
+        terms = [q] if q else []
+        for oid in find_order_ids(q):  # the way buyers type it: TA-100231, TA100231, TA 100231
+            terms += [t for t in (oid, oid.replace("-", ""), oid.replace("-", " ")) if t not in terms]
+        until_dt = None if end is None else dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+        since_dt = None if start is None else dt.datetime.combine(start, dt.time())
+        return await self.store.search(terms, since_dt, until_dt)
+
+    @staticmethod
+    def _day(value: Optional[str], name: str) -> Optional[dt.date]:
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConversationError(400, "bad_date", f"`{name}` is a date like 2026-11-30.")
 
     # ------------------------------------------------------------------ notes (agents only)
     async def add_note(self, cid: str, actor: Dict[str, Any], text: str) -> Note:

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..db import agent_sessions, agents, canned_replies, conversations, iso, notes, utcnow
+from ..db import _conv_row, agent_sessions, agents, canned_replies, conversations, iso, messages, notes, utcnow
 
 ROLES = ("agent", "supervisor")
 
@@ -39,6 +39,13 @@ class CannedReply:
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation: Dict[str, Any]  # the stored row (bot.gateway.db._conv_row)
+    matched: str  # buyer | order | text
+    snippet: Optional[str]  # the first message (or note) that matched
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,48 @@ class WorkspaceStore:
     def delete_canned(self, rid: int) -> bool:
         with self.engine.begin() as c:
             return c.execute(sa.delete(canned_replies).where(canned_replies.c.id == rid)).rowcount == 1
+
+    # ---------------------------------------------------------------- search (open and closed)
+    def search(self, terms: List[str], since: Optional[dt.datetime], until: Optional[dt.datetime],
+               limit: int = 50) -> List[SearchHit]:
+        """Conversations whose buyer id is one of `terms`, or whose messages, notes or handoff
+        summary contain one (case-insensitive), active between `since` and `until`; newest first."""
+        def like(col, term):
+            esc = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return sa.func.lower(col).like(f"%{esc}%", escape="\\")
+
+        cond = []
+        if terms:
+            in_msgs = sa.select(messages.c.conversation_id).where(sa.or_(*(like(messages.c.text, t) for t in terms)))
+            in_notes = sa.select(notes.c.conversation_id).where(sa.or_(*(like(notes.c.text, t) for t in terms)))
+            cond.append(sa.or_(conversations.c.buyer_id.in_(terms),
+                               sa.or_(*(like(conversations.c.handoff_summary, t) for t in terms)),
+                               conversations.c.id.in_(in_msgs), conversations.c.id.in_(in_notes)))
+        active = sa.func.coalesce(conversations.c.last_message_at, conversations.c.created_at)
+        if since is not None:
+            cond.append(active >= since)
+        if until is not None:
+            cond.append(conversations.c.created_at < until)
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(conversations).where(*cond).order_by(active.desc()).limit(limit)).all()
+            hits = []
+            for r in rows:
+                snippet, matched = None, "text"
+                if terms:
+                    if r.buyer_id in terms:
+                        matched = "buyer"
+                    first = c.execute(sa.select(messages.c.text).where(
+                        messages.c.conversation_id == r.id, sa.or_(*(like(messages.c.text, t) for t in terms))
+                    ).order_by(messages.c.id).limit(1)).scalar()
+                    if first is None:
+                        first = c.execute(sa.select(notes.c.text).where(
+                            notes.c.conversation_id == r.id, sa.or_(*(like(notes.c.text, t) for t in terms))
+                        ).order_by(notes.c.id).limit(1)).scalar()
+                    snippet = first[:200] if first else None
+                    if matched != "buyer" and any(t[:3] in ("TA-", "PO-") for t in terms):
+                        matched = "order"
+                hits.append(SearchHit(_conv_row(r), matched, snippet))
+        return hits
 
     # ---------------------------------------------------------------- the team
     def team(self, online_since: dt.datetime) -> List[TeamMember]:

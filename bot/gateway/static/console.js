@@ -149,6 +149,50 @@
                         agent: "With " + (c.assigned_agent === S.me.username ? "you" : c.assigned_agent) }[c.state] || c.state);
     $("summary").hidden = false;
   }
+  // ------------------------------------------------------------------ search (open and closed conversations)
+  var STATE_LABEL = { queued: "Waiting", agent: "With an agent", bot: "With the bot", closed: "Closed" };
+  function resultItem(r, ul) {
+    var c = r.conversation, li = el("li"), b = el("button");
+    b.type = "button"; b.setAttribute("data-conv", c.id);
+    var l1 = el("span", "line1");
+    l1.appendChild(el("span", "", c.buyer_id || "Anonymous visitor"));
+    l1.appendChild(el("span", "state-tag state-" + c.state, STATE_LABEL[c.state] || c.state));
+    b.appendChild(l1);
+    var when = c.last_message_at || c.created_at;
+    b.appendChild(el("span", "line2", (when ? new Date(when).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "") +
+      (r.snippet ? " · “" + r.snippet + "”" : "")));
+    b.addEventListener("click", function () { open(c.id); });
+    li.appendChild(b); ul.appendChild(li);
+  }
+  function search(params) {
+    var qs = Object.keys(params).filter(function (k) { return params[k]; })
+      .map(function (k) { return k + "=" + encodeURIComponent(params[k]); }).join("&");
+    return api("GET", "/console/api/search?" + qs);
+  }
+  $("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var ul = $("list-search"), err = $("search-error");
+    err.hidden = true; ul.textContent = ""; $("search-results").hidden = false;
+    search({ q: $("search-q").value.trim(), from: $("search-from").value, to: $("search-to").value }).then(function (d) {
+      if (!d.results.length) ul.appendChild(el("li", "empty-item", "Nothing found."));
+      d.results.forEach(function (r) { resultItem(r, ul); });
+    }).catch(function (e2) { err.textContent = e2.message; err.hidden = false; });
+  });
+  $("search-clear").addEventListener("click", function () {
+    $("search-form").reset(); $("search-results").hidden = true; $("list-search").textContent = "";
+  });
+  function loadEarlier(c) {
+    var ul = $("earlier");
+    ul.textContent = "";
+    if (!c.buyer_id) { ul.appendChild(el("li", "empty-item", "Anonymous visitor: no history.")); return; }
+    search({ q: c.buyer_id }).then(function (d) {
+      if (S.current !== c.id) return;
+      var others = d.results.filter(function (r) { return r.conversation.id !== c.id; });
+      if (!others.length) ul.appendChild(el("li", "empty-item", "None."));
+      others.slice(0, 10).forEach(function (r) { resultItem({ conversation: r.conversation, snippet: null }, ul); });
+    }).catch(function () {});
+  }
+
   // ------------------------------------------------------------------ the buyer's account, live from the backend
   function money(amount, currency) {
     if (amount === null || amount === undefined) return "—";
@@ -210,7 +254,7 @@
     $("conv-title").textContent = c.buyer_id || "Anonymous visitor";
     var sub = { queued: "Waiting for a person" + (c.wait_seconds !== null ? " · " + fmtWait(c.wait_seconds) : ""),
                 agent: "With " + (c.assigned_agent === S.me.username ? "you" : c.assigned_agent),
-                bot: "Live with the bot", closed: "Closed" }[c.state] || c.state;
+                bot: "Live with the bot", closed: "Closed · read-only transcript" }[c.state] || c.state;
     $("conv-sub").textContent = sub;
     var mine = c.state === "agent" && c.assigned_agent === S.me.username;
     var sup = S.me.role === "supervisor";
@@ -223,7 +267,8 @@
     var note = S.mode === "note";
     $("reply").disabled = !(mine || note); $("btn-send").disabled = !(mine || note);
     $("reply").placeholder = note ? "A note for your colleagues: the buyer never sees it" :
-      (mine ? "Reply to the buyer…" : "Take over the conversation to reply");
+      (mine ? "Reply to the buyer…" : c.state === "closed" ? "Closed: read-only. The chat reopens when the buyer writes again."
+        : "Take over the conversation to reply");
     $("btn-send").textContent = note ? "Add note" : "Send";
     $("reply-form").classList.toggle("note-mode", note);
   }
@@ -242,7 +287,7 @@
         .concat((d.notes || []).map(function (n) { return { at: n.created_at, n: n }; }));
       items.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       items.forEach(function (i) { if (i.m) addMessage(i.m); else addNote(i.n); });
-      loadContext(id);
+      loadContext(id); loadEarlier(d.conversation);
       renderHead(d.conversation); renderSummary(d.conversation);
     });
   }
