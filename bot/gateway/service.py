@@ -132,6 +132,21 @@ class ConversationService:
         await self._publish("console", {"type": "conversation", "conversation": console_view(conv)})
         return conv
 
+    # ------------------------------------------------------------------ typing (never stored)
+    async def buyer_typing(self, cid: str) -> None:
+        conv = await self.store.get_conversation(cid)
+        if conv and conv["state"] in ("queued", "agent"):
+            await self._publish("console", {"type": "typing", "conversation_id": cid, "who": "buyer"})
+
+    async def agent_typing(self, cid: str, username: str, display_name: str) -> bool:
+        """Only the agent who has the chat: the buyer sees "<name> is typing…"."""
+        conv = await self.store.get_conversation(cid)
+        if not conv or conv["state"] != "agent" or conv["assigned_agent"] != username:
+            return False
+        await self._publish(f"conv:{cid}", {"type": "typing", "who": "agent", "name": display_name})
+        await self._publish("console", {"type": "typing", "conversation_id": cid, "who": "agent", "username": username})
+        return True
+
     # ------------------------------------------------------------------ buyers
     async def buyer_message(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str]) -> List[Dict[str, Any]]:
         """Store the buyer's message, then route it: to Rasa (bot), or to the agents only

@@ -4,6 +4,8 @@ passes the chat to a colleague; the supervisor then disables that colleague, who
 session ends at once. Screenshots 40-*."""
 from __future__ import annotations
 
+import re
+
 from browser_helpers import open_demo_as, say, shot
 from playwright.sync_api import expect
 
@@ -44,7 +46,8 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         expect(sup.locator("#canned-rows tr[data-canned=order-check]")).to_contain_text("Checking the order")
         shot(sup, "40-console-supervisor-team-and-canned-replies")
 
-        # -- Dana takes the chat and leaves a private note
+        # -- the queue shows in the page title; Dana takes the chat and leaves a private note
+        expect(dana).to_have_title(re.compile(r"^\(1\) Pay Later"))
         dana.locator("#list-queue button", has_text="buyer-001").first.click()
         dana.click("#btn-claim")
         expect(dana.locator("#conv-sub")).to_have_text("With you")
@@ -92,6 +95,14 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         shot(lee, "43-console-transfer-received")
         expect(frame.locator(".row.system .bubble").last).to_contain_text(
             "Lee (demo agent) from our support team is taking over this chat.")
+        # typing, both ways
+        lee.locator("#reply").press_sequentially("Hi, Lee")
+        expect(frame.locator("#agent-typing")).to_have_text("Lee (demo agent) is typing…")
+        shot(buyer, "49-widget-agent-typing-phone")
+        frame.locator("#input").press_sequentially("are you")
+        expect(lee.locator("#buyer-typing")).to_be_visible()
+        shot(lee, "50-console-buyer-typing")
+        frame.locator("#input").fill("")
         lee.fill("#reply", "Hi, Lee here: I have your order in front of me.")
         lee.click("#btn-send")
         expect(frame.locator(".row.agent .bubble").last).to_have_text("Hi, Lee here: I have your order in front of me.")

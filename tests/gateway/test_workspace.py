@@ -301,3 +301,31 @@ async def test_search_finds_open_and_closed_conversations_by_buyer_order_text_an
 
 async def test_search_needs_sign_in(gateway):
     assert (await gateway.get("/console/api/search", params={"q": "buyer-001"})).status == 401
+
+
+# ---------------------------------------------------------------------------- typing, both ways
+async def test_typing_is_shown_both_ways_over_the_websockets(gateway):
+    from gw_helpers import open_buyer_ws, token_for
+
+    conv, h, csrf = await claimed_by_alice(gateway)
+    origin = {"Origin": str(gateway.make_url("")).rstrip("/")}
+    console = await gateway.ws_connect("/console/ws", headers=origin)
+    assert (await console.receive_json(timeout=5))["type"] == "hello"
+    buyer = await open_buyer_ws(gateway, conv, token=token_for("buyer-001"))
+    assert (await buyer.receive_json(timeout=5))["type"] == "ready"
+    async with agent_session(gateway, "bob") as bob:  # not his chat: the buyer sees nothing from him
+        bob_ws = await bob.session.ws_connect(str(gateway.make_url("/console/ws")), headers=origin)
+        await bob_ws.receive_json(timeout=5)
+        await bob_ws.send_json({"type": "typing", "conversation_id": conv["id"]})
+        await buyer.send_json({"type": "typing"})
+        e = await next_of(console, "typing", timeout=5)
+        assert e == {"type": "typing", "conversation_id": conv["id"], "who": "buyer"}
+        await console.send_json({"type": "typing", "conversation_id": conv["id"]})
+        e = await next_of(buyer, "typing", timeout=5)
+        assert e == {"type": "typing", "who": "agent", "name": "Alice"}  # the first one is the owner's
+        await bob_ws.close()
+    # typing is never stored
+    msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=h)).json())["messages"]
+    assert all(m.get("kind") != "typing" for m in msgs)
+    await buyer.close()
+    await console.close()

@@ -219,13 +219,19 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
         task = asyncio.create_task(pump())
         watcher = asyncio.create_task(watch_session())
         last_touch = time.monotonic()
+        typing_sent: Dict[str, float] = {}
         try:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     continue
                 with contextlib.suppress(ApiError):
                     data = parse_json(msg.data, max_bytes=MAX_BODY)  # bounded: no RecursionError
-                    if data.get("type") == "ping":
+                    cid = data.get("conversation_id")
+                    if data.get("type") == "typing" and isinstance(cid, str) and len(cid) <= 64:
+                        if time.monotonic() - typing_sent.get(cid, 0.0) >= 2:  # at most every 2 s per chat
+                            typing_sent[cid] = time.monotonic()
+                            await request.app[SERVICE].agent_typing(cid, agent["username"], agent["display_name"])
+                    elif data.get("type") == "ping":
                         if time.monotonic() - last_touch > 30:  # presence: "an agent is signed in"
                             last_touch = time.monotonic()
                             if await store.get_session(agent["id_hash"]) is None:

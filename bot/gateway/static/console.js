@@ -3,7 +3,7 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
   var S = { me: null, csrf: null, lists: null, current: null, detail: null, ws: null, retry: 0, seen: {},
-            team: [], mode: "reply", canned: [] };
+            team: [], mode: "reply", canned: [], unread: {}, queued: null, sound: true };
 
   function api(method, path, body, extraHeaders) {
     var h = { "Content-Type": "application/json" };
@@ -82,6 +82,7 @@
       } else if (name === "others") {
         l1.appendChild(el("span", "wait", c.assigned_agent));
       }
+      if (S.unread[c.id]) l1.appendChild(el("span", "unread", String(S.unread[c.id])));
       var reason = c.handoff ? (REASONS[c.handoff.reason] || c.handoff.reason) : "Chatting with the bot";
       var l2 = el("span", "line2", reason + " · " + c.client);
       b.appendChild(l1); b.appendChild(l2);
@@ -93,6 +94,15 @@
     return api("GET", "/console/api/conversations").then(function (d) {
       S.lists = d;
       ["queue", "mine", "live", "others"].forEach(function (n) { renderList(n, d[n]); });
+      // a chat that newly entered the queue: sound + desktop notification (not for the first load)
+      var ids = {};
+      d.queue.forEach(function (c) { ids[c.id] = true; });
+      if (S.queued) {
+        var fresh = d.queue.filter(function (c) { return !S.queued[c.id]; });
+        if (fresh.length) alertAgent("A buyer is waiting for a person" + (fresh[0].buyer_id ? " (" + fresh[0].buyer_id + ")" : "") + ".");
+      }
+      S.queued = ids;
+      updateTitle();
     }).catch(function (e) { if (e.status === 401) sessionEnded(); });
   }
   var refreshTimer = null;
@@ -274,6 +284,8 @@
   }
   function open(id) {
     S.current = id; S.seen = {};
+    if (S.unread[id]) { delete S.unread[id]; scheduleRefresh(); }
+    updateTitle(); $("buyer-typing").hidden = true;
     loadTeam();  // who can take it over, fresh
     $("action-error").hidden = true;
     document.querySelectorAll(".conv-list button").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-conv") === id); });
@@ -335,8 +347,14 @@
     ws.onmessage = function (ev) {
       var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.type === "message") {
-        if (d.conversation_id === S.current) addMessage(d.message);
+        if (d.conversation_id === S.current) { addMessage(d.message); if (d.message.sender === "buyer") $("buyer-typing").hidden = true; }
+        if (d.message.sender === "buyer" && ownedByMe(d.conversation_id) && (d.conversation_id !== S.current || document.hidden)) {
+          if (d.conversation_id !== S.current) S.unread[d.conversation_id] = (S.unread[d.conversation_id] || 0) + 1;
+          alertAgent("New message from a buyer: " + d.message.text.slice(0, 80));
+        }
         scheduleRefresh();
+      } else if (d.type === "typing") {
+        if (d.conversation_id === S.current && d.who === "buyer") showBuyerTyping();
       } else if (d.type === "note") {
         if (d.conversation_id === S.current) addNote(d.note);
       } else if (d.type === "transferred") {
@@ -396,6 +414,54 @@
   });
   $("btn-release").addEventListener("click", function () { act("release").catch(function () {}); });
 
+  // ------------------------------------------------------------------ typing, both ways
+  var buyerTypingTimer = null, lastTyping = 0;
+  function showBuyerTyping() {
+    $("buyer-typing").hidden = false;
+    clearTimeout(buyerTypingTimer);
+    buyerTypingTimer = setTimeout(function () { $("buyer-typing").hidden = true; }, 4000);
+  }
+  $("reply").addEventListener("input", function () {
+    if (S.mode !== "reply" || !S.detail || S.detail.state !== "agent" || S.detail.assigned_agent !== S.me.username) return;
+    if (!S.ws || S.ws.readyState !== 1 || Date.now() - lastTyping < 2000) return;
+    lastTyping = Date.now();
+    S.ws.send(JSON.stringify({ type: "typing", conversation_id: S.current }));
+  });
+
+  // ------------------------------------------------------------------ unread counts, sound, page title
+  function ownedByMe(id) {
+    return !!(S.lists && S.lists.mine.some(function (c) { return c.id === id; })) ||
+      !!(S.detail && S.detail.id === id && S.detail.assigned_agent === S.me.username);
+  }
+  function updateTitle() {
+    var unread = Object.keys(S.unread).reduce(function (n, k) { return n + S.unread[k]; }, 0);
+    var n = (S.lists ? S.lists.queue.length : 0) + unread;
+    document.title = (n ? "(" + n + ") " : "") + "Pay Later · Support console";
+  }
+  var audio = null;
+  function beep() {
+    if (!S.sound) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = 880; g.gain.value = 0.08;
+      o.connect(g); g.connect(audio.destination);
+      o.start(); o.stop(audio.currentTime + 0.18);
+    } catch (e) { /* no audio here */ }
+  }
+  function alertAgent(text) {
+    beep();
+    if (window.Notification && Notification.permission === "granted" && document.hidden) {
+      try { new Notification("Pay Later support", { body: text }); } catch (e) { /* not allowed here */ }
+    }
+    updateTitle();
+  }
+  $("btn-sound").addEventListener("click", function () {
+    S.sound = !S.sound;
+    $("btn-sound").textContent = S.sound ? "Sound on" : "Sound off";
+    $("btn-sound").setAttribute("aria-pressed", String(S.sound));
+  });
+
   // ------------------------------------------------------------------ notifications
   var toastTimer = null;
   function notify(text, convId) {
@@ -403,9 +469,7 @@
     t.textContent = text + (convId ? " — it is in \u201cMine\u201d." : "");
     t.hidden = false;
     clearTimeout(toastTimer); toastTimer = setTimeout(function () { t.hidden = true; }, 8000);
-    if (window.Notification && Notification.permission === "granted" && document.hidden) {
-      try { new Notification("Pay Later support", { body: text }); } catch (e) { /* not allowed here */ }
-    }
+    alertAgent(text);
   }
 
   // ------------------------------------------------------------------ reply or private note
