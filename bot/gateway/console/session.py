@@ -203,7 +203,9 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
         async def pump():
             async for event in sub:
                 if event.get("type") == "session_ended" and event.get("username") == agent["username"]:
-                    await ws.close(code=4401, message=b"session ended")  # disabled or new password
+                    with contextlib.suppress(Exception):  # say why, then close (disabled or new password)
+                        await ws.send_json(event)
+                    await ws.close(code=4401, message=b"session ended")
                     return
                 await ws.send_json(event)
 

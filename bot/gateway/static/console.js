@@ -353,6 +353,8 @@
           alertAgent("New message from a buyer: " + d.message.text.slice(0, 80));
         }
         scheduleRefresh();
+      } else if (d.type === "session_ended") {
+        if (S.me && d.username === S.me.username) sessionEnded();
       } else if (d.type === "typing") {
         if (d.conversation_id === S.current && d.who === "buyer") showBuyerTyping();
       } else if (d.type === "note") {

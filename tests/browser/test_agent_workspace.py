@@ -131,7 +131,7 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         sup.locator("#team-rows tr[data-agent=agent2] button", has_text="Disable").click()
         expect(sup.locator("#team-rows tr[data-agent=agent2]")).to_contain_text("Disabled")
         shot(sup, "45-console-supervisor-disabled-agent")
-        expect(lee.locator("#login-form")).to_be_visible()
+        expect(lee.locator("#login-form")).to_be_visible(timeout=10_000)
         expect(lee.locator("#login-error")).to_contain_text("Your session has ended")
         shot(lee, "46-console-disabled-agent-signed-out")
         lee.fill("#username", "agent2")

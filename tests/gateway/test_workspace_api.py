@@ -251,6 +251,7 @@ async def test_supervisor_adds_sets_role_resets_password_and_disables(gateway):
             r = await sam("PATCH", "/console/api/agents/bob", json={"active": False})
             assert r.status == 200 and (await r.json())["agent"]["active"] is False
             assert (await bob("GET", "/console/api/me")).status == 401
+            assert (await next_of(ws, "session_ended", timeout=5))["username"] == "bob"  # told why
             closed = await ws.receive(timeout=5)
             assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     # the new password works, the old sign-in of a disabled agent does not
