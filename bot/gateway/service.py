@@ -250,8 +250,13 @@ class ConversationService:
             await self._message(cid, "system", HANDED_BACK, kind="handed_back")
             return await self._state_changed(cid)
 
-    async def close(self, cid: str, username: str) -> Dict[str, Any]:
+    async def close(self, cid: str, username: str, closing_line: Optional[str] = None,
+                    display_name: Optional[str] = None) -> Dict[str, Any]:
         async with self.lock(cid):
+            if closing_line:
+                await self._owned(cid, username)  # only the agent who has the chat speaks to the buyer
+                shown, _ = redact(closing_line)
+                await self._message(cid, "agent", shown, agent_name=display_name or username)
             prev = await self.store.close(cid, username)
             if prev is None:
                 conv = await self.store.get_conversation(cid)

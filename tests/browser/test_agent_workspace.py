@@ -114,8 +114,15 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         shot(buyer, "44-widget-after-transfer-no-note-phone")
 
         # -- Lee closes it; Dana finds the closed chat by its order id and reads it (read-only)
-        lee.click("#btn-close")
+        lee.click("#btn-close")  # asks first, with an optional closing line
+        expect(lee.locator("#close-confirm")).to_be_visible()
+        expect(lee.locator("#conv-sub")).to_have_text("With you")
+        lee.fill("#closing-line", "Glad I could help. Have a good day!")
+        shot(lee, "51-console-close-confirm-with-closing-line")
+        lee.click("#btn-close-confirm")
         expect(lee.locator("#conv-sub")).to_contain_text("Closed")
+        expect(frame.locator(".row.agent .bubble").last).to_have_text("Glad I could help. Have a good day!")
+        expect(frame.locator(".row.system .bubble").last).to_contain_text("closed by our support team")
         dana.fill("#search-q", "ta100212")
         dana.click("#search-form button[type=submit]")
         found = dana.locator("#list-search button", has_text="buyer-001")

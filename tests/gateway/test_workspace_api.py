@@ -330,3 +330,19 @@ async def test_typing_is_shown_both_ways_over_the_websockets(gateway):
     assert all(m.get("kind") != "typing" for m in msgs)
     await buyer.close()
     await console.close()
+
+
+# ---------------------------------------------------------------------------- close with a closing line
+async def test_close_with_a_closing_line_sends_it_first(gateway):
+    conv, h, csrf = await claimed_by_alice(gateway)
+    url = f"/console/api/conversations/{conv['id']}/close"
+    assert (await post(gateway, csrf, url, json={"closing_line": 42})).status == 400
+    async with agent_session(gateway, "bob") as bob:  # not his chat: no words to the buyer
+        r = await bob("POST", url, json={"closing_line": "Bye from Bob"})
+        assert r.status == 409
+    r = await post(gateway, csrf, url, json={"closing_line": "Glad I could help!"})
+    assert r.status == 200 and (await r.json())["conversation"]["state"] == "closed"
+    msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=h)).json())["messages"]
+    assert [(m["sender"], m["text"][:18]) for m in msgs[-2:]] == [("agent", "Glad I could help!"),
+                                                                ("system", "This conversation ")]
+    assert "Bye from Bob" not in str(msgs)

@@ -180,8 +180,13 @@ async def hand_back(request: web.Request, agent) -> web.Response:
 
 @agent_required(state_changing=True)
 async def close(request: web.Request, agent) -> web.Response:
+    """Optional body {"closing_line": "..."}: the agent's last words to the buyer, sent before the
+    conversation closes (only by the agent who has it)."""
     conv = await conv_or_404(request)
-    conv = await request.app[SERVICE].close(conv["id"], agent["username"])
+    body = await read_json(request) if request.can_read_body else {}
+    line = body.get("closing_line")
+    line = validate_text(line, request.app[GW].max_message_chars, "closing_line") if line not in (None, "") else None
+    conv = await request.app[SERVICE].close(conv["id"], agent["username"], line, agent["display_name"])
     return web.json_response({"conversation": console_view(conv)})
 
 

@@ -83,7 +83,8 @@
         l1.appendChild(el("span", "wait", c.assigned_agent));
       }
       if (S.unread[c.id]) l1.appendChild(el("span", "unread", String(S.unread[c.id])));
-      var reason = c.handoff ? (REASONS[c.handoff.reason] || c.handoff.reason) : "Chatting with the bot";
+      var reason = c.state === "closed" ? "Closed" : c.state === "bot" ? "Chatting with the bot"
+        : c.handoff ? (REASONS[c.handoff.reason] || c.handoff.reason) : "With a person";
       var l2 = el("span", "line2", reason + " · " + c.client);
       b.appendChild(l1); b.appendChild(l2);
       b.addEventListener("click", function () { open(c.id); });
@@ -144,7 +145,8 @@
     list.textContent = "";
     var s = (c.handoff && c.handoff.summary) || {};
     if (c.handoff) {
-      dd(list, "Why handed off", el("span", "reason", REASONS[c.handoff.reason] || c.handoff.reason));
+      var wasHandedOff = c.state === "bot" || c.state === "closed";
+      dd(list, wasHandedOff ? "Was handed off because" : "Why handed off", el("span", "reason", REASONS[c.handoff.reason] || c.handoff.reason));
       if (c.handoff.reason_text) dd(list, "Details", c.handoff.reason_text);
     }
     // the buyer id comes from the verified token of the conversation, never from the bot's summary
@@ -285,6 +287,7 @@
   function open(id) {
     S.current = id; S.seen = {};
     if (S.unread[id]) { delete S.unread[id]; scheduleRefresh(); }
+    $("close-confirm").hidden = true;
     updateTitle(); $("buyer-typing").hidden = true;
     loadTeam();  // who can take it over, fresh
     $("action-error").hidden = true;
@@ -321,7 +324,20 @@
   }
   $("btn-claim").addEventListener("click", function () { act("claim").catch(function () {}); });
   $("btn-handback").addEventListener("click", function () { act("handback").catch(function () {}); });
-  $("btn-close").addEventListener("click", function () { act("close").catch(function () {}); });
+  $("btn-close").addEventListener("click", function () {
+    var mine = S.detail && S.detail.state === "agent" && S.detail.assigned_agent === S.me.username;
+    $("closing-line").hidden = !mine;  // only the agent who has the chat speaks to the buyer
+    $("close-confirm").hidden = false;
+    if (mine) $("closing-line").focus();
+  });
+  $("btn-close-cancel").addEventListener("click", function () { $("close-confirm").hidden = true; });
+  $("close-confirm").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var line = $("closing-line").hidden ? "" : $("closing-line").value.trim();
+    act("close", line ? { closing_line: line } : undefined).then(function () {
+      $("close-confirm").hidden = true; $("closing-line").value = "";
+    }).catch(function () {});
+  });
   $("reply-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = $("reply").value.trim();
