@@ -23,7 +23,10 @@ def main(argv=None) -> None:
     check_or_exit("gateway")
     configure("gateway")
     settings = Settings.from_env()
-    gw = GatewaySettings.from_env(settings)
+    try:
+        gw = GatewaySettings.from_env(settings)
+    except ValueError as exc:  # e.g. PAYLATER_BUSINESS_HOURS: one sentence, no traceback
+        raise SystemExit(f"gateway not started: {exc}")
     if settings.demo_mode:
         from .demo import load_demo_agent
 

@@ -204,8 +204,12 @@ class ConversationService:
         if not await self.store.queue(cid, reason, reason_text, summary):
             return []
         await self.rasa.tracker_event(cid, "pause")
-        online = await self.agents_online()
-        notice = await self._message(cid, "system", QUEUED_ONLINE if online else QUEUED_OFFLINE, kind="queued")
+        hours, now = self.gw.business_hours, dt.datetime.now(dt.timezone.utc)
+        if hours is not None and not hours.is_open(now):
+            text = hours.away_notice(now)  # when the team is back; the message waits in the queue
+        else:
+            text = QUEUED_ONLINE if await self.agents_online() else QUEUED_OFFLINE
+        notice = await self._message(cid, "system", text, kind="queued")
         await self._state_changed(cid)
         return [notice]
 

@@ -346,3 +346,25 @@ async def test_close_with_a_closing_line_sends_it_first(gateway):
     assert [(m["sender"], m["text"][:18]) for m in msgs[-2:]] == [("agent", "Glad I could help!"),
                                                                 ("system", "This conversation ")]
     assert "Bye from Bob" not in str(msgs)
+
+
+# ---------------------------------------------------------------------------- business hours
+async def test_outside_business_hours_the_buyer_is_told_when_the_team_is_back(make_gateway):
+    from bot.gateway.hours import BusinessHours
+
+    now = dt.datetime.now(dt.timezone.utc)
+    # open for one minute, six hours from now, every day: closed now whatever the day
+    start = (now + dt.timedelta(hours=6)).replace(second=0, microsecond=0)
+    end = start + dt.timedelta(minutes=1)
+    if end.date() != start.date():
+        start, end = start - dt.timedelta(minutes=2), start - dt.timedelta(minutes=1)
+    spec = f"mon-sun {start:%H:%M}-{end:%H:%M}"
+    gateway = await make_gateway(business_hours=BusinessHours.parse(spec, "UTC"))
+    await login(gateway)  # even with an agent signed in
+    conv, h = await new_conversation(gateway)
+    body = await (await say(gateway, conv, h, "talk to a person")).json()
+    notice = body["messages"][-1]
+    assert notice["kind"] == "queued" and notice["text"].startswith("Our support team is away right now.")
+    assert f"at {start:%H:%M} (UTC time)" in notice["text"] and "waits in the queue" in notice["text"]
+    listing = await (await gateway.get("/console/api/conversations")).json()
+    assert [c["id"] for c in listing["queue"]] == [conv["id"]]  # the message waits for the team
