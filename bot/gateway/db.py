@@ -68,6 +68,8 @@ agents = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     # agent | supervisor (gateway_0003_workspace)
     sa.Column("role", sa.String(16), nullable=False, default="agent", server_default="agent"),
+    # away: signed in but taking no new chats (no transfers to them; not counted for the buyer's notice)
+    sa.Column("away", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 agent_sessions = sa.Table(
@@ -318,7 +320,7 @@ class Store:
     def get_session(self, id_hash: str) -> Optional[Dict[str, Any]]:
         now = utcnow()
         with self.engine.begin() as c:
-            row = c.execute(sa.select(agent_sessions, agents.c.display_name, agents.c.role).join(
+            row = c.execute(sa.select(agent_sessions, agents.c.display_name, agents.c.role, agents.c.away).join(
                 agents, agents.c.username == agent_sessions.c.username
             ).where(
                 agent_sessions.c.id_hash == id_hash, agent_sessions.c.revoked.is_(False),
@@ -340,7 +342,10 @@ class Store:
 
     def agents_online(self, since: dt.datetime) -> int:
         with self.engine.connect() as c:
-            return int(c.execute(sa.select(sa.func.count(sa.distinct(agent_sessions.c.username))).where(
+            return int(c.execute(sa.select(sa.func.count(sa.distinct(agent_sessions.c.username))).join(
+                agents, agents.c.username == agent_sessions.c.username
+            ).where(
+                agents.c.active.is_(True), agents.c.away.is_(False),
                 agent_sessions.c.revoked.is_(False), agent_sessions.c.last_seen_at >= since,
                 agent_sessions.c.expires_at > utcnow(),
             )).scalar() or 0)

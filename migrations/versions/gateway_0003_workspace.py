@@ -1,4 +1,4 @@
-"""The agent workspace: agents get a role (agent | supervisor), private notes and canned replies.
+"""The agent workspace: agents get a role (agent | supervisor) and an away flag, private notes and canned replies.
 
 Revision ID: gateway_0003_workspace
 Revises: gateway_0002
@@ -24,6 +24,9 @@ def upgrade() -> None:
     if "role" not in {c["name"] for c in _insp().get_columns("gateway_agents")}:
         with op.batch_alter_table("gateway_agents") as batch:
             batch.add_column(sa.Column("role", sa.String(16), nullable=False, server_default="agent"))
+    if "away" not in {c["name"] for c in _insp().get_columns("gateway_agents")}:
+        with op.batch_alter_table("gateway_agents") as batch:
+            batch.add_column(sa.Column("away", sa.Boolean, nullable=False, server_default=sa.false()))
     if not _insp().has_table("gateway_notes"):
         op.create_table(
             "gateway_notes",
@@ -52,4 +55,5 @@ def downgrade() -> None:
     op.drop_index("ix_gateway_notes_conversation_id", table_name="gateway_notes")
     op.drop_table("gateway_notes")
     with op.batch_alter_table("gateway_agents") as batch:
+        batch.drop_column("away")
         batch.drop_column("role")

@@ -84,7 +84,12 @@ def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):
         expect(frame.locator("body")).not_to_contain_text("Private: buyer called")
         assert NOTE not in str(servers.rasa_state["messages"]) and NOTE not in str(servers.rasa_state["events"])
 
-        # -- Dana passes the chat to Lee
+        # -- Lee is away: no transfers to him; back to available, and Dana passes him the chat
+        lee.select_option("#my-status", "away")
+        expect(dana.locator("#transfer-to option[value=agent2]")).to_have_text("Lee (demo agent) (away)")
+        expect(dana.locator("#transfer-to option[value=agent2]")).to_be_disabled()
+        lee.select_option("#my-status", "available")
+        expect(dana.locator("#transfer-to option[value=agent2]")).to_be_enabled()
         dana.select_option("#transfer-to", "agent2")
         dana.click("#btn-transfer")
         expect(dana.locator("#conv-sub")).to_contain_text("agent2")

@@ -217,7 +217,8 @@ async def test_agents_see_the_team_but_only_supervisors_change_it(gateway):
     csrf = await login(gateway)
     team = (await (await gateway.get("/console/api/agents")).json())["agents"]
     alice = next(m for m in team if m["username"] == "alice")
-    assert alice == {"username": "alice", "display_name": "Alice", "role": "agent", "active": True, "online": True}
+    assert alice == {"username": "alice", "display_name": "Alice", "role": "agent", "active": True, "online": True,
+                     "status": "available"}
     assert next(m for m in team if m["username"] == "bob")["online"] is False
     for method, path, body in (("POST", "/console/api/agents", {"username": "x", "password": "p" * 12}),
                                ("PATCH", "/console/api/agents/bob", {"active": False})):
@@ -263,6 +264,7 @@ async def test_supervisor_adds_sets_role_resets_password_and_disables(gateway):
 
 
 @pytest.mark.parametrize("path", ["/console/api/conversations/x/transfer", "/console/api/conversations/x/release",
+                                  "/console/api/me/status",
                                   "/console/api/conversations/x/notes", "/console/api/canned-replies",
                                   "/console/api/agents"])
 async def test_every_new_post_needs_sign_in(gateway, path):
@@ -368,3 +370,24 @@ async def test_outside_business_hours_the_buyer_is_told_when_the_team_is_back(ma
     assert f"at {start:%H:%M} (UTC time)" in notice["text"] and "waits in the queue" in notice["text"]
     listing = await (await gateway.get("/console/api/conversations")).json()
     assert [c["id"] for c in listing["queue"]] == [conv["id"]]  # the message waits for the team
+
+
+# ---------------------------------------------------------------------------- available / away
+async def test_an_away_agent_gets_no_transfers_and_does_not_count_as_joining_soon(gateway):
+    conv, h, csrf = await claimed_by_alice(gateway)
+    async with agent_session(gateway, "bob") as bob:
+        assert (await bob.session.post(str(gateway.make_url("/console/api/me/status")), json={"status": "away"})).status == 403
+        assert (await bob("POST", "/console/api/me/status", json={"status": "asleep"})).status == 400
+        r = await bob("POST", "/console/api/me/status", json={"status": "away"})
+        assert r.status == 200 and (await r.json())["agent"]["status"] == "away"
+        assert (await (await bob("GET", "/console/api/me")).json())["agent"]["status"] == "away"
+        r = await post(gateway, csrf, f"/console/api/conversations/{conv['id']}/transfer", json={"to": "bob"})
+        assert r.status == 409 and (await r.json())["error"] == "agent_away"
+        await post(gateway, csrf, "/console/api/me/status", json={"status": "away"})  # alice too: nobody available
+        other, h2 = await new_conversation(gateway, "buyer-002")
+        body = await (await say(gateway, other, h2, "talk to a person")).json()
+        assert "No support agent is signed in" in body["messages"][-1]["text"]
+        await bob("POST", "/console/api/me/status", json={"status": "available"})
+        r = await post(gateway, csrf, f"/console/api/conversations/{conv['id']}/transfer", json={"to": "bob"})
+        assert r.status == 200
+    assert (await gateway.post("/console/api/me/status", json={"status": "away"})).status == 403  # CSRF

@@ -129,6 +129,13 @@ async def list_team(request: web.Request, agent) -> web.Response:
     return web.json_response({"agents": [m.to_json() for m in await _ws(request).team()]})
 
 
+@agent_required(state_changing=True)
+async def set_status(request: web.Request, agent) -> web.Response:
+    """Available or away (an away agent gets no transfers and does not count as "an agent will join")."""
+    member = await _ws(request).set_status(agent, (await read_json(request)).get("status"))
+    return web.json_response({"agent": member.to_json()})
+
+
 @agent_required(state_changing=True, supervisor=True)
 async def add_agent(request: web.Request, agent) -> web.Response:
     body = await read_json(request)
@@ -167,6 +174,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/console/api/canned-replies", create_canned)
     r.add_put("/console/api/canned-replies/{rid}", update_canned)
     r.add_delete("/console/api/canned-replies/{rid}", delete_canned)
+    r.add_post("/console/api/me/status", set_status)
     r.add_get("/console/api/agents", list_team)
     r.add_post("/console/api/agents", add_agent)
     r.add_patch("/console/api/agents/{username}", update_agent)

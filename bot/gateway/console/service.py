@@ -115,6 +115,13 @@ class WorkspaceService:
             await self.conv._publish("console", {"type": "session_ended", "username": username})
         return next(m for m in await self.team() if m.username == username)
 
+    async def set_status(self, actor: Dict[str, Any], status: Any) -> TeamMember:
+        if status not in ("available", "away"):
+            raise ConversationError(400, "invalid_status", "`status` is \"available\" or \"away\".")
+        await self.store.update_agent(actor["username"], away=status == "away")
+        await self.conv._publish("console", {"type": "team"})  # colleagues' transfer lists follow
+        return next(m for m in await self.team() if m.username == actor["username"])
+
     @staticmethod
     def _check_role(role: Any) -> str:
         if role not in ROLES:
@@ -142,6 +149,8 @@ class WorkspaceService:
                 raise ConversationError(404, "no_such_agent", f"No active agent called {to}.")
             if not target.online:
                 raise ConversationError(409, "agent_offline", f"{target.display_name} is not signed in right now.")
+            if target.status == "away" and to != actor["username"]:
+                raise ConversationError(409, "agent_away", f"{target.display_name} is away and takes no new chats.")
             frm = None if supervisor else actor["username"]
             if not await self.store.transfer(cid, frm, to):
                 raise ConversationError(409, "not_yours", "The conversation changed meanwhile.")

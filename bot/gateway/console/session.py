@@ -60,7 +60,8 @@ def agent_required(state_changing: bool, supervisor: bool = False):
 
 
 def _agent_json(agent: Dict[str, Any]) -> Dict[str, Any]:
-    return {"username": agent["username"], "display_name": agent["display_name"], "role": agent.get("role") or "agent"}
+    return {"username": agent["username"], "display_name": agent["display_name"], "role": agent.get("role") or "agent",
+            "status": "away" if agent.get("away") else "available"}
 
 
 # ---------------------------------------------------------------------------- pages & sign-in

@@ -55,6 +55,7 @@ class TeamMember:
     role: str
     active: bool
     online: bool
+    status: str  # available | away
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)
@@ -169,7 +170,7 @@ class WorkspaceStore:
             names = {r.username for r in c.execute(online).all()}
             rows = c.execute(sa.select(agents).order_by(agents.c.username)).all()
         return [TeamMember(r.username, r.display_name, r.role or "agent", bool(r.active),
-                           bool(r.active) and r.username in names) for r in rows]
+                           bool(r.active) and r.username in names, "away" if r.away else "available") for r in rows]
 
     def update_agent(self, username: str, **values: Any) -> bool:
         """Role, display name, password hash or active; disabling or a new password ends every

@@ -369,6 +369,8 @@
           alertAgent("New message from a buyer: " + d.message.text.slice(0, 80));
         }
         scheduleRefresh();
+      } else if (d.type === "team") {
+        loadTeam();
       } else if (d.type === "session_ended") {
         if (S.me && d.username === S.me.username) sessionEnded();
       } else if (d.type === "typing") {
@@ -396,6 +398,7 @@
     $("login-view").hidden = true; $("app-view").hidden = false;
     $("me-name").textContent = S.me.display_name;
     $("me-role").hidden = $("btn-team").hidden = S.me.role !== "supervisor";
+    $("my-status").value = S.me.status || "available";
     loadTeam();
     refreshLists();
     checkBot();
@@ -416,8 +419,8 @@
     var first = el("option", "", "Pass to a colleague…"); first.value = ""; sel.appendChild(first);
     S.team.filter(function (m) { return m.active && m.username !== c.assigned_agent && m.username !== S.me.username; })
       .forEach(function (m) {
-        var o = el("option", "", m.display_name + (m.online ? "" : " (not signed in)"));
-        o.value = m.username; o.disabled = !m.online; sel.appendChild(o);
+        var o = el("option", "", m.display_name + (!m.online ? " (not signed in)" : m.status === "away" ? " (away)" : ""));
+        o.value = m.username; o.disabled = !m.online || m.status === "away"; sel.appendChild(o);
       });
     if (S.me.role === "supervisor" && c.assigned_agent !== S.me.username) {
       var me = el("option", "", "Me (" + S.me.display_name + ")"); me.value = S.me.username; sel.appendChild(me);
@@ -425,6 +428,11 @@
     sel.value = keep;
     if (sel.value !== keep) sel.value = "";
   }
+  $("my-status").addEventListener("change", function () {
+    var want = $("my-status").value;
+    api("POST", "/console/api/me/status", { status: want }).then(function (d) { S.me.status = d.agent.status; })
+      .catch(function (e) { $("my-status").value = S.me.status || "available"; if (e.status === 401) sessionEnded(); });
+  });
   $("btn-transfer").addEventListener("click", function () {
     var to = $("transfer-to").value;
     if (!to) { $("action-error").textContent = "Choose who takes over first."; $("action-error").hidden = false; return; }
@@ -549,7 +557,7 @@
       var tr = el("tr"); tr.setAttribute("data-agent", m.username);
       var who = el("td"); who.appendChild(el("strong", "", m.display_name)); who.appendChild(el("div", "muted", m.username));
       var st = el("td", m.active ? (m.online ? "status-online" : "status-off") : "status-disabled",
-                  m.active ? (m.online ? "Signed in" : "Not signed in") : "Disabled");
+                  m.active ? (m.online ? (m.status === "away" ? "Signed in · away" : "Signed in") : "Not signed in") : "Disabled");
       var roleTd = el("td"), role = el("select");
       [["agent", "Agent"], ["supervisor", "Supervisor"]].forEach(function (o) { var op = el("option", "", o[1]); op.value = o[0]; role.appendChild(op); });
       role.value = m.role; role.disabled = m.username === S.me.username; role.setAttribute("aria-label", "Role of " + m.username);
