@@ -391,3 +391,26 @@ async def test_an_away_agent_gets_no_transfers_and_does_not_count_as_joining_soo
         r = await post(gateway, csrf, f"/console/api/conversations/{conv['id']}/transfer", json={"to": "bob"})
         assert r.status == 200
     assert (await gateway.post("/console/api/me/status", json={"status": "away"})).status == 403  # CSRF
+
+
+# ---------------------------------------------------------------------------- demo accounts
+def test_demo_mode_has_two_agents_and_a_supervisor_and_each_blocks_a_production_start(tmp_path):
+    import sqlalchemy as sa
+
+    from bot.gateway.db import Store, agents, make_engine
+    from bot.gateway.demo import load_demo_agent
+    from bot.startup_checks import demo_agent_still_open
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    load_demo_agent(url, "create")
+    engine = make_engine(url)
+    roles = {u: Store(engine).get_agent(u)["role"] for u in ("agent", "agent2", "supervisor")}
+    assert roles == {"agent": "agent", "agent2": "agent", "supervisor": "supervisor"}
+    assert demo_agent_still_open(url) == "agent"
+    with engine.begin() as c:
+        c.execute(sa.update(agents).where(agents.c.username.in_(("agent", "agent2"))).values(active=False))
+    assert demo_agent_still_open(url) == "supervisor"  # the published supervisor password counts too
+    with engine.begin() as c:
+        c.execute(sa.update(agents).values(active=False))
+    engine.dispose()
+    assert demo_agent_still_open(url) is None
