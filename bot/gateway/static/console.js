@@ -613,6 +613,7 @@
   });
   $("btn-team").addEventListener("click", function () {
     $("empty").hidden = true; $("detail").hidden = true; $("team").hidden = false; $("summary").hidden = true;
+    $("team").scrollTop = 0;
     renderTeam(); loadTeam(); loadCannedAdmin();
   });
   $("team-close").addEventListener("click", function () {
