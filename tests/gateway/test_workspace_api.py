@@ -148,6 +148,8 @@ async def test_notes_need_sign_in_and_a_text(gateway):
     assert (await gateway.post(url, json={"text": "x"})).status == 401
     csrf = await login(gateway, "bob")  # any agent may leave a note
     assert (await post(gateway, csrf, url, json={"text": "  "})).status == 400
+    r = await post(gateway, csrf, url, json={"text": "buyer read out card 4111 1111 1111 1111"})
+    assert "4111" not in (await r.json())["note"]["text"]  # redacted like every message
     assert (await post(gateway, csrf, "/console/api/conversations/nope/notes", json={"text": "x"})).status == 404
 
 

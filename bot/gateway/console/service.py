@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import yaml
 
 from bot.parsing import find_order_ids
+from bot.sensitive import redact
 
 from ..db import AsyncStore, utcnow
 from ..security import MIN_PASSWORD_LEN, hash_password
@@ -211,7 +212,8 @@ class WorkspaceService:
     # ------------------------------------------------------------------ notes (agents only)
     async def add_note(self, cid: str, actor: Dict[str, Any], text: str) -> Note:
         await self._conversation(cid)
-        note = await self.store.add_note(cid, actor["username"], actor["display_name"], text)
+        shown, _ = redact(text)  # card numbers and the like are never stored, not even for colleagues
+        note = await self.store.add_note(cid, actor["username"], actor["display_name"], shown)
         await self.conv._publish("console", {"type": "note", "conversation_id": cid, "note": note.to_json()})
         return note
 
