@@ -485,12 +485,13 @@ def _run(args: argparse.Namespace) -> int:
     g = f"http://{probe_host(host)}:{ports.gateway}"
     print(
         f"""
-Ready in {time.monotonic() - started:.0f} s (logs in var/log/). Demo mode: demo buyers and a demo agent exist.
+Ready in {time.monotonic() - started:.0f} s (logs in var/log/). Demo mode: demo buyers, two demo agents and a demo supervisor exist.
 All four parts listen on {host} ({LISTEN_HOST_ENV} to change).
 
   Demo page (sign in as a demo buyer):  {g}/demo
   Widget script for any page:           <script src="{g}/widget.js"></script>
-  Agent console:                        {g}/console   (demo agent: agent / agent-demo-password)
+  Agent console:                        {g}/console   (agents: agent / agent-demo-password, agent2 / agent2-demo-password;
+                                        supervisor: supervisor / supervisor-demo-password)
   App API (OpenAPI):                    {g}/openapi.json
   Readiness of every part:              {g}/health/ready   (or `make status`)
   Backend API (OpenAPI):                http://{probe_host(host)}:{ports.backend}/openapi.json

@@ -155,20 +155,24 @@ def check_or_exit(part: str, env: Optional[Mapping[str, str]] = None) -> None:
         raise SystemExit(2)
 
 
-def demo_agent_still_open(database_url: str) -> bool:
-    """True when the demo agent can sign in with its published password (gateway, outside demo
-    mode). A database without the gateway's tables has no agents."""
+def demo_agent_still_open(database_url: str) -> Optional[str]:
+    """The username of a demo account (two agents, a supervisor) that can still sign in with its
+    published password (gateway, outside demo mode), else None. A database without the gateway's
+    tables has no agents."""
     from bot.gateway.db import Store, make_engine
-    from bot.gateway.demo import DEMO_AGENT
+    from bot.gateway.demo import DEMO_ACCOUNTS
     from bot.gateway.security import verify_password
 
     engine = make_engine(database_url)
     try:
-        try:
-            agent = Store(engine).get_agent(DEMO_AGENT[0])
-        except Exception:
-            return False
-        return bool(agent and agent.get("active", True) and verify_password(DEMO_AGENT[1], agent["password_hash"]))
+        for username, password, _, _ in DEMO_ACCOUNTS:
+            try:
+                agent = Store(engine).get_agent(username)
+            except Exception:
+                return None
+            if agent and agent.get("active", True) and verify_password(password, agent["password_hash"]):
+                return username
+        return None
     finally:
         engine.dispose()
 

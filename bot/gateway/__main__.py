@@ -23,15 +23,19 @@ def main(argv=None) -> None:
     check_or_exit("gateway")
     configure("gateway")
     settings = Settings.from_env()
-    gw = GatewaySettings.from_env(settings)
+    try:
+        gw = GatewaySettings.from_env(settings)
+    except ValueError as exc:  # e.g. PAYLATER_BUSINESS_HOURS: one sentence, no traceback
+        raise SystemExit(f"gateway not started: {exc}")
     if settings.demo_mode:
         from .demo import load_demo_agent
 
         load_demo_agent(gw.database_url, gw.schema)
-    elif demo_agent_still_open(gw.database_url):
+    elif (open_account := demo_agent_still_open(gw.database_url)):
         logging.getLogger(__name__).error("demo agent refused outside demo mode")
-        raise SystemExit("gateway not started: the demo agent 'agent' still signs in with its published password; "
-                         "disable it (python -m bot.gateway.agents disable agent) or set PAYLATER_DEMO_MODE=1 for a demo.")
+        raise SystemExit(f"gateway not started: the demo agent '{open_account}' still signs in with its published "
+                         f"password; disable it (python -m bot.gateway.agents disable {open_account}) or set "
+                         "PAYLATER_DEMO_MODE=1 for a demo.")
     run(create_app(settings, gw), args.host, args.port,
         header_timeout_s=gw.header_timeout_s, keepalive_timeout_s=gw.keepalive_timeout_s)
 

@@ -1,6 +1,6 @@
 """Operators' CLI for console agents.
 
-    python -m bot.gateway.agents add USERNAME [--name "Display Name"]   # password from stdin
+    python -m bot.gateway.agents add USERNAME [--name "Display Name"] [--role supervisor]   # password from stdin
     python -m bot.gateway.agents disable USERNAME
 
 The password is read from stdin (twice when stdin is a terminal), hashed with scrypt and a
@@ -21,12 +21,15 @@ from .security import MIN_PASSWORD_LEN, hash_password
 from .settings import GatewaySettings
 
 
-def add_agent(store: Store, username: str, password: str, display_name: str | None = None) -> None:
+def add_agent(store: Store, username: str, password: str, display_name: str | None = None,
+              role: str | None = None) -> None:
     if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise ValueError("username: letters, digits, '.', '-', '_' (at most 64)")
     if len(password) < MIN_PASSWORD_LEN:
         raise ValueError(f"password: at least {MIN_PASSWORD_LEN} characters")
-    store.add_agent(username, display_name or username, hash_password(password))
+    if role not in (None, "agent", "supervisor"):
+        raise ValueError("role: agent or supervisor")
+    store.add_agent(username, display_name or username, hash_password(password), role)
 
 
 def _read_password() -> str:
@@ -45,6 +48,8 @@ def main(argv=None) -> int:
     add = sub.add_parser("add", help="create an agent or reset its password (password from stdin)")
     add.add_argument("username")
     add.add_argument("--name", help="name shown to buyers, e.g. 'Dana'")
+    add.add_argument("--role", choices=("agent", "supervisor"),
+                     help="console role (new accounts: agent; the first supervisor is made here)")
     dis = sub.add_parser("disable", help="disable an agent (existing sessions stop working)")
     dis.add_argument("username")
     args = parser.parse_args(argv)
@@ -54,7 +59,7 @@ def main(argv=None) -> int:
     store = Store(engine)
     if args.command == "add":
         try:
-            add_agent(store, args.username, _read_password(), args.name)
+            add_agent(store, args.username, _read_password(), args.name, args.role)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -251,6 +251,7 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
             await ws.close(code=4401, message=b"token_expired")
 
         pump_task = asyncio.create_task(pump())
+        last_typing = 0.0
         expiry_task = asyncio.create_task(close_at_expiry(buyer.expires_at)) if buyer else None
         try:
             async for msg in ws:
@@ -265,6 +266,10 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                 kind = data.get("type")
                 if kind == "ping":
                     await ws.send_json({"type": "pong"})
+                elif kind == "typing":  # shown to the agents of a chat with people (at most every 2 s)
+                    if time.monotonic() - last_typing >= 2:
+                        last_typing = time.monotonic()
+                        await svc.buyer_typing(cid)
                 elif kind == "message":
                     bind(new_request_id(), cid)  # one request id per buyer message
                     try:

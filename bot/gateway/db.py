@@ -66,6 +66,10 @@ agents = sa.Table(
     sa.Column("password_hash", sa.String(512), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # agent | supervisor (gateway_0003_workspace)
+    sa.Column("role", sa.String(16), nullable=False, default="agent", server_default="agent"),
+    # away: signed in but taking no new chats (no transfers to them; not counted for the buyer's notice)
+    sa.Column("away", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 agent_sessions = sa.Table(
@@ -80,7 +84,31 @@ agent_sessions = sa.Table(
     sa.Column("revoked", sa.Boolean, nullable=False, default=False),
 )
 
-TABLES = (conversations, messages, agents, agent_sessions)
+# Private notes: agents only. A table of their own, so no buyer query and nothing sent to Rasa
+# can ever pick one up by mistake (gateway_0003_workspace).
+notes = sa.Table(
+    "gateway_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("gateway_conversations.id"), nullable=False, index=True),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("author_name", sa.String(128), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+canned_replies = sa.Table(
+    "gateway_canned_replies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("shortcut", sa.String(40), nullable=False, unique=True),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+TABLES = (conversations, messages, agents, agent_sessions, notes, canned_replies)
 
 
 def utcnow() -> dt.datetime:
@@ -264,16 +292,18 @@ class Store:
         return [r.text for r in rows]
 
     # ---------------------------------------------------------------- agents
-    def add_agent(self, username: str, display_name: str, password_hash: str) -> None:
+    def add_agent(self, username: str, display_name: str, password_hash: str, role: Optional[str] = None) -> None:
         with self.engine.begin() as c:
             exists = c.execute(sa.select(agents.c.username).where(agents.c.username == username)).first()
             if exists:
-                c.execute(sa.update(agents).where(agents.c.username == username).values(
-                    display_name=display_name, password_hash=password_hash, active=True))
+                values = dict(display_name=display_name, password_hash=password_hash, active=True)
+                if role:
+                    values["role"] = role
+                c.execute(sa.update(agents).where(agents.c.username == username).values(**values))
             else:
                 c.execute(sa.insert(agents).values(
                     username=username, display_name=display_name, password_hash=password_hash,
-                    active=True, created_at=utcnow()))
+                    active=True, created_at=utcnow(), role=role or "agent"))
 
     def get_agent(self, username: str) -> Optional[Dict[str, Any]]:
         with self.engine.connect() as c:
@@ -290,7 +320,7 @@ class Store:
     def get_session(self, id_hash: str) -> Optional[Dict[str, Any]]:
         now = utcnow()
         with self.engine.begin() as c:
-            row = c.execute(sa.select(agent_sessions, agents.c.display_name).join(
+            row = c.execute(sa.select(agent_sessions, agents.c.display_name, agents.c.role, agents.c.away).join(
                 agents, agents.c.username == agent_sessions.c.username
             ).where(
                 agent_sessions.c.id_hash == id_hash, agent_sessions.c.revoked.is_(False),
@@ -312,7 +342,10 @@ class Store:
 
     def agents_online(self, since: dt.datetime) -> int:
         with self.engine.connect() as c:
-            return int(c.execute(sa.select(sa.func.count(sa.distinct(agent_sessions.c.username))).where(
+            return int(c.execute(sa.select(sa.func.count(sa.distinct(agent_sessions.c.username))).join(
+                agents, agents.c.username == agent_sessions.c.username
+            ).where(
+                agents.c.active.is_(True), agents.c.away.is_(False),
                 agent_sessions.c.revoked.is_(False), agent_sessions.c.last_seen_at >= since,
                 agent_sessions.c.expires_at > utcnow(),
             )).scalar() or 0)

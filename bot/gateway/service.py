@@ -132,6 +132,21 @@ class ConversationService:
         await self._publish("console", {"type": "conversation", "conversation": console_view(conv)})
         return conv
 
+    # ------------------------------------------------------------------ typing (never stored)
+    async def buyer_typing(self, cid: str) -> None:
+        conv = await self.store.get_conversation(cid)
+        if conv and conv["state"] in ("queued", "agent"):
+            await self._publish("console", {"type": "typing", "conversation_id": cid, "who": "buyer"})
+
+    async def agent_typing(self, cid: str, username: str, display_name: str) -> bool:
+        """Only the agent who has the chat: the buyer sees "<name> is typing…"."""
+        conv = await self.store.get_conversation(cid)
+        if not conv or conv["state"] != "agent" or conv["assigned_agent"] != username:
+            return False
+        await self._publish(f"conv:{cid}", {"type": "typing", "who": "agent", "name": display_name})
+        await self._publish("console", {"type": "typing", "conversation_id": cid, "who": "agent", "username": username})
+        return True
+
     # ------------------------------------------------------------------ buyers
     async def buyer_message(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str]) -> List[Dict[str, Any]]:
         """Store the buyer's message, then route it: to Rasa (bot), or to the agents only
@@ -189,8 +204,12 @@ class ConversationService:
         if not await self.store.queue(cid, reason, reason_text, summary):
             return []
         await self.rasa.tracker_event(cid, "pause")
-        online = await self.agents_online()
-        notice = await self._message(cid, "system", QUEUED_ONLINE if online else QUEUED_OFFLINE, kind="queued")
+        hours, now = self.gw.business_hours, dt.datetime.now(dt.timezone.utc)
+        if hours is not None and not hours.is_open(now):
+            text = hours.away_notice(now)  # when the team is back; the message waits in the queue
+        else:
+            text = QUEUED_ONLINE if await self.agents_online() else QUEUED_OFFLINE
+        notice = await self._message(cid, "system", text, kind="queued")
         await self._state_changed(cid)
         return [notice]
 
@@ -235,8 +254,13 @@ class ConversationService:
             await self._message(cid, "system", HANDED_BACK, kind="handed_back")
             return await self._state_changed(cid)
 
-    async def close(self, cid: str, username: str) -> Dict[str, Any]:
+    async def close(self, cid: str, username: str, closing_line: Optional[str] = None,
+                    display_name: Optional[str] = None) -> Dict[str, Any]:
         async with self.lock(cid):
+            if closing_line:
+                await self._owned(cid, username)  # only the agent who has the chat speaks to the buyer
+                shown, _ = redact(closing_line)
+                await self._message(cid, "agent", shown, agent_name=display_name or username)
             prev = await self.store.close(cid, username)
             if prev is None:
                 conv = await self.store.get_conversation(cid)

@@ -19,6 +19,10 @@
     PAYLATER_HEADER_TIMEOUT         seconds a client may take to send a request's headers (10)
     PAYLATER_BODY_TIMEOUT           seconds a client may take to send a request's body (10)
     PAYLATER_KEEPALIVE_TIMEOUT      seconds an idle keep-alive connection stays open (15)
+    PAYLATER_BUSINESS_HOURS         support team hours, e.g. "mon-fri 09:00-18:00; sat 10:00-14:00"
+                                    (empty: always open); outside them a buyer asking for a person
+                                    is told when the team is back, and the message waits in the queue
+    PAYLATER_BUSINESS_TZ            the hours' time zone, e.g. America/New_York (default UTC)
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from typing import Dict, Optional, Tuple
 
 from bot.config import Settings
 
+from .hours import BusinessHours
 from .limits import DEFAULT_LIMITS, Limit
 
 
@@ -60,6 +65,7 @@ class GatewaySettings:
     cookie_secure: bool = False
     schema: str = "auto"
     live_window_minutes: float = 30.0  # "live" conversations shown in the console
+    business_hours: Optional[BusinessHours] = None  # None: always open
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -83,4 +89,5 @@ class GatewaySettings:
             header_timeout_s=float(_env("PAYLATER_HEADER_TIMEOUT", "10")),
             body_timeout_s=float(_env("PAYLATER_BODY_TIMEOUT", "10")),
             keepalive_timeout_s=float(_env("PAYLATER_KEEPALIVE_TIMEOUT", "15")),
+            business_hours=BusinessHours.parse(_env("PAYLATER_BUSINESS_HOURS", ""), _env("PAYLATER_BUSINESS_TZ", "UTC")),
         )

@@ -88,9 +88,18 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, chromium_path):
+    import datetime as dt
+
+    from bot import demo_data
+    from bot.adapters.migrate import upgrade
+    from bot.gateway.db import make_engine
     from bot.gateway.demo import load_demo_agent
 
     db_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'gateway.db'}"
+    upgrade(db_url)  # the backend's demo data too: the console's context panel reads it through the port
+    engine = make_engine(db_url)
+    demo_data.load(engine, dt.date.today())
+    engine.dispose()
     load_demo_agent(db_url, "create")
     s = Servers(db_url).start()
     yield s

@@ -32,6 +32,7 @@ def db_url(tmp_path, agent_hash) -> str:
     store = Store(engine)
     store.add_agent("alice", "Alice", agent_hash)
     store.add_agent("bob", "Bob", agent_hash)
+    store.add_agent("sam", "Sam", agent_hash, role="supervisor")
     engine.dispose()
     return url
 

@@ -50,7 +50,8 @@ async def test_console_requires_sign_in_and_rejects_bad_passwords(gateway):
     assert r.status == 403
     csrf = await login(gateway)
     r = await gateway.get("/console/api/me")
-    assert (await r.json())["agent"] == {"username": "alice", "display_name": "Alice"}
+    assert (await r.json())["agent"] == {"username": "alice", "display_name": "Alice", "role": "agent",
+                                                "status": "available"}
     cookie = r.request_info  # noqa: F841
     jar = {c.key: c for c in gateway.session.cookie_jar}
     morsel = jar["pl_agent"]

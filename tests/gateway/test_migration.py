@@ -24,7 +24,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert "gateway_0002" in heads
+    assert "gateway_0003_workspace" in heads
     engine.dispose()
 
 
@@ -73,4 +73,27 @@ def test_upgrade_from_the_first_gateway_revision_keeps_messages(tmp_path):
     table = {"type": "table", "columns": ["a"], "rows": [["1"]]}
     store.add_message("c1", "bot", "a table", data=table)
     assert store.history("c1")[-1]["data"] == table
+    engine.dispose()
+
+
+def test_upgrade_to_the_workspace_keeps_agents_as_agents(tmp_path):
+    """A gateway at gateway_0002 gains roles (existing agents stay agents), notes and canned replies."""
+    from alembic import command
+
+    from bot.adapters.migrate import alembic_config, upgrade
+    from bot.gateway.db import Store
+
+    url = f"sqlite:///{tmp_path / 'ws.db'}"
+    command.upgrade(alembic_config(url), "gateway_0002")
+    engine = make_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text("insert into gateway_agents (username, display_name, password_hash, active, created_at) "
+                          "values ('dana', 'Dana', 'scrypt$x', 1, '2026-11-30 09:00:00')"))
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    agent = Store(engine).get_agent("dana")
+    assert agent["role"] == "agent" and agent["away"] is False
+    insp = sa.inspect(engine)
+    assert insp.has_table("gateway_notes") and insp.has_table("gateway_canned_replies")
     engine.dispose()

@@ -358,6 +358,24 @@
     });
   }
 
+  // ------------------------------------------------------------------ typing, both ways (with a person only)
+  var agentTypingTimer = null, lastTypingSent = 0;
+  function showAgentTyping(name) {
+    var t = $("agent-typing");
+    t.textContent = (name || "The agent") + " is typing…";
+    t.hidden = false;
+    clearTimeout(agentTypingTimer);
+    agentTypingTimer = setTimeout(hideAgentTyping, 4000);
+  }
+  function hideAgentTyping() { clearTimeout(agentTypingTimer); $("agent-typing").hidden = true; }
+  function sendTyping() {
+    var st = state.view && state.view.state;
+    if ((st !== "agent" && st !== "queued") || !state.ws || state.ws.readyState !== 1) return;
+    if (Date.now() - lastTypingSent < 2000) return;
+    lastTypingSent = Date.now();
+    state.ws.send('{"type":"typing"}');
+  }
+
   // ------------------------------------------------------------------ live updates
   function connect() {
     if (!state.conv || state.ws) return;
@@ -373,7 +391,8 @@
       var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (gen !== state.generation) return;
       if (d.type === "ready") { state.wsRetry = 0; setView(d.conversation); (d.messages || []).forEach(render); }
-      else if (d.type === "message") render(d.message);
+      else if (d.type === "message") { if (d.message.sender === "agent") hideAgentTyping(); render(d.message); }
+      else if (d.type === "typing" && d.who === "agent") showAgentTyping(d.name);
       else if (d.type === "state") setView(d.conversation);
       else if (d.type === "error" && d.error !== "rate_limited") showError(d.message);
     };
@@ -417,7 +436,7 @@
 
   // ------------------------------------------------------------------ composer
   function autosize() { input.style.height = "auto"; input.style.height = Math.min(120, input.scrollHeight) + "px"; }
-  input.addEventListener("input", function () { autosize(); if (input.value.length >= 2000) showError("Messages can be at most 2,000 characters."); });
+  input.addEventListener("input", function () { autosize(); sendTyping(); if (input.value.length >= 2000) showError("Messages can be at most 2,000 characters."); });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(input.value); }
   });

@@ -14,13 +14,13 @@ from typing import Any, Dict, Optional
 import aiohttp
 from aiohttp import web
 
-from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
+from ..common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
                      parse_json, read_json, validate_text)
-from .db import utcnow
-from .security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
-from .service import console_view
+from ..db import utcnow
+from ..security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
+from ..service import console_view
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "pl_agent"
 LOGIN_CSRF_COOKIE = "pl_login_csrf"
 COOKIE_PATH = "/console"
@@ -41,7 +41,9 @@ async def current_agent(request: web.Request) -> Optional[Dict[str, Any]]:
     return session
 
 
-def agent_required(state_changing: bool):
+def agent_required(state_changing: bool, supervisor: bool = False):
+    """Sign-in first (401), then the CSRF token on state-changing calls (403), then the role:
+    supervisor routes answer 403 `supervisors_only` to agents."""
     def deco(handler):
         @functools.wraps(handler)
         async def wrapper(request: web.Request):
@@ -50,13 +52,16 @@ def agent_required(state_changing: bool):
                 raise ApiError(401, "not_signed_in", "Sign in to the console first.")
             if state_changing and not tokens_equal(request.headers.get("X-CSRF-Token"), agent["csrf_token"]):
                 raise ApiError(403, "csrf_failed", "Missing or wrong CSRF token: reload the console and try again.")
+            if supervisor and agent.get("role") != "supervisor":
+                raise ApiError(403, "supervisors_only", "Only a supervisor can do this.")
             return await handler(request, agent)
         return wrapper
     return deco
 
 
 def _agent_json(agent: Dict[str, Any]) -> Dict[str, Any]:
-    return {"username": agent["username"], "display_name": agent["display_name"]}
+    return {"username": agent["username"], "display_name": agent["display_name"], "role": agent.get("role") or "agent",
+            "status": "away" if agent.get("away") else "available"}
 
 
 # ---------------------------------------------------------------------------- pages & sign-in
@@ -143,7 +148,7 @@ async def list_conversations(request: web.Request, agent) -> web.Response:
     return web.json_response(out)
 
 
-async def _conv_or_404(request: web.Request) -> Dict[str, Any]:
+async def conv_or_404(request: web.Request) -> Dict[str, Any]:
     cid = request.match_info["cid"]
     conv = await request.app[STORE].get_conversation(cid) if len(cid) <= 64 else None
     if conv is None:
@@ -151,23 +156,16 @@ async def _conv_or_404(request: web.Request) -> Dict[str, Any]:
     return conv
 
 
-@agent_required(state_changing=False)
-async def get_conversation(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
-    msgs = await request.app[STORE].history(conv["id"], 0, 2000)
-    return web.json_response({"conversation": console_view(conv), "messages": msgs})
-
-
 @agent_required(state_changing=True)
 async def claim(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     conv = await request.app[SERVICE].claim(conv["id"], agent["username"], agent["display_name"])
     return web.json_response({"conversation": console_view(conv)})
 
 
 @agent_required(state_changing=True)
 async def reply(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     body = await read_json(request)
     text = validate_text(body.get("text"), request.app[GW].max_message_chars)
     msg = await request.app[SERVICE].agent_message(conv["id"], agent["username"], agent["display_name"], text)
@@ -176,15 +174,20 @@ async def reply(request: web.Request, agent) -> web.Response:
 
 @agent_required(state_changing=True)
 async def hand_back(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
+    conv = await conv_or_404(request)
     conv = await request.app[SERVICE].hand_back(conv["id"], agent["username"])
     return web.json_response({"conversation": console_view(conv)})
 
 
 @agent_required(state_changing=True)
 async def close(request: web.Request, agent) -> web.Response:
-    conv = await _conv_or_404(request)
-    conv = await request.app[SERVICE].close(conv["id"], agent["username"])
+    """Optional body {"closing_line": "..."}: the agent's last words to the buyer, sent before the
+    conversation closes (only by the agent who has it)."""
+    conv = await conv_or_404(request)
+    body = await read_json(request) if request.can_read_body else {}
+    line = body.get("closing_line")
+    line = validate_text(line, request.app[GW].max_message_chars, "closing_line") if line not in (None, "") else None
+    conv = await request.app[SERVICE].close(conv["id"], agent["username"], line, agent["display_name"])
     return web.json_response({"conversation": console_view(conv)})
 
 
@@ -205,6 +208,11 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
 
         async def pump():
             async for event in sub:
+                if event.get("type") == "session_ended" and event.get("username") == agent["username"]:
+                    with contextlib.suppress(Exception):  # say why, then close (disabled or new password)
+                        await ws.send_json(event)
+                    await ws.close(code=4401, message=b"session ended")
+                    return
                 await ws.send_json(event)
 
         async def watch_session():
@@ -219,13 +227,19 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
         task = asyncio.create_task(pump())
         watcher = asyncio.create_task(watch_session())
         last_touch = time.monotonic()
+        typing_sent: Dict[str, float] = {}
         try:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     continue
                 with contextlib.suppress(ApiError):
                     data = parse_json(msg.data, max_bytes=MAX_BODY)  # bounded: no RecursionError
-                    if data.get("type") == "ping":
+                    cid = data.get("conversation_id")
+                    if data.get("type") == "typing" and isinstance(cid, str) and len(cid) <= 64:
+                        if time.monotonic() - typing_sent.get(cid, 0.0) >= 2:  # at most every 2 s per chat
+                            typing_sent[cid] = time.monotonic()
+                            await request.app[SERVICE].agent_typing(cid, agent["username"], agent["display_name"])
+                    elif data.get("type") == "ping":
                         if time.monotonic() - last_touch > 30:  # presence: "an agent is signed in"
                             last_touch = time.monotonic()
                             if await store.get_session(agent["id_hash"]) is None:
@@ -250,7 +264,6 @@ def setup(app: web.Application) -> None:
     r.add_post("/console/api/logout", logout)
     r.add_get("/console/api/me", me)
     r.add_get("/console/api/conversations", list_conversations)
-    r.add_get("/console/api/conversations/{cid}", get_conversation)
     r.add_post("/console/api/conversations/{cid}/claim", claim)
     r.add_post("/console/api/conversations/{cid}/messages", reply)
     r.add_post("/console/api/conversations/{cid}/handback", hand_back)
