@@ -177,6 +177,14 @@ class CreditRepository:
         r = self.conn.execute(sa.select(orm.draws).where(orm.draws.c.agreement_id == agreement_id)).mappings().first()
         return None if r is None else self._draw(r)
 
+    def draws_not_arrived(self) -> List[Draw]:
+        """Draws with a completed agreement whose money has not arrived nor failed."""
+        d, x = orm.draws, orm.disbursements
+        rows = self.conn.execute(sa.select(d).join(x, x.c.draw_id == d.c.draw_id).where(
+            d.c.agreement_completed_on.is_not(None), x.c.arrived_on.is_(None), x.c.failed_on.is_(None)
+        ).order_by(d.c.taken_at)).mappings()
+        return [self._draw(r) for r in rows]
+
     def get_draw(self, draw_id: str) -> Optional[Draw]:
         r = self.conn.execute(sa.select(orm.draws).where(orm.draws.c.draw_id == draw_id)).mappings().first()
         return None if r is None else self._draw(r)

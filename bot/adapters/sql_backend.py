@@ -159,6 +159,19 @@ class SqlBackend:
         from bot.service_layer import lender
         await self._call(lender.mark_delivered, event_id, self.now())
 
+    async def late_disbursements(self, today: Optional[dt.date] = None):
+        from bot.service_layer import lender
+        return await self._call(lender.late_disbursements, today or self.today())
+
+    async def summary_json(self, buyer_id: str):
+        """The handoff context packet (BuyerSummary as JSON); None when the buyer is unknown."""
+        from bot.ports import NotFound
+        from .serialization import to_json
+        try:
+            return to_json(await self.buyer_summary(buyer_id))
+        except NotFound:
+            return None
+
     async def ping(self) -> None:
         """SELECT 1; BackendUnavailable when the database does not answer."""
         try:

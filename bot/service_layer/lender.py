@@ -236,3 +236,20 @@ def mark_delivered(uow, event_id: str, at: dt.datetime) -> None:
     with uow:
         uow.events.mark_delivered(event_id, at)
         uow.commit()
+
+
+def late_disbursements(uow, today: dt.date) -> List[dict]:
+    """Every Pay Later payment late on `today` (more than 3 working days after the agreement was
+    completed, not arrived, not failed), as plain JSON-ready dicts."""
+    from bot.domain.disbursement import LATE
+    out = []
+    with uow:
+        for draw in uow.credit.draws_not_arrived():
+            d = uow.credit.get_disbursement(draw)
+            if d is None or d.state_on(today) != LATE or draw.repaid:
+                continue
+            out.append(_plain({"buyer_id": draw.buyer_id, "order_id": draw.order_id, "stage": draw.stage,
+                               "agreement_id": draw.agreement.agreement_id, "amount": d.amount, "currency": USD,
+                               "agreement_completed_on": d.agreement_completed_on, "expected_by": d.expected_by,
+                               "working_days_since_agreement": d.working_days_since_agreement(today)}))
+    return out
