@@ -172,3 +172,29 @@ async def test_late_by_the_clock_gives_one_apology_and_one_queued_handoff(apps):
     assert sum(1 for m in msgs if m.get("kind") == "queued") == 1
     state = await (await gateway.get(f"/v1/conversations/{conv['id']}", headers=headers)).json()
     assert state["state"] == "queued"
+
+
+async def test_make_demo_events_plays_buyer_001s_events(aiohttp_server, aiohttp_client, fake_rasa, tmp_path,
+                                                        monkeypatch, capsys):
+    import asyncio
+
+    from bot.gateway.events import demo
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    load(engine, TODAY)  # as `make demo-data`: TA-100245's agreement done, money on its way
+    engine.dispose()
+    settings = Settings(database_url=url, jwt_secret=SECRET, rasa_url=str(fake_rasa.make_url("")),
+                        rasa_token=RASA_TOKEN, backend_service_token="svc-token", lender_token="lender-token")
+    backend = await aiohttp_server(create_backend(settings, today=lambda: TODAY))
+    gateway = await aiohttp_client(create_gateway(settings, GatewaySettings(
+        database_url=url, schema="none", extra={"today": lambda: TODAY})))
+    monkeypatch.setenv("PAYLATER_LENDER_TOKEN", "lender-token")
+    assert await asyncio.to_thread(demo.main, ["--backend", str(backend.make_url("")), "--pause", "0"]) == 0
+    assert "✓ The money for TA-100245 reaches the supplier" in capsys.readouterr().out
+    assert await gateway.app[RELAY].run_once() == 3
+    buyer = {"Authorization": f"Bearer {token_for('buyer-001')}"}
+    conv = await (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).json()
+    msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=buyer)).json())["messages"]
+    assert "The $8,680.00 for TA-100245 reached your supplier today, Wednesday, March 12." in [m["text"] for m in msgs]
