@@ -77,7 +77,7 @@ def apps(aiohttp_client, fake_rasa, receiver, shared_db):
     return make
 
 
-async def test_money_arrived_reaches_the_open_app_socket_and_the_webhook_once_per_event(apps, receiver):
+async def test_money_arrived_reaches_the_open_app_socket_and_the_webhook_once_per_event(apps, receiver, fake_rasa):
     backend, gateway = await apps()
     conv, headers = await new_conversation(gateway, "buyer-001", "app")
     ws = await open_buyer_ws(gateway, conv, token=token_for("buyer-001"))
@@ -93,6 +93,10 @@ async def test_money_arrived_reaches_the_open_app_socket_and_the_webhook_once_pe
     assert arrived["message"]["text"] == "The $8,680.00 for TA-100245 reached your supplier today, Wednesday, March 12."
     assert arrived["message"]["sender"] == "bot"
     await ws.close()
+    # Rasa's tracker knows what was said and about which order ("when exactly?" next)
+    appended = [evs for sender, evs in fake_rasa.state["appended"] if sender == conv["id"]]
+    assert appended[-1] == [{"event": "slot", "name": "order_id", "value": "TA-100245"},
+                            {"event": "bot", "text": arrived["message"]["text"]}]
 
     await gateway.app[WEBHOOK].drain()
     ok = receiver.seen["ok"]

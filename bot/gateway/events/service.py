@@ -110,7 +110,7 @@ class EventService:
         if not await self.store.claim_event(e["event_id"], e["type"], e["buyer_id"]):
             return "duplicate"
         try:
-            res = await self.conversations.notify_buyer(e["buyer_id"], text)
+            res = await self.conversations.notify_buyer(e["buyer_id"], text, order_id=e.get("order_id"))
             await self.store.set_conversation(e["event_id"], res["conversation_id"])
         except Exception:
             await self.store.release_event(e["event_id"])
@@ -146,7 +146,7 @@ class LateJob:
                 summary = {**(summary or {"buyer_id": late["buyer_id"]}), "orders_mentioned": [late["order_id"]],
                            "late_payment": late}
                 await self.conversations.notify_buyer(
-                    late["buyer_id"], self.wording.late_apology(late), kind="late_apology",
+                    late["buyer_id"], self.wording.late_apology(late), kind="late_apology", order_id=late["order_id"],
                     handoff={"reason": "late_disbursement",
                              "reason_text": f"Pay Later payment for {late['order_id']} is late (not arrived by "
                                             f"{late['expected_by']})",
