@@ -55,3 +55,23 @@ async def test_one_lease_holder_at_a_time(partner_settings):
         assert await store.take_lease(name, "gw-b", ttl, now + dt.timedelta(minutes=7))  # expired: taken over
     finally:
         engine.dispose()
+
+
+async def test_a_malformed_event_is_passed_over_not_retried_forever(api, partner_settings):
+    from bot.gateway.events.service import InvalidEvent
+
+    await api.post(f"/v1/lender/agreements/{AGR}/complete", json={}, headers=_key("complete-1"))
+    await api.post(f"/v1/lender/agreements/{AGR}/disbursement/sent", json={}, headers=_key("sent-00001"))
+    source = SqlBackend(partner_settings, today=lambda: TODAY)
+    got = []
+
+    async def handle(event):
+        if event["type"] == "agreement_completed":
+            raise InvalidEvent("broken")
+        got.append(event["type"])
+
+    try:
+        assert await OutboxRelay(source, handle, permanent_errors=(InvalidEvent,)).run_once() == 2  # both leave the outbox
+        assert got == ["disbursement_sent"] and await source.pending_events() == []
+    finally:
+        await source.close()

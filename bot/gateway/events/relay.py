@@ -17,11 +17,14 @@ class OutboxRelay:
     LEASE = "outbox_relay"
 
     def __init__(self, source, handle: Callable[[dict], Awaitable[str]], *, store=None, holder: str = "gateway",
-                 interval_s: float = 2.0, batch: int = 100, lease_ttl: dt.timedelta = dt.timedelta(seconds=30)):
+                 interval_s: float = 2.0, batch: int = 100, lease_ttl: dt.timedelta = dt.timedelta(seconds=30),
+                 permanent_errors: tuple = ()):
         self.source = source  # pending_events(limit), mark_event_delivered(event_id)
         self.handle = handle
         self.store, self.holder = store, holder
         self.interval_s, self.batch, self.lease_ttl = interval_s, batch, lease_ttl
+        # an event that can never be acted on (malformed) is logged and passed, not retried forever
+        self.permanent_errors = permanent_errors
         self._task: Optional[asyncio.Task] = None
 
     async def run_once(self) -> int:
@@ -32,6 +35,8 @@ class OutboxRelay:
         for row in await self.source.pending_events(self.batch):
             try:
                 await self.handle(row["payload"])
+            except self.permanent_errors as exc:
+                log.error("event %s cannot be delivered (%s); passed over", row["event_id"], exc)
             except Exception:
                 log.exception("delivering event %s failed; it stays in the outbox", row["event_id"])
                 break

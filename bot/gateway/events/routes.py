@@ -79,7 +79,8 @@ async def _events_ctx(app: web.Application):
     from bot.adapters.sql_backend import SqlBackend
     source = SqlBackend(settings, today=today)
     holder = f"gw-{uuid.uuid4().hex[:12]}"
-    app[RELAY] = OutboxRelay(source, service.handle, store=store, holder=holder, interval_s=gw.events_poll_s)
+    app[RELAY] = OutboxRelay(source, service.handle, store=store, holder=holder, interval_s=gw.events_poll_s,
+                             permanent_errors=(InvalidEvent,))
     app[LATE_JOB] = LateJob(store, app[SERVICE], wording, source, today, holder)
     late_task = None
     if gw.events_relay:
