@@ -25,7 +25,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: help install browsers train validate demo-data check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench clean
+.PHONY: help install browsers train validate demo-data demo-events check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench clean
 
 help:
 	@echo "make run    - install, train if needed, load demo data, start Rasa, actions, backend API, gateway"
@@ -33,6 +33,7 @@ help:
 	@echo "make status - each part up/down with its latency (the gateway's /health/ready) and restarts"
 	@echo "make backup - consistent copy of the SQLite databases into var/backups/ (works while running)"
 	@echo "make restore BACKUP=var/backups/<time> - put a backup back (stop make run first)"
+	@echo "make demo-events - while make run is up: the lender's events for buyer-001 appear in the chat"
 	@echo "make install | train | validate | demo-data | shell | bench | deploy-check | clean"
 
 $(PY):
@@ -69,6 +70,10 @@ validate: $(STAMP)/installed
 demo-data: $(STAMP)/installed
 	$(PY) -m bot.demo_data
 	PAYLATER_DEMO_MODE=1 $(PY) -m bot.gateway.demo
+
+# buyer-001's events through the lender API while `make run` is up (the gateway relays them into the chat)
+demo-events: $(STAMP)/installed
+	PAYLATER_DEMO_MODE=1 $(PY) -m bot.gateway.events.demo
 
 # Settings first: a wrong one ends `make run` with one sentence, before anything is written.
 check-settings: $(STAMP)/installed

@@ -31,6 +31,9 @@ class Settings:
     backend_url: str = "http://127.0.0.1:8000"
     backend_service_token: str | None = None
     backend_timeout_s: float = 3.0
+    # the lender's and the marketplace's own tokens for /v1/lender/... and /v1/marketplace/...
+    lender_token: str | None = None
+    marketplace_token: str | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = None
     demo_mode: bool = False
@@ -47,6 +50,8 @@ class Settings:
             backend_url=_env("PAYLATER_BACKEND_URL", "http://127.0.0.1:8000"),
             backend_service_token=_env("PAYLATER_SERVICE_TOKEN"),
             backend_timeout_s=float(_env("PAYLATER_BACKEND_TIMEOUT", "3.0")),
+            lender_token=_env("PAYLATER_LENDER_TOKEN"),
+            marketplace_token=_env("PAYLATER_MARKETPLACE_TOKEN"),
             rasa_url=_env("PAYLATER_RASA_URL", "http://127.0.0.1:5005"),
             rasa_token=_env("PAYLATER_RASA_TOKEN"),
             demo_mode=_env("PAYLATER_DEMO_MODE", "0") == "1",

@@ -19,6 +19,21 @@ def service_token(settings) -> Optional[str]:
     return None
 
 
+DEMO_LENDER_TOKEN = "paylater-demo-lender-token"
+DEMO_MARKETPLACE_TOKEN = "paylater-demo-marketplace-token"
+
+
+def partner_token(settings, principal: str) -> Optional[str]:
+    """The lender's (`principal="lender"`) or the marketplace's token; the demo value only in
+    demo mode. None: nobody can call those routes."""
+    value = getattr(settings, f"{principal}_token", None)
+    if value:
+        return value
+    if settings.demo_mode:
+        return DEMO_LENDER_TOKEN if principal == "lender" else DEMO_MARKETPLACE_TOKEN
+    return None
+
+
 def bearer_matches(header: Optional[str], token: str) -> bool:
     """Constant-time comparison of `Bearer <token>`."""
     if not header or not header.startswith("Bearer "):

@@ -107,6 +107,7 @@ def stack_env(base: Optional[Dict[str, str]] = None, demo: bool = True, ports: O
         env.setdefault("PAYLATER_DEMO_MODE", "1")
         env.setdefault("PAYLATER_JWT_SECRET", DEMO_JWT_SECRET)
         env.setdefault("PAYLATER_SERVICE_TOKEN", DEMO_SERVICE_TOKEN)
+        env.setdefault("PAYLATER_EVENTS_RELAY", "1")  # the gateway relays the outbox (make demo-events)
     env.setdefault("PAYLATER_RASA_TOKEN", secrets.token_urlsafe(24))
     env.setdefault("PAYLATER_ACTION_TOKEN", secrets.token_urlsafe(24))  # Rasa -> action server (endpoints.yml)
     # URLs follow the ports this stack really uses (never an inherited default port).

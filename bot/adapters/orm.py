@@ -132,6 +132,7 @@ disbursements = sa.Table(
     sa.Column("amount", Money, nullable=False),
     sa.Column("arrived_on", sa.Date),
     sa.Column("failed_on", sa.Date),
+    sa.Column("sent_on", sa.Date),  # the lender sent the money (migration backend_0004)
 )
 
 refunds = sa.Table(
@@ -144,5 +145,32 @@ refunds = sa.Table(
     sa.Column("fees_reversed", Money, nullable=False),
 )
 
+# Events for the buyer (loan agreement completed, money sent/arrived, application decided, refund
+# booked, statement issued), written in the same transaction as the change they report; the relay
+# (bot.events.relay) delivers them at least once, in `seq` order. Migration backend_0004.
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("buyer_id", sa.String(64), nullable=False, index=True),
+    sa.Column("order_id", sa.String(32)),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("delivered_at", sa.DateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Lender/marketplace requests by Idempotency-Key: same key and body -> the stored answer.
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata,
+    sa.Column("principal", sa.String(16), primary_key=True),  # "lender" | "marketplace"
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 # children first: the order to delete in
-TABLES_CHILD_FIRST = (refunds, disbursements, payments, draws, credit_lines, credit_applications, orders, buyers)
+TABLES_CHILD_FIRST = (idempotency_keys, outbox, refunds, disbursements, payments, draws, credit_lines, credit_applications, orders, buyers)

@@ -173,6 +173,18 @@ class CreditRepository:
     def update_draw(self, d: Draw) -> None:
         self.conn.execute(orm.draws.update().where(orm.draws.c.draw_id == d.draw_id).values(**self._draw_values(d)))
 
+    def get_draw_by_agreement(self, agreement_id: str) -> Optional[Draw]:
+        r = self.conn.execute(sa.select(orm.draws).where(orm.draws.c.agreement_id == agreement_id)).mappings().first()
+        return None if r is None else self._draw(r)
+
+    def draws_not_arrived(self) -> List[Draw]:
+        """Draws with a completed agreement whose money has not arrived nor failed."""
+        d, x = orm.draws, orm.disbursements
+        rows = self.conn.execute(sa.select(d).join(x, x.c.draw_id == d.c.draw_id).where(
+            d.c.agreement_completed_on.is_not(None), x.c.arrived_on.is_(None), x.c.failed_on.is_(None)
+        ).order_by(d.c.taken_at)).mappings()
+        return [self._draw(r) for r in rows]
+
     def get_draw(self, draw_id: str) -> Optional[Draw]:
         r = self.conn.execute(sa.select(orm.draws).where(orm.draws.c.draw_id == draw_id)).mappings().first()
         return None if r is None else self._draw(r)
@@ -211,7 +223,7 @@ class CreditRepository:
         for r in self.conn.execute(sa.select(t).where(t.c.draw_id.in_(list(by_id)))).mappings():
             d = by_id[r["draw_id"]]
             out[d.draw_id] = Disbursement(r["disbursement_id"], r["draw_id"], money(r["amount"]),
-                                          d.agreement.completed_on, r["arrived_on"], r["failed_on"])
+                                          d.agreement.completed_on, r["arrived_on"], r["failed_on"], r["sent_on"])
         return out
 
     def get_disbursement(self, draw: Draw) -> Optional[Disbursement]:
@@ -220,14 +232,54 @@ class CreditRepository:
         if r is None:
             return None
         return Disbursement(r["disbursement_id"], r["draw_id"], money(r["amount"]), draw.agreement.completed_on,
-                            r["arrived_on"], r["failed_on"])
+                            r["arrived_on"], r["failed_on"], r["sent_on"])
 
     def add_disbursement(self, d: Disbursement) -> None:
         self.conn.execute(orm.disbursements.insert().values(
             disbursement_id=d.disbursement_id, draw_id=d.draw_id, amount=d.amount, arrived_on=d.arrived_on,
-            failed_on=d.failed_on))
+            failed_on=d.failed_on, sent_on=d.sent_on))
 
     def update_disbursement(self, d: Disbursement) -> None:
         t = orm.disbursements
         self.conn.execute(t.update().where(t.c.disbursement_id == d.disbursement_id).values(
-            arrived_on=d.arrived_on, failed_on=d.failed_on))
+            arrived_on=d.arrived_on, failed_on=d.failed_on, sent_on=d.sent_on))
+
+
+class EventRepository:
+    """The outbox (events for the buyer, written with the change they report) and the
+    idempotency keys of the lender/marketplace API."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, event_id: str, type_: str, buyer_id: str, order_id: Optional[str], payload: dict, at) -> None:
+        self.conn.execute(orm.outbox.insert().values(
+            event_id=event_id, type=type_, buyer_id=buyer_id, order_id=order_id, payload=payload, created_at=at,
+            attempts=0))
+
+    def pending(self, limit: int = 100) -> List[dict]:
+        t = orm.outbox
+        rows = self.conn.execute(sa.select(t).where(t.c.delivered_at.is_(None)).order_by(t.c.seq).limit(limit))
+        return [dict(r) for r in rows.mappings()]
+
+    def all_for_buyer(self, buyer_id: str) -> List[dict]:
+        t = orm.outbox
+        rows = self.conn.execute(sa.select(t).where(t.c.buyer_id == buyer_id).order_by(t.c.seq))
+        return [dict(r) for r in rows.mappings()]
+
+    def mark_delivered(self, event_id: str, at) -> None:
+        t = orm.outbox
+        self.conn.execute(t.update().where(t.c.event_id == event_id).values(delivered_at=at, attempts=t.c.attempts + 1))
+
+    def mark_attempt(self, event_id: str) -> None:
+        t = orm.outbox
+        self.conn.execute(t.update().where(t.c.event_id == event_id).values(attempts=t.c.attempts + 1))
+
+    def get_key(self, principal: str, key: str) -> Optional[dict]:
+        t = orm.idempotency_keys
+        r = self.conn.execute(sa.select(t).where(t.c.principal == principal, t.c.key == key)).mappings().first()
+        return None if r is None else dict(r)
+
+    def add_key(self, principal: str, key: str, request_hash: str, status: int, response: dict, at) -> None:
+        self.conn.execute(orm.idempotency_keys.insert().values(
+            principal=principal, key=key, request_hash=request_hash, status=status, response=response, created_at=at))

@@ -135,6 +135,43 @@ class SqlBackend:
 
         return await self._call(lambda _uow: book())
 
+    async def run_idempotent(self, principal: str, key: str, req_hash: str, operation) -> Tuple[int, dict, bool]:
+        """A lender/marketplace use case (bot.service_layer.lender) under its Idempotency-Key, with
+        its outbox event, in one transaction: (status, JSON body, replayed)."""
+        from bot.service_layer import lender
+        from .serialization import to_json
+
+        def run():
+            clock = lender.Clock(self.now(), self.today())
+            args = (principal, key, req_hash, clock, operation, to_json)
+            try:
+                return lender.run_idempotent(self.uow(True), *args)
+            except IntegrityError:  # the same key at the same moment: the other one won; answer as it did
+                return lender.run_idempotent(self.uow(True), *args)
+
+        return await self._call(lambda _uow: run())
+
+    async def pending_events(self, limit: int = 100):
+        from bot.service_layer import lender
+        return await self._call(lender.pending_events, limit)
+
+    async def mark_event_delivered(self, event_id: str) -> None:
+        from bot.service_layer import lender
+        await self._call(lender.mark_delivered, event_id, self.now())
+
+    async def late_disbursements(self, today: Optional[dt.date] = None):
+        from bot.service_layer import lender
+        return await self._call(lender.late_disbursements, today or self.today())
+
+    async def summary_json(self, buyer_id: str):
+        """The handoff context packet (BuyerSummary as JSON); None when the buyer is unknown."""
+        from bot.ports import NotFound
+        from .serialization import to_json
+        try:
+            return to_json(await self.buyer_summary(buyer_id))
+        except NotFound:
+            return None
+
     async def ping(self) -> None:
         """SELECT 1; BackendUnavailable when the database does not answer."""
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from .db import WRITE_LOCK
-from .repository import BuyerRepository, CreditRepository, OrderRepository
+from .repository import BuyerRepository, CreditRepository, EventRepository, OrderRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -24,6 +24,7 @@ class SqlAlchemyUnitOfWork:
         self.buyers = BuyerRepository(self.conn)
         self.orders = OrderRepository(self.conn)
         self.credit = CreditRepository(self.conn)
+        self.events = EventRepository(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:

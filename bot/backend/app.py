@@ -12,10 +12,12 @@ from bot.adapters.sql_backend import SqlBackend
 from bot.config import Settings
 from bot.logging_setup import CONVERSATION_ID_HEADER, aiohttp_middleware
 from bot.ports import BackendUnavailable, NotFound, Refused
+from bot.service_layer.lender import IdempotencyConflict
 
-from .keys import BACKEND, SETTINGS, TOKEN
+from .keys import BACKEND, PARTNER_TOKENS, SETTINGS, TOKEN
+from .partner_routes import partner_routes, principal_of
 from .routes import routes
-from .security import bearer_matches, service_token
+from .security import bearer_matches, partner_token, service_token
 from .validation import MAX_BODY_BYTES, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ async def errors_middleware(request: web.Request, handler):
         return await handler(request)
     except InvalidInput as e:
         return _error(400, e.code, e.message)
+    except IdempotencyConflict as e:
+        return _error(409, e.code, e.message)
     except NotFound as e:
         return _error(404, e.code, e.message)
     except Refused as e:
@@ -50,9 +54,14 @@ async def errors_middleware(request: web.Request, handler):
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
-    if request.path.startswith("/v1/") and not bearer_matches(request.headers.get("Authorization"),
-                                                              request.app[TOKEN]):
-        return _error(401, "unauthorized", "A valid service token is required (Authorization: Bearer ...).")
+    """/v1/lender/... needs the lender's token, /v1/marketplace/... the marketplace's, any other
+    /v1 path the bot's service token; no token opens another's routes."""
+    if request.path.startswith("/v1/"):
+        principal = principal_of(request.path)
+        token = request.app[PARTNER_TOKENS].get(principal) if principal else request.app[TOKEN]
+        if not token or not bearer_matches(request.headers.get("Authorization"), token):
+            who = f"the {principal}'s token" if principal else "a valid service token"
+            return _error(401, "unauthorized", f"This route needs {who} (Authorization: Bearer ...).")
     return await handler(request)
 
 
@@ -67,6 +76,7 @@ def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = N
                           client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[TOKEN] = token
+    app[PARTNER_TOKENS] = {p: partner_token(settings, p) for p in ("lender", "marketplace")}
 
     async def backend_ctx(app: web.Application):
         backend = SqlBackend(settings, today=today, now=now)
@@ -76,4 +86,5 @@ def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = N
 
     app.cleanup_ctx.append(backend_ctx)
     app.add_routes(routes)
+    app.add_routes(partner_routes)
     return app

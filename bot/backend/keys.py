@@ -9,3 +9,4 @@ from bot.config import Settings
 SETTINGS = web.AppKey("settings", Settings)
 BACKEND = web.AppKey("backend", SqlBackend)
 TOKEN = web.AppKey("service_token", str)
+PARTNER_TOKENS = web.AppKey("partner_tokens", dict)  # {"lender": token|None, "marketplace": token|None}

@@ -152,3 +152,63 @@ OPENAPI = {
 _refunds = OPENAPI["paths"]["/v1/buyers/{buyer_id}/orders/{order_id}/refunds"]["post"]["responses"]
 _refunds["201"] = {**_refunds["200"], "description": "Created"}
 _refunds["200"] = {**_refunds["200"], "description": "This refund_id was booked before: nothing changed"}
+
+# ------------------------------------------------------------------ lender and marketplace
+_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
+        "description": "8-128 of [A-Za-z0-9_.:-]. Same key and body: the first answer again (header "
+                       "Idempotency-Replayed: true), nothing changes; same key, other body: 409.",
+        "schema": {"type": "string", "example": "lender-7c1e-0001"}}
+_AGREEMENT = {"name": "agreement_id", "in": "path", "required": True,
+              "schema": {"type": "string", "example": "AGR-TA-100245"}}
+_DATE = {"type": "string", "format": "date", "example": "2025-03-12"}
+_DISB_RESULT = _obj(agreement_id={"type": "string"}, buyer_id={"type": "string"}, event_id={"type": "string"},
+                    disbursement={"type": "object", "description": "a DisbursementView (see GET .../disbursement)"})
+OPENAPI["components"]["securitySchemes"].update({
+    "lenderToken": {"type": "http", "scheme": "bearer", "description": "PAYLATER_LENDER_TOKEN"},
+    "marketplaceToken": {"type": "http", "scheme": "bearer", "description": "PAYLATER_MARKETPLACE_TOKEN"}})
+OPENAPI["components"]["schemas"].update({
+    "DisbursementResult": _DISB_RESULT,
+    "DecisionRequest": {"oneOf": [
+        _obj(decision={"enum": ["approve"]}, limit=_MONEY, risk_tier={"type": "string", "example": "B"}),
+        _obj(decision={"enum": ["decline"]}, reasons={"type": "array", "items": _obj(
+            code={"type": "string"}, message={"type": "string"})})]},
+    "DecisionResult": _obj(event_id={"type": "string"}, application={"$ref": "#/components/schemas/Application"}),
+    "StatementRequest": _obj(statement_date=_DATE, due_date=_DATE, amount_due=_MONEY),
+    "StatementResult": _obj(event_id={"type": "string"}, agreement_id={"type": "string"}, order_id={"type": "string"},
+                            statement_date=_DATE, due_date=_DATE, amount_due=_MONEY),
+    "RefundResult": _obj(event_id={"type": "string", "nullable": True}, refund={"$ref": "#/components/schemas/Refund"}),
+})
+
+
+def _partner(tag: str, summary: str, params, body_schema: dict, result: str, status: str = "200") -> dict:
+    op = _get(summary, list(params) + [_KEY], result, (401, 404, 409, 422))
+    op["responses"]["401"]["description"] = f"missing or wrong {tag} token"
+    op["responses"]["409"]["description"] = "Idempotency-Key reused with another body"
+    if status != "200":
+        op["responses"][status] = {**op["responses"]["200"], "description": "Created"}
+        op["responses"]["200"] = {**op["responses"]["200"], "description": "already booked before (nothing changed)"}
+    op.update(tags=[tag], security=[{f"{tag}Token": []}],
+              requestBody={"required": False, "content": {"application/json": {"schema": body_schema}}})
+    return {"post": op}
+
+
+_A = "/v1/lender/agreements/{agreement_id}"
+OPENAPI["paths"].update({
+    _A + "/complete": _partner("lender", "The loan agreement is completed (money can move); event agreement_completed",
+                               [_AGREEMENT], _obj(completed_on=_DATE), "DisbursementResult"),
+    _A + "/disbursement/sent": _partner("lender", "The lender sent the money; event disbursement_sent",
+                                        [_AGREEMENT], _obj(sent_on=_DATE), "DisbursementResult"),
+    _A + "/disbursement/arrived": _partner("lender", "The money reached the supplier; event disbursement_arrived",
+                                           [_AGREEMENT], _obj(arrived_on=_DATE), "DisbursementResult"),
+    _A + "/statements": _partner("lender", "A monthly statement was issued; event statement_issued",
+                                 [_AGREEMENT], {"$ref": "#/components/schemas/StatementRequest"}, "StatementResult", "201"),
+    "/v1/lender/buyers/{buyer_id}/application/decision": _partner(
+        "lender", "Approve (limit up to $150,000 and risk tier: the buyer gets a credit line) or decline (reasons); "
+                  "event application_approved / application_declined",
+        [_BUYER], {"$ref": "#/components/schemas/DecisionRequest"}, "DecisionResult"),
+    "/v1/marketplace/buyers/{buyer_id}/orders/{order_id}/refunds": _partner(
+        "marketplace", "Book a refund (PRODUCT.md rule 9, as the service-token route); event refund_booked",
+        [_BUYER, _ORDER], {"$ref": "#/components/schemas/RefundRequest"}, "RefundResult", "201"),
+})
+OPENAPI["tags"] = [{"name": "lender", "description": "The lender's calls (PAYLATER_LENDER_TOKEN)"},
+                   {"name": "marketplace", "description": "The marketplace's calls (PAYLATER_MARKETPLACE_TOKEN)"}]

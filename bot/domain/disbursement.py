@@ -28,6 +28,7 @@ class Disbursement:
     agreement_completed_on: Optional[dt.date] = None
     arrived_on: Optional[dt.date] = None
     failed_on: Optional[dt.date] = None
+    sent_on: Optional[dt.date] = None  # the lender reported the money sent
 
     # ------------------------------------------------------------- derived
     @property
@@ -63,6 +64,17 @@ class Disbursement:
         if self.agreement_completed_on is not None:
             raise RuleViolation("agreement_already_completed", "The loan agreement is already completed.")
         self.agreement_completed_on = on
+
+    def mark_sent(self, on: dt.date) -> None:
+        if self.agreement_completed_on is None:
+            raise RuleViolation("agreement_not_completed", "No money moves before the loan agreement is completed.")
+        if self.sent_on is not None:
+            raise RuleViolation("already_sent", "The money is already marked as sent.")
+        if self.arrived_on is not None:
+            raise RuleViolation("already_arrived", "The money already reached the supplier.")
+        if on < self.agreement_completed_on:
+            raise RuleViolation("sent_before_agreement", "The money cannot be sent before the loan agreement was completed.")
+        self.sent_on = on
 
     def mark_arrived(self, on: dt.date) -> None:
         if self.agreement_completed_on is None:

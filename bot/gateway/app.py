@@ -28,6 +28,7 @@ from .openapi import openapi_document
 from .rasa import RasaClient
 from .limits import Limits
 from .security import new_token, token_hash, tokens_equal
+from .events import routes as events_routes
 from .service import ConversationError, ConversationService
 from .settings import GatewaySettings
 
@@ -387,6 +388,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     r.add_get("/widget/frame", static_file("widget.html"))
     r.add_static("/static/", STATIC, append_version=False)
     console.setup(app)
+    events_routes.setup(app)  # POST /v1/events, relay, webhook, late job (bot/gateway/events)
     if settings.demo_mode:
         demo_routes.setup(app)
     return app

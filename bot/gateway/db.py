@@ -277,6 +277,14 @@ class Store:
             row = c.execute(sa.select(messages).where(messages.c.id == mid)).first()
         return _msg_row(row)
 
+    def latest_conversation_for_buyer(self, buyer_id: str) -> Optional[Dict[str, Any]]:
+        """The buyer's most recent conversation (where a proactive message goes), or None."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(conversations).where(conversations.c.buyer_id == buyer_id).order_by(
+                sa.func.coalesce(conversations.c.last_message_at, conversations.c.created_at).desc(),
+                conversations.c.created_at.desc()).limit(1)).first()
+        return _conv_row(row) if row else None
+
     def history(self, cid: str, after: int = 0, limit: int = 500) -> List[Dict[str, Any]]:
         with self.engine.connect() as c:
             rows = c.execute(sa.select(messages).where(
@@ -370,3 +378,7 @@ class AsyncStore:
             return await asyncio.to_thread(fn, *args, **kwargs)
 
         return call
+
+
+# the events room's tables live on the same metadata (bot/gateway/events/store.py)
+from bot.gateway.events import store as _events_store  # noqa: E402,F401

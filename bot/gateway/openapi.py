@@ -50,6 +50,23 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "429": _err("Too many new conversations from this address or buyer (PAYLATER_LIMIT_CONVERSATIONS_*); see Retry-After"),
                 },
             }},
+            "/v1/buyers/me/conversation": {"get": {
+                "summary": "The signed-in buyer's latest conversation (e.g. the one the gateway opened for a "
+                           "proactive message: money arrived, payment late, application decided)",
+                "security": [{"buyerJwt": []}],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Conversation"}}}},
+                              "401": _err("No, invalid or expired token"), "404": _err("No conversation yet")},
+            }},
+            "/v1/events": {"post": {
+                "summary": "An event from the backend's outbox (an external relay; bearer PAYLATER_EVENTS_TOKEN): "
+                           "written once per event_id into the buyer's chat as a message with kind \"proactive\" "
+                           "(docs/CONTRACT.md, Events)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": [
+                    "event_id", "type", "buyer_id"], "properties": {"event_id": {"type": "string"}, "type": {"type": "string"},
+                    "buyer_id": {"type": "string"}, "order_id": {"type": "string", "nullable": True}}}}}},
+                "responses": {"202": {"description": "{\"status\": \"delivered\" | \"duplicate\"}"},
+                              "400": _err("Not a valid event"), "401": _err("Missing or wrong events token")},
+            }},
             "/v1/conversations/{cid}": {"get": {
                 "summary": "Conversation state", "security": security, "parameters": [cid, conv_token],
                 "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Conversation"}}}},
@@ -112,7 +129,7 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "text": {"type": "string", "description": "plain text: render as text, never as HTML"},
                     "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
                     "agent_name": {"type": "string"},
-                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed, redacted; bot: bot_unavailable"},
+                    "kind": {"type": "string", "description": "system notices: queued, agent_joined, handed_back, closed, redacted; bot: bot_unavailable, proactive (an event the buyer did not ask about), late_apology"},
                     "data": {"$ref": "#/components/schemas/Table"},
                     "created_at": {"type": "string", "format": "date-time"}}},
                 "Table": {"type": "object", "required": ["type", "columns", "rows"],

@@ -138,6 +138,21 @@ class RasaClient:
             raise RasaUnavailable("empty reply")
         return reply
 
+    async def append_events(self, sender: str, events: List[Dict[str, Any]]) -> bool:
+        """Append Rasa events (e.g. a `slot` and a `bot` utterance for a proactive message, so the
+        buyer's next "when exactly?" is read in that context). Best effort, like tracker_event."""
+        params = {"token": self.token} if self.token else None
+        try:
+            status, _ = await self._post(sender, f"/conversations/{sender}/tracker/events", self.tracker_timeout,
+                                         params=params, json=events)
+        except (asyncio.TimeoutError, aiohttp.ClientError, _NotDelivered) as exc:
+            log.warning("appending %d tracker events for %s failed: %r", len(events), sender, exc)
+            return False
+        if status != 200:
+            log.warning("appending tracker events for %s: HTTP %s", sender, status)
+            return False
+        return True
+
     async def tracker_event(self, sender: str, event: str) -> bool:
         """Append `pause` / `resume` to the conversation's tracker. Failures are logged, not
         raised: the gateway routes by its own state, the tracker event is the record in Rasa."""

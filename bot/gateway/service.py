@@ -213,6 +213,33 @@ class ConversationService:
         await self._state_changed(cid)
         return [notice]
 
+    # ------------------------------------------------------------------ proactive (events room)
+    async def notify_buyer(self, buyer_id: str, text: str, kind: str = "proactive",
+                           handoff: Optional[Dict[str, Any]] = None, order_id: Optional[str] = None) -> Dict[str, Any]:
+        """A message the buyer did not ask for (money arrived, payment late, ...): written into
+        the buyer's latest conversation (one is created, client "app", when there is none),
+        pushed to any open widget/app socket, kept in the history for an offline buyer.
+        `handoff` ({"reason", "reason_text", "summary"}) also queues the conversation for a person.
+        Rasa's tracker gets the sentence and the `order_id` slot, so "when exactly?" / "which
+        order?" next are answered about that order."""
+        conv = await self.store.latest_conversation_for_buyer(buyer_id)
+        if conv is None:
+            conv = await self.store.create_conversation(buyer_id, "app", None)
+        cid = conv["id"]
+        async with self.lock(cid):
+            conv = await self.store.get_conversation(cid)
+            msg = await self._message(cid, "bot", text, kind=kind)
+            context: List[Dict[str, Any]] = [{"event": "bot", "text": text}]
+            if order_id:
+                context.insert(0, {"event": "slot", "name": "order_id", "value": order_id})
+            await self.rasa.append_events(cid, context)
+            if handoff is not None and conv["state"] in ("bot", "closed"):
+                if conv["state"] == "closed":
+                    await self.store.reopen(cid)
+                    conv = await self.store.get_conversation(cid)
+                await self._handoff(conv, handoff["reason"], handoff.get("reason_text", ""), handoff.get("summary"))
+        return {"conversation_id": cid, "message": msg}
+
     # ------------------------------------------------------------------ agents
     async def claim(self, cid: str, username: str, display_name: str) -> Dict[str, Any]:
         async with self.lock(cid):

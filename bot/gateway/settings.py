@@ -66,6 +66,13 @@ class GatewaySettings:
     schema: str = "auto"
     live_window_minutes: float = 30.0  # "live" conversations shown in the console
     business_hours: Optional[BusinessHours] = None  # None: always open
+    # events room (bot/gateway/events): POST /v1/events token, the outbox relay and late job, the app webhook
+    events_token: Optional[str] = None
+    events_relay: bool = False
+    events_poll_s: float = 2.0
+    late_check_s: float = 300.0
+    webhook_url: Optional[str] = None
+    webhook_secret: Optional[str] = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -90,4 +97,10 @@ class GatewaySettings:
             body_timeout_s=float(_env("PAYLATER_BODY_TIMEOUT", "10")),
             keepalive_timeout_s=float(_env("PAYLATER_KEEPALIVE_TIMEOUT", "15")),
             business_hours=BusinessHours.parse(_env("PAYLATER_BUSINESS_HOURS", ""), _env("PAYLATER_BUSINESS_TZ", "UTC")),
+            events_token=_env("PAYLATER_EVENTS_TOKEN"),
+            events_relay=_env("PAYLATER_EVENTS_RELAY", "0") == "1",
+            events_poll_s=float(_env("PAYLATER_EVENTS_POLL_S", "2")),
+            late_check_s=float(_env("PAYLATER_LATE_CHECK_S", "300")),
+            webhook_url=_env("PAYLATER_APP_WEBHOOK_URL"),
+            webhook_secret=_env("PAYLATER_APP_WEBHOOK_SECRET"),
         )

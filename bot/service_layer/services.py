@@ -342,57 +342,66 @@ def book_refund_once(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.
     A refund larger than what was paid with Pay Later and not yet refunded is refused.
     `refund_id` (the marketplace's id): booking it again returns the first booking (created=False)
     and changes nothing; reusing it for another order or amount is refused."""
-    at = _utc_naive(at)
     with uow:
-        order = _owned_order(uow, buyer_id, order_id, for_update=True)
-        draws = uow.credit.draws_for_order(order.order_id)
-        if refund_id is not None:
-            seen = uow.credit.get_refund(refund_id)
-            if seen is not None:  # a retry: the same refund is not booked twice
-                if seen["order_id"] != order.order_id or money(seen["amount"]) != money(amount):
-                    raise Refused("refund_id_reused", "This refund id was already used for a different refund.")
-                line = uow.credit.get_line(buyer_id)
-                return _refund_view(order, draws, line, seen["refunded_at"], cfg), False
-        if not draws:
-            raise Refused("not_pay_later", f"Order {order.order_id} was not paid with Pay Later, so a refund "
-                                           "does not change any loan.")
+        view, created = book_refund_in(uow, buyer_id, order_id, amount, at, cfg, refund_id)
+        if created:
+            uow.commit()
+        return view, created
+
+
+def book_refund_in(uow, buyer_id: str, order_id: str, amount: Decimal, at: dt.datetime,
+                   cfg: ServiceConfig, refund_id: Optional[str] = None) -> Tuple[RefundView, bool]:
+    """book_refund_once's work inside an entered unit of work, without committing (the lender
+    API commits it together with its outbox event and idempotency key)."""
+    at = _utc_naive(at)
+    order = _owned_order(uow, buyer_id, order_id, for_update=True)
+    draws = uow.credit.draws_for_order(order.order_id)
+    if refund_id is not None:
+        seen = uow.credit.get_refund(refund_id)
+        if seen is not None:  # a retry: the same refund is not booked twice
+            if seen["order_id"] != order.order_id or money(seen["amount"]) != money(amount):
+                raise Refused("refund_id_reused", "This refund id was already used for a different refund.")
+            line = uow.credit.get_line(buyer_id)
+            return _refund_view(order, draws, line, seen["refunded_at"], cfg), False
+    if not draws:
+        raise Refused("not_pay_later", f"Order {order.order_id} was not paid with Pay Later, so a refund "
+                                       "does not change any loan.")
+    with rules():
+        try:
+            amount = money(amount)
+        except (TypeError, ValueError):
+            raise RuleViolation("invalid_amount", "That is not an amount I can use.") from None
+        if amount <= ZERO:
+            raise RuleViolation("invalid_amount", "The refund has to be more than $0.")
+        left = money(sum((d.principal_outstanding for d in draws), ZERO))
+        if amount > left:
+            raise RuleViolation(
+                "refund_exceeds_paid",
+                f"The refund of {views.amount_text(amount)} is more than the {views.amount_text(left)} "
+                f"paid with Pay Later on {order.order_id} and not yet refunded.")
+    line = uow.credit.get_line(buyer_id, for_update=True)
+    before_reversed = money(sum((d.fees_reversed for d in draws), ZERO))
+    rest = amount
+    for draw in sorted(draws, key=lambda d: d.taken_at, reverse=True):
+        part = min(rest, draw.principal_outstanding)
+        if part <= ZERO:
+            continue
         with rules():
-            try:
-                amount = money(amount)
-            except (TypeError, ValueError):
-                raise RuleViolation("invalid_amount", "That is not an amount I can use.") from None
-            if amount <= ZERO:
-                raise RuleViolation("invalid_amount", "The refund has to be more than $0.")
-            left = money(sum((d.principal_outstanding for d in draws), ZERO))
-            if amount > left:
-                raise RuleViolation(
-                    "refund_exceeds_paid",
-                    f"The refund of {views.amount_text(amount)} is more than the {views.amount_text(left)} "
-                    f"paid with Pay Later on {order.order_id} and not yet refunded.")
-        line = uow.credit.get_line(buyer_id, for_update=True)
-        before_reversed = money(sum((d.fees_reversed for d in draws), ZERO))
-        rest = amount
-        for draw in sorted(draws, key=lambda d: d.taken_at, reverse=True):
-            part = min(rest, draw.principal_outstanding)
-            if part <= ZERO:
-                continue
-            with rules():
-                result = draw.refund(part, at, draw.fees_billed(_draw_rows(draw, line, cfg), at))
-            if line is not None:
-                line.restore(result.applied_to_loan)
-            if draw.repaid:
-                p = next((x for x in order.payments if x.draw_id == draw.draw_id), None)
-                if p is not None and p.state != REFUNDED:
-                    p.state = REFUNDED
-                    uow.orders.update_payment(p)
-            uow.credit.update_draw(draw)
-            rest -= part
-            if rest <= ZERO:
-                break
+            result = draw.refund(part, at, draw.fees_billed(_draw_rows(draw, line, cfg), at))
         if line is not None:
-            uow.credit.update_line(line)
-        view = _refund_view(order, draws, line, at, cfg)
-        uow.credit.add_refund(refund_id or new_id("RFD"), order.order_id, buyer_id, amount, at,
-                              money(sum((d.fees_reversed for d in draws), ZERO)) - before_reversed)
-        uow.commit()
-        return view, True
+            line.restore(result.applied_to_loan)
+        if draw.repaid:
+            p = next((x for x in order.payments if x.draw_id == draw.draw_id), None)
+            if p is not None and p.state != REFUNDED:
+                p.state = REFUNDED
+                uow.orders.update_payment(p)
+        uow.credit.update_draw(draw)
+        rest -= part
+        if rest <= ZERO:
+            break
+    if line is not None:
+        uow.credit.update_line(line)
+    view = _refund_view(order, draws, line, at, cfg)
+    uow.credit.add_refund(refund_id or new_id("RFD"), order.order_id, buyer_id, amount, at,
+                          money(sum((d.fees_reversed for d in draws), ZERO)) - before_reversed)
+    return view, True

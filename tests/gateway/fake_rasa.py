@@ -147,7 +147,11 @@ async def tracker_events(request: web.Request) -> web.Response:
     state = request.app[STATE]
     if request.query.get("token") != state["token"]:
         return web.json_response({"message": "unauthorized"}, status=401)
-    state["events"].append((request.match_info["sender"], (await request.json())["event"]))
+    body = await request.json()
+    if isinstance(body, list):  # appended context (a proactive message): kept apart from pause/resume
+        state.setdefault("appended", []).append((request.match_info["sender"], body))
+    else:
+        state["events"].append((request.match_info["sender"], body["event"]))
     return web.json_response({"sender_id": request.match_info["sender"], "events": []})
 
 

@@ -5,7 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from bot.adapters import migrate  # the project's own module: missing must fail, not skip
-from bot.gateway.db import TABLES, ensure_schema, make_engine
+from bot.gateway.db import TABLES as CORE_TABLES, ensure_schema, make_engine
+from bot.gateway.events.store import TABLES as EVENT_TABLES
+
+TABLES = CORE_TABLES + EVENT_TABLES
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert "gateway_0003_workspace" in heads
+    assert heads == {"gateway_0004_events"}  # one head: workspace, then events
     engine.dispose()
 
 

@@ -40,7 +40,7 @@ def test_upgrade_twice_is_a_no_op(engine):
     from bot.adapters.migrate import alembic_config
     before = state()
     script_heads = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads()
-    assert sorted(script_heads) == before[1] and "backend_0003" in before[1] and "refunds" in before[0]
+    assert sorted(script_heads) == before[1] and "backend_0004_outbox" in before[1] and "outbox" in before[0]
     upgrade(engine.url.render_as_string(hide_password=False))
     assert state() == before
 
@@ -124,4 +124,4 @@ def test_upgrade_heads_with_an_independent_gateway_branch(tmp_path):
         heads = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
         tables = set(sa.inspect(conn).get_table_names())
     eng.dispose()
-    assert {"backend_0003", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
+    assert {"backend_0004_outbox", "gw_test_0001"} <= heads and {"gw_test", "credit_lines"} <= tables
