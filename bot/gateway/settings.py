@@ -23,6 +23,8 @@
                                     (empty: always open); outside them a buyer asking for a person
                                     is told when the team is back, and the message waits in the queue
     PAYLATER_BUSINESS_TZ            the hours' time zone, e.g. America/New_York (default UTC)
+    PAYLATER_QUEUE_SLA_WARN_SECONDS   a buyer waiting this long in the queue turns amber (120)
+    PAYLATER_QUEUE_SLA_BREACH_SECONDS a buyer waiting this long turns red: the SLA is missed (300)
 """
 from __future__ import annotations
 
@@ -66,7 +68,21 @@ class GatewaySettings:
     schema: str = "auto"
     live_window_minutes: float = 30.0  # "live" conversations shown in the console
     business_hours: Optional[BusinessHours] = None  # None: always open
+    # queue waiting-time SLA: amber from warn, red from breach (seconds in the queue)
+    queue_sla_warn_s: int = 120
+    queue_sla_breach_s: int = 300
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.queue_sla_warn_s < self.queue_sla_breach_s:
+            raise ValueError("PAYLATER_QUEUE_SLA_WARN_SECONDS must be above 0 and below "
+                             f"PAYLATER_QUEUE_SLA_BREACH_SECONDS (got {self.queue_sla_warn_s} and {self.queue_sla_breach_s})")
+
+    def sla_level(self, wait_s: Optional[int]) -> Optional[str]:
+        """ok | warn | breach for a buyer waiting `wait_s` seconds in the queue (None: not waiting)."""
+        if wait_s is None:
+            return None
+        return "breach" if wait_s >= self.queue_sla_breach_s else "warn" if wait_s >= self.queue_sla_warn_s else "ok"
 
     @classmethod
     def from_env(cls, settings: Settings) -> "GatewaySettings":
@@ -89,5 +105,7 @@ class GatewaySettings:
             header_timeout_s=float(_env("PAYLATER_HEADER_TIMEOUT", "10")),
             body_timeout_s=float(_env("PAYLATER_BODY_TIMEOUT", "10")),
             keepalive_timeout_s=float(_env("PAYLATER_KEEPALIVE_TIMEOUT", "15")),
+            queue_sla_warn_s=int(_env("PAYLATER_QUEUE_SLA_WARN_SECONDS", "120")),
+            queue_sla_breach_s=int(_env("PAYLATER_QUEUE_SLA_BREACH_SECONDS", "300")),
             business_hours=BusinessHours.parse(_env("PAYLATER_BUSINESS_HOURS", ""), _env("PAYLATER_BUSINESS_TZ", "UTC")),
         )

@@ -138,6 +138,7 @@ async def list_conversations(request: web.Request, agent) -> web.Response:
     for conv in rows:
         v = console_view(conv, now)
         if conv["state"] == "queued":
+            v["sla"] = gw.sla_level(v["wait_seconds"])
             out["queue"].append(v)
         elif conv["state"] == "agent":
             out["mine" if conv["assigned_agent"] == agent["username"] else "others"].append(v)
@@ -145,7 +146,8 @@ async def list_conversations(request: web.Request, agent) -> web.Response:
             out["live"].append(v)
     out["queue"].sort(key=lambda v: v["queued_at"] or "")  # oldest first
     out["live"].sort(key=lambda v: v["last_message_at"] or "", reverse=True)
-    return web.json_response(out)
+    return web.json_response({**out, "sla": {"warn_seconds": gw.queue_sla_warn_s,
+                                             "breach_seconds": gw.queue_sla_breach_s}})
 
 
 async def conv_or_404(request: web.Request) -> Dict[str, Any]:

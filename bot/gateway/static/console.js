@@ -77,7 +77,10 @@
       var l1 = el("span", "line1");
       l1.appendChild(el("span", "", c.buyer_id || "Anonymous visitor"));
       if (name === "queue") {
-        var w = el("span", "wait" + (c.wait_seconds > 300 ? " long" : ""), "waiting " + fmtWait(c.wait_seconds));
+        // SLA colours from the gateway (PAYLATER_QUEUE_SLA_*): green, amber, red; the words say it too
+        var sla = c.sla || "ok", lim = (S.lists && S.lists.sla) || {};
+        var w = el("span", "wait sla-" + sla, "waiting " + fmtWait(c.wait_seconds) + (sla === "breach" ? " \u00b7 over target" : ""));
+        if (lim.warn_seconds) w.title = "Target: answer within " + fmtWait(lim.breach_seconds) + " (amber from " + fmtWait(lim.warn_seconds) + ")";
         l1.appendChild(w);
       } else if (name === "others") {
         l1.appendChild(el("span", "wait", c.assigned_agent));
