@@ -108,7 +108,19 @@ canned_replies = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-TABLES = (conversations, messages, agents, agent_sessions, notes, canned_replies)
+# How far each reader has read a conversation (gateway_0005_read_state): reader "buyer" (the
+# widget says what it has shown) or "agent:<username>" (the console). Unread counts and "Seen"
+# come from it, so they survive a reload.
+read_marks = sa.Table(
+    "gateway_read_marks",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("gateway_conversations.id"), primary_key=True),
+    sa.Column("reader", sa.String(80), primary_key=True),
+    sa.Column("last_read_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+TABLES = (conversations, messages, agents, agent_sessions, notes, canned_replies, read_marks)
 
 
 def utcnow() -> dt.datetime:

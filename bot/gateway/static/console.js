@@ -3,7 +3,8 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
   var S = { me: null, csrf: null, lists: null, current: null, detail: null, ws: null, retry: 0, seen: {},
-            team: [], mode: "reply", canned: [], unread: {}, queued: null, sound: true };
+            team: [], mode: "reply", canned: [], unread: {}, queued: null, sound: true,
+            lastId: 0, buyerRead: 0, readUpTo: {} };
 
   function api(method, path, body, extraHeaders) {
     var h = { "Content-Type": "application/json" };
@@ -79,13 +80,15 @@
       if (name === "queue") {
         // SLA colours from the gateway (PAYLATER_QUEUE_SLA_*): green, amber, red; the words say it too
         var sla = c.sla || "ok", lim = (S.lists && S.lists.sla) || {};
-        var w = el("span", "wait sla-" + sla, "waiting " + fmtWait(c.wait_seconds) + (sla === "breach" ? " \u00b7 over target" : ""));
+        var w = el("span", "wait sla-" + sla, (sla === "breach" ? "over target \u00b7 " : "waiting ") + fmtWait(c.wait_seconds));
         if (lim.warn_seconds) w.title = "Target: answer within " + fmtWait(lim.breach_seconds) + " (amber from " + fmtWait(lim.warn_seconds) + ")";
         l1.appendChild(w);
       } else if (name === "others") {
         l1.appendChild(el("span", "wait", c.assigned_agent));
       }
-      if (S.unread[c.id]) l1.appendChild(el("span", "unread", String(S.unread[c.id])));
+      // unread buyer messages: stored per agent by the gateway (queue, mine), so a reload keeps them
+      var unread = c.id === S.current ? 0 : (typeof c.unread === "number" ? c.unread : S.unread[c.id]);
+      if (unread) { var u = el("span", "unread", String(unread)); u.title = unread + " unread from the buyer"; l1.appendChild(u); }
       var reason = c.state === "closed" ? "Closed" : c.state === "bot" ? "Chatting with the bot"
         : c.handoff ? (REASONS[c.handoff.reason] || c.handoff.reason) : "With a person";
       var l2 = el("span", "line2", reason + " · " + c.client);
@@ -97,6 +100,8 @@
   function refreshLists() {
     return api("GET", "/console/api/conversations").then(function (d) {
       S.lists = d;
+      S.unread = {};  // the page title counts unread messages in my chats, from the server's counts
+      d.mine.forEach(function (c) { if (c.unread && c.id !== S.current) S.unread[c.id] = c.unread; });
       ["queue", "mine", "live", "others"].forEach(function (n) { renderList(n, d[n]); });
       // a chat that newly entered the queue: sound + desktop notification (not for the first load)
       var ids = {};
@@ -127,6 +132,8 @@
     if (S.seen[m.id]) return;
     S.seen[m.id] = true;
     var box = el("div", "msg " + m.sender);
+    box.setAttribute("data-id", String(m.id));
+    if (m.id > S.lastId) S.lastId = m.id;
     var who = { buyer: "Buyer", bot: "Bot", agent: m.agent_name || "Agent", system: "" }[m.sender];
     if (who) box.appendChild(el("div", "meta", who + " · " + fmtTime(m.created_at)));
     box.appendChild(el("div", "text", m.text));
@@ -136,7 +143,33 @@
     var t = $("transcript");
     t.appendChild(box);
     t.scrollTop = t.scrollHeight;
+    if (m.sender === "agent") renderSeen();
   }
+  // "Seen" under my last reply once the buyer's widget has shown it (the gateway stores the mark)
+  function renderSeen() {
+    var old = document.querySelector("#transcript .seen-mark");
+    if (old) old.remove();
+    var agents = document.querySelectorAll("#transcript .msg.agent");
+    var last = agents[agents.length - 1];
+    if (!last) return;
+    var seen = Number(last.getAttribute("data-id")) <= S.buyerRead;
+    last.appendChild(el("div", "seen-mark" + (seen ? " seen" : ""), seen ? "\u2713 Seen by the buyer" : "Not seen yet"));
+  }
+  // I have read this conversation up to its last message: stored per agent (unread counts survive a reload)
+  var readPending = false;
+  function markRead() {
+    var id = S.current, upTo = S.lastId;
+    if (!id || !upTo || document.hidden || readPending || (S.readUpTo[id] || 0) >= upTo) return;
+    readPending = true;
+    api("POST", "/console/api/conversations/" + encodeURIComponent(id) + "/read", { up_to: upTo }).then(function (d) {
+      S.readUpTo[id] = d.last_read_id;
+      if (S.unread[id]) { delete S.unread[id]; updateTitle(); }
+    }).catch(function () { /* next message or next opening retries */ }).then(function () {
+      readPending = false;
+      if (S.current === id && S.lastId > (S.readUpTo[id] || 0)) setTimeout(markRead, 1000);
+    });
+  }
+  document.addEventListener("visibilitychange", markRead);
   function dd(list, label, value) {
     list.appendChild(el("dt", "", label));
     var d = el("dd");
@@ -288,7 +321,7 @@
     $("reply-form").classList.toggle("note-mode", note);
   }
   function open(id) {
-    S.current = id; S.seen = {};
+    S.current = id; S.seen = {}; S.lastId = 0; S.buyerRead = 0;
     if (S.unread[id]) { delete S.unread[id]; scheduleRefresh(); }
     $("close-confirm").hidden = true;
     updateTitle(); $("buyer-typing").hidden = true;
@@ -304,7 +337,9 @@
       var items = d.messages.map(function (m) { return { at: m.created_at, m: m }; })
         .concat((d.notes || []).map(function (n) { return { at: n.created_at, n: n }; }));
       items.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
+      S.buyerRead = d.buyer_last_read_id || 0;
       items.forEach(function (i) { if (i.m) addMessage(i.m); else addNote(i.n); });
+      renderSeen(); markRead();
       loadContext(id); loadEarlier(d.conversation);
       renderHead(d.conversation); renderSummary(d.conversation);
     });
@@ -366,12 +401,17 @@
     ws.onmessage = function (ev) {
       var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.type === "message") {
-        if (d.conversation_id === S.current) { addMessage(d.message); if (d.message.sender === "buyer") $("buyer-typing").hidden = true; }
+        if (d.conversation_id === S.current) {
+          addMessage(d.message); markRead();
+          if (d.message.sender === "buyer") $("buyer-typing").hidden = true;
+        }
         if (d.message.sender === "buyer" && ownedByMe(d.conversation_id) && (d.conversation_id !== S.current || document.hidden)) {
           if (d.conversation_id !== S.current) S.unread[d.conversation_id] = (S.unread[d.conversation_id] || 0) + 1;
           alertAgent("New message from a buyer: " + d.message.text.slice(0, 80));
         }
         scheduleRefresh();
+      } else if (d.type === "read") {
+        if (d.conversation_id === S.current && d.who === "buyer") { S.buyerRead = Math.max(S.buyerRead, d.last_read_id); renderSeen(); }
       } else if (d.type === "team") {
         loadTeam();
       } else if (d.type === "session_ended") {
