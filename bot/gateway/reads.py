@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from .db import AsyncStore, messages, read_marks, utcnow
+from .db import AsyncStore, messages, read_marks, utcnow, write_tx
 
 BUYER = "buyer"
 # what counts as unread: for the buyer the bot's and agents' messages (not their own, not system
@@ -28,23 +28,22 @@ class ReadStore:
 
     def mark(self, cid: str, reader: str, up_to: int) -> int:
         """Read up to message `up_to` (clamped to the conversation's last message; never moves
-        back). Returns the stored mark."""
-        for _ in range(2):  # a concurrent first mark of the same reader: retry as an update
+        back, also under concurrent calls: a conditional UPDATE). Returns the stored mark."""
+        where = (read_marks.c.conversation_id == cid) & (read_marks.c.reader == reader)
+        for _ in range(2):  # a concurrent first mark of the same reader: the retry updates it
             try:
-                with self.engine.begin() as c:
+                with write_tx(self.engine) as c:  # SQLite: BEGIN IMMEDIATE (no failing lock upgrade)
                     top = c.execute(sa.select(sa.func.max(messages.c.id))
                                     .where(messages.c.conversation_id == cid)).scalar() or 0
-                    up_to = max(0, min(up_to, top))
-                    where = (read_marks.c.conversation_id == cid) & (read_marks.c.reader == reader)
-                    old = c.execute(sa.select(read_marks.c.last_read_id).where(where)).scalar()
-                    if old is None:
+                    target = max(0, min(up_to, top))
+                    c.execute(sa.update(read_marks).where(where, read_marks.c.last_read_id < target)
+                              .values(last_read_id=target, updated_at=utcnow()))
+                    stored = c.execute(sa.select(read_marks.c.last_read_id).where(where)).scalar()
+                    if stored is None:
                         c.execute(sa.insert(read_marks).values(conversation_id=cid, reader=reader,
-                                                               last_read_id=up_to, updated_at=utcnow()))
-                    elif old < up_to:
-                        c.execute(sa.update(read_marks).where(where).values(last_read_id=up_to, updated_at=utcnow()))
-                    else:
-                        up_to = old
-                    return up_to
+                                                               last_read_id=target, updated_at=utcnow()))
+                        stored = target
+                    return stored
             except sa.exc.IntegrityError:
                 continue
         return self.last_read(cid, reader)

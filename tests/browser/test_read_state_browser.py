@@ -110,3 +110,48 @@ def test_queue_sla_colours(browser, desktop, servers):
         shot(lee, "59-console-queue-sla-breach")
     finally:
         lee_ctx.close()
+
+
+def _app_conversation(servers, buyer_id, text):
+    """The buyer's mobile app talks to the same gateway through /v1 (a JWT per buyer)."""
+    import json
+    import urllib.request
+
+    from conftest import SECRET
+
+    from bot.auth import mint_buyer_token
+
+    headers = {"Authorization": f"Bearer {mint_buyer_token(buyer_id, SECRET, ttl_s=600)}",
+               "Content-Type": "application/json"}
+
+    def call(path, body):
+        req = urllib.request.Request(servers.base + path, data=json.dumps(body).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    conv = call("/v1/conversations", {"client": "app"})
+    call(f"/v1/conversations/{conv['id']}/messages", {"text": text})
+    return conv
+
+
+def test_the_buyer_s_web_and_app_chats_are_linked_in_the_console(browser, phone, servers):
+    buyer = phone.new_page()
+    frame = open_demo_as(buyer, servers, "buyer-003")
+    say(frame, "talk to a person")
+    expect(frame.locator(".row.system.queued")).to_be_visible()
+    app = _app_conversation(servers, "buyer-003", "how do I repay early?")
+    sam_ctx, sam = sign_in(browser, servers, "supervisor", "supervisor-demo-password")
+    try:
+        sam.locator("#list-queue button", has_text="buyer-003").first.click()
+        expect(sam.locator("#list-queue button.active .unread")).to_have_count(0)  # opened = read
+        linked = sam.locator("#linked .linked-row")
+        expect(linked).to_have_count(1)
+        expect(linked).to_contain_text("This buyer also has an open chat in the app (with the bot")
+        shot(sam, "60-console-linked-web-and-app")
+        linked.locator("button", has_text="Open it").click()
+        expect(sam.locator("#transcript")).to_contain_text("how do I repay early?")
+        expect(sam.locator("#linked .linked-row")).to_contain_text("open chat on the website (waiting for a person")
+        shot(sam, "61-console-linked-app-opened")
+    finally:
+        sam_ctx.close()
+    assert app["client"] == "app"

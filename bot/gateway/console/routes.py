@@ -40,8 +40,11 @@ async def get_conversation(request: web.Request, agent) -> web.Response:
     msgs, notes, buyer_read = await asyncio.gather(request.app[STORE].history(conv["id"], 0, 2000),
                                                    _ws(request).notes(conv["id"]),
                                                    request.app[READS].last_read(conv["id"], BUYER))
+    # one buyer's web and app chats are linked: their other open conversations (verified buyer id only)
+    linked = await _ws(request).store.open_for_buyer(conv["buyer_id"], conv["id"]) if conv["buyer_id"] else []
     return web.json_response({"conversation": console_view(conv), "messages": msgs,
-                              "notes": [n.to_json() for n in notes], "buyer_last_read_id": buyer_read})
+                              "notes": [n.to_json() for n in notes], "buyer_last_read_id": buyer_read,
+                              "linked": [console_view(c) for c in linked]})
 
 
 @agent_required(state_changing=True)

@@ -229,6 +229,31 @@
   $("search-clear").addEventListener("click", function () {
     $("search-form").reset(); $("search-results").hidden = true; $("list-search").textContent = "";
   });
+  // The same buyer's other open chat (the app beside the website, or the other way round): one click away
+  var CLIENT = { web: "on the website", app: "in the app" };
+  var LINKED_STATE = { bot: "with the bot", queued: "waiting for a person", agent: "with an agent" };
+  function renderLinked(list) {
+    var box = $("linked");
+    box.textContent = "";
+    box.hidden = !list.length;
+    list.forEach(function (c) {
+      var row = el("div", "linked-row");
+      row.setAttribute("data-conv", c.id);
+      var who = c.state === "agent" ? (c.assigned_agent === S.me.username ? "with you" : "with " + agentName(c.assigned_agent))
+        : LINKED_STATE[c.state] || c.state;
+      row.appendChild(el("span", "", "This buyer also has an open chat " + (CLIENT[c.client] || c.client) + " (" + who +
+        (c.last_message_at ? ", last message " + fmtTime(c.last_message_at) : "") + ")."));
+      var b = el("button", "secondary", "Open it");
+      b.type = "button";
+      b.addEventListener("click", function () { open(c.id); });
+      row.appendChild(b);
+      box.appendChild(row);
+    });
+  }
+  function agentName(username) {
+    var m = (S.team || []).filter(function (a) { return a.username === username; })[0];
+    return m ? m.display_name : username;
+  }
   function loadEarlier(c) {
     var ul = $("earlier");
     ul.textContent = "";
@@ -327,7 +352,12 @@
     updateTitle(); $("buyer-typing").hidden = true;
     loadTeam();  // who can take it over, fresh
     $("action-error").hidden = true;
-    document.querySelectorAll(".conv-list button").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-conv") === id); });
+    document.querySelectorAll(".conv-list button").forEach(function (b) {
+      var here = b.getAttribute("data-conv") === id;
+      b.classList.toggle("active", here);
+      var u = here && b.querySelector(".unread");
+      if (u) u.remove();  // opening it reads it (stored by markRead below)
+    });
     return api("GET", "/console/api/conversations/" + encodeURIComponent(id)).then(function (d) {
       if (S.current !== id) return;
       S.detail = d.conversation;
@@ -340,6 +370,7 @@
       S.buyerRead = d.buyer_last_read_id || 0;
       items.forEach(function (i) { if (i.m) addMessage(i.m); else addNote(i.n); });
       renderSeen(); markRead();
+      renderLinked(d.linked || []);
       loadContext(id); loadEarlier(d.conversation);
       renderHead(d.conversation); renderSummary(d.conversation);
     });

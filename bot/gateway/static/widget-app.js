@@ -18,6 +18,7 @@
     sending: false,
     readUpTo: 0,         // the last message id the gateway knows the buyer has been shown
     readSending: false,
+    shownUpTo: 0,        // the last message id shown while the widget was open (sent as the read mark)
     open: false,
     generation: 0,
     anchor: null,        // {row, t}: the first message of the reply being shown (scroll target)
@@ -254,23 +255,25 @@
   // Open: what is rendered has been seen; tell the gateway. Closed: the launcher badge counts the
   // bot's and agents' messages after the stored mark, so a reload shows the same number.
   function unreadRows() {
+    var mark = Math.max(state.readUpTo, state.shownUpTo);
     return Array.prototype.filter.call(log.querySelectorAll(".row.bot, .row.agent"), function (r) {
-      return Number(r.getAttribute("data-id")) > state.readUpTo;
+      return Number(r.getAttribute("data-id")) > mark;
     });
   }
   function readStateChanged() {
-    if (state.open) markRead();
+    if (state.open) { state.shownUpTo = Math.max(state.shownUpTo, state.lastId); markRead(); }
     else toParent({ type: "paylater:unread", count: unreadRows().length });
   }
+  // Sends what was shown while open (even if the widget has been closed since the request left).
   function markRead() {
-    if (!state.conv || state.lastId <= state.readUpTo || state.readSending) return;
-    var upTo = state.lastId, gen = state.generation;
+    if (!state.conv || state.shownUpTo <= state.readUpTo || state.readSending) return;
+    var upTo = state.shownUpTo, gen = state.generation, failed = false;
     state.readSending = true;
     api("POST", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/read", { up_to: upTo }).then(function (d) {
       if (gen === state.generation && typeof d.last_read_id === "number") state.readUpTo = Math.max(state.readUpTo, d.last_read_id);
-    }).catch(function () { /* retried with the next message or the next opening */ }).then(function () {
+    }).catch(function () { failed = true; }).then(function () {
       state.readSending = false;
-      if (gen === state.generation && state.open && state.lastId > state.readUpTo) setTimeout(markRead, 1000);
+      if (gen === state.generation && state.shownUpTo > state.readUpTo) setTimeout(markRead, failed ? 3000 : 0);
     });
   }
   // Reopening: start at the first message the buyer has not seen yet, then mark everything seen.
@@ -278,6 +281,7 @@
     var first = unreadRows()[0];
     if (first) { state.anchor = { row: first, t: Date.now() }; state.userScrolled = false; }
     follow(null);
+    state.shownUpTo = Math.max(state.shownUpTo, state.lastId);
     markRead();
   }
 
@@ -441,7 +445,7 @@
     state.generation += 1;
     if (state.ws) { try { state.ws.close(); } catch (e) { /* ignore */ } state.ws = null; }
     clearTimeout(state.wsTimer);
-    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.readUpTo = 0; state.anchor = null;
+    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.readUpTo = 0; state.shownUpTo = 0; state.anchor = null;
     setView({ state: "bot" });
     showError("");
   }
