@@ -155,3 +155,32 @@ def test_the_buyer_s_web_and_app_chats_are_linked_in_the_console(browser, phone,
     finally:
         sam_ctx.close()
     assert app["client"] == "app"
+
+
+def test_a_disabled_agent_s_chat_goes_back_to_the_queue_and_the_buyer_is_told(browser, phone, servers):
+    buyer = phone.new_page()
+    frame = open_demo_as(buyer, servers, "buyer-004")
+    say(frame, "talk to a person")
+    expect(frame.locator(".row.system.queued")).to_be_visible()
+    lee_ctx, lee = sign_in(browser, servers, "agent2", "agent2-demo-password")
+    sam_ctx, sam = sign_in(browser, servers, "supervisor", "supervisor-demo-password")
+    try:
+        lee.locator("#list-queue button", has_text="buyer-004").first.click()
+        lee.click("#btn-claim")
+        expect(lee.locator("#conv-sub")).to_have_text("With you")
+        expect(frame.locator(".row.system.agent_joined")).to_be_visible()
+        sam.click("#btn-team")
+        sam.locator("#team-rows tr[data-agent=agent2] button", has_text="Disable").click()
+        expect(sam.locator("#team-rows tr[data-agent=agent2]")).to_contain_text("Disabled")
+        expect(lee.locator("#login-form")).to_be_visible()
+        # the buyer is not left with someone who can no longer answer
+        expect(frame.locator(".row.system.released .bubble")).to_contain_text(
+            "A colleague from our support team will take over shortly.")
+        expect(frame.locator("#status-text")).to_contain_text("Waiting for a support agent")
+        shot(buyer, "62-widget-back-in-queue-after-agent-disabled-phone")
+        sam.click("#team-close")
+        expect(sam.locator("#list-queue button", has_text="buyer-004")).to_be_visible()
+        shot(sam, "63-console-disabled-agent-chat-back-in-queue")
+    finally:
+        sam_ctx.close()
+        lee_ctx.close()

@@ -203,12 +203,20 @@ class WorkspaceStore:
             return c.execute(sa.update(conversations).where(*cond).values(
                 state="agent", assigned_agent=to_agent, queued_at=None, updated_at=utcnow())).rowcount == 1
 
+    def assigned_to(self, username: str) -> List[str]:
+        """The conversations this agent has open (state agent)."""
+        with self.engine.connect() as c:
+            return [r[0] for r in c.execute(sa.select(conversations.c.id).where(
+                conversations.c.state == "agent", conversations.c.assigned_agent == username)).all()]
+
     def release(self, cid: str, from_agent: Optional[str]) -> bool:
-        """agent -> queued: back to the queue, first in line since it was already waiting."""
+        """agent -> queued: back to the queue, first in line: it keeps the time the buyer first
+        asked for a person (oldest first), so the buyer does not queue again from the back."""
         cond = [conversations.c.id == cid, conversations.c.state == "agent"]
         if from_agent is not None:
             cond.append(conversations.c.assigned_agent == from_agent)
         now = utcnow()
         with write_tx(self.engine) as c:
             return c.execute(sa.update(conversations).where(*cond).values(
-                state="queued", assigned_agent=None, queued_at=now, updated_at=now)).rowcount == 1
+                state="queued", assigned_agent=None, queued_at=sa.func.coalesce(conversations.c.queued_at, now),
+                updated_at=now)).rowcount == 1
