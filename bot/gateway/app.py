@@ -18,13 +18,14 @@ from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
 from bot.config import Settings
 from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
-from . import console, demo_routes
+from . import console, demo_routes, reads
 from . import health as readiness
 from .broadcast import Broadcaster, make_broadcaster
 from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
                      csp, enforce, json_error, message_id, origin_allowed, parse_json, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
 from .openapi import openapi_document
+from .reads import BUYER, READS, read_up_to
 from .rasa import RasaClient
 from .limits import Limits
 from .security import new_token, token_hash, tokens_equal
@@ -167,7 +168,20 @@ async def list_messages(request: web.Request) -> web.Response:
     conv = await _buyer_conv(request)
     after = message_id(request.query.get("after"))
     msgs = await request.app[STORE].history(conv["id"], after)
-    return web.json_response({"conversation": await request.app[SERVICE].view_for_buyer(conv), "messages": msgs})
+    return web.json_response({"conversation": await request.app[SERVICE].view_for_buyer(conv), "messages": msgs,
+                              "read": await request.app[READS].buyer_state(conv["id"])})
+
+
+async def buyer_read(request: web.Request) -> web.Response:
+    """The widget has shown the buyer every message up to `up_to`: {"up_to": <message id>}."""
+    conv = await _buyer_conv(request)
+    up_to = read_up_to(await read_json(request))
+    if up_to is None:
+        raise ApiError(400, "invalid_up_to", "Send {\"up_to\": <message id>}: the last message shown to the buyer.")
+    mark = await request.app[READS].mark(conv["id"], BUYER, up_to)
+    await request.app[SERVICE]._publish("console", {"type": "read", "conversation_id": conv["id"], "who": "buyer",
+                                                    "last_read_id": mark})
+    return web.json_response(await request.app[READS].buyer_state(conv["id"]))
 
 
 async def check_rate(request: web.Request, cid: str, buyer: Optional[BuyerIdentity]) -> None:
@@ -382,6 +396,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     r.add_get("/v1/conversations/{cid}", get_conversation)
     r.add_get("/v1/conversations/{cid}/messages", list_messages)
     r.add_post("/v1/conversations/{cid}/messages", post_message)
+    r.add_post("/v1/conversations/{cid}/read", buyer_read)
     r.add_get("/v1/conversations/{cid}/ws", buyer_ws)
     r.add_route("OPTIONS", "/v1/{tail:.*}", preflight)
     r.add_get("/widget.js", widget_js)
@@ -389,6 +404,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     r.add_static("/static/", STATIC, append_version=False)
     console.setup(app)
     events_routes.setup(app)  # POST /v1/events, relay, webhook, late job (bot/gateway/events)
+    reads.setup(app, STORE)
     if settings.demo_mode:
         demo_routes.setup(app)
     return app

@@ -6,6 +6,7 @@ of them in a worker thread so the event loop never blocks on the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Engine
 
-from bot.adapters.db import make_engine  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
+from bot.adapters.db import WRITE_LOCK, make_engine  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
 from bot.adapters.migrate import alembic_config
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,19 @@ canned_replies = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-TABLES = (conversations, messages, agents, agent_sessions, notes, canned_replies)
+# How far each reader has read a conversation (gateway_0005_read_state): reader "buyer" (the
+# widget says what it has shown) or "agent:<username>" (the console). Unread counts and "Seen"
+# come from it, so they survive a reload.
+read_marks = sa.Table(
+    "gateway_read_marks",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("gateway_conversations.id"), primary_key=True),
+    sa.Column("reader", sa.String(80), primary_key=True),
+    sa.Column("last_read_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+TABLES = (conversations, messages, agents, agent_sessions, notes, canned_replies, read_marks)
 
 
 def utcnow() -> dt.datetime:
@@ -172,6 +185,18 @@ def _conv_row(row) -> Dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def write_tx(engine: Engine):
+    """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE). In a deferred
+    one, a read followed by a write fails at once with "database is locked" when another writer
+    committed in between (busy_timeout does not help there); IMMEDIATE waits its turn instead.
+    PostgreSQL: a plain transaction."""
+    with engine.connect() as c:
+        c.info[WRITE_LOCK] = True
+        with c.begin():
+            yield c
+
+
 class Store:
     """Synchronous queries. Every method opens its own short transaction."""
 
@@ -182,7 +207,7 @@ class Store:
     def create_conversation(self, buyer_id: Optional[str], client: str, access_key_hash: Optional[str]) -> Dict[str, Any]:
         now = utcnow()
         cid = uuid.uuid4().hex
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             c.execute(sa.insert(conversations).values(
                 id=cid, buyer_id=buyer_id, client=client, access_key_hash=access_key_hash,
                 state="bot", created_at=now, updated_at=now,
@@ -197,7 +222,7 @@ class Store:
     def queue(self, cid: str, reason: str, reason_text: str, summary: Optional[dict]) -> bool:
         """bot -> queued (a conversation already queued or with an agent stays where it is)."""
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             res = c.execute(sa.update(conversations).where(
                 conversations.c.id == cid, conversations.c.state.in_(("bot", "closed"))
             ).values(
@@ -211,7 +236,7 @@ class Store:
         """Atomic: the conversation becomes `username`'s only if nobody owns it. Returns the
         previous state ("queued" or "bot") or None when another agent won / it is closed."""
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             prev = c.execute(sa.select(conversations.c.state).where(conversations.c.id == cid)).scalar()
             if prev not in ("queued", "bot"):
                 return None
@@ -224,7 +249,7 @@ class Store:
 
     def release_to_bot(self, cid: str, username: str) -> bool:
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             res = c.execute(sa.update(conversations).where(
                 conversations.c.id == cid, conversations.c.assigned_agent == username, conversations.c.state == "agent",
             ).values(state="bot", assigned_agent=None, queued_at=None, updated_at=now))
@@ -234,7 +259,7 @@ class Store:
         """The owner closes, or any agent closes a queued/bot conversation nobody owns.
         Returns the previous state or None."""
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             prev = c.execute(sa.select(conversations.c.state).where(conversations.c.id == cid)).scalar()
             if prev is None or prev == "closed":
                 return None
@@ -247,7 +272,7 @@ class Store:
 
     def reopen(self, cid: str) -> bool:
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             res = c.execute(sa.update(conversations).where(
                 conversations.c.id == cid, conversations.c.state == "closed"
             ).values(state="bot", updated_at=now))
@@ -266,7 +291,7 @@ class Store:
                     agent_name: Optional[str] = None, kind: Optional[str] = None,
                     data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             res = c.execute(sa.insert(messages).values(
                 conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
                 buttons=json.dumps(buttons) if buttons else None, created_at=now,
@@ -301,7 +326,7 @@ class Store:
 
     # ---------------------------------------------------------------- agents
     def add_agent(self, username: str, display_name: str, password_hash: str, role: Optional[str] = None) -> None:
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             exists = c.execute(sa.select(agents.c.username).where(agents.c.username == username)).first()
             if exists:
                 values = dict(display_name=display_name, password_hash=password_hash, active=True)
@@ -320,14 +345,14 @@ class Store:
 
     def create_session(self, id_hash: str, username: str, csrf: str, ttl: dt.timedelta) -> None:
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             c.execute(sa.insert(agent_sessions).values(
                 id_hash=id_hash, username=username, csrf_token=csrf, created_at=now,
                 last_seen_at=now, expires_at=now + ttl, revoked=False))
 
     def get_session(self, id_hash: str) -> Optional[Dict[str, Any]]:
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             row = c.execute(sa.select(agent_sessions, agents.c.display_name, agents.c.role, agents.c.away).join(
                 agents, agents.c.username == agent_sessions.c.username
             ).where(
@@ -341,11 +366,11 @@ class Store:
         return dict(row._mapping)
 
     def touch_session(self, id_hash: str) -> None:
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             c.execute(sa.update(agent_sessions).where(agent_sessions.c.id_hash == id_hash).values(last_seen_at=utcnow()))
 
     def revoke_session(self, id_hash: str) -> None:
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             c.execute(sa.update(agent_sessions).where(agent_sessions.c.id_hash == id_hash).values(revoked=True))
 
     def agents_online(self, since: dt.datetime) -> int:
@@ -359,7 +384,7 @@ class Store:
             )).scalar() or 0)
 
     def purge_sessions(self) -> int:
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             res = c.execute(sa.delete(agent_sessions).where(sa.or_(
                 agent_sessions.c.expires_at < utcnow(), agent_sessions.c.revoked.is_(True))))
             return res.rowcount

@@ -101,6 +101,21 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     },
                 },
             },
+            "/v1/conversations/{cid}/read": {"post": {
+                "summary": "Read state: the widget has shown the buyer every message up to `up_to`",
+                "description": "The mark never moves back and is clamped to the conversation's last message. "
+                               "`unread` counts the bot's and agents' messages after it (the launcher badge); "
+                               "the same object comes back as `read` with the history, so it survives a reload. "
+                               "Agents see \"Seen\" under their reply once the buyer's mark reaches it.",
+                "security": security, "parameters": [cid, conv_token],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["up_to"],
+                    "properties": {"up_to": {"type": "integer", "minimum": 0, "maximum": 2147483647}}}}}},
+                "responses": {"200": {"description": "The stored mark", "content": {"application/json": {"schema": {
+                                  "$ref": "#/components/schemas/ReadState"}}}},
+                              "400": _err("`up_to` is not a message id (invalid_up_to)"),
+                              "401": _err("Invalid or expired token"), "404": _err("Unknown, or not this caller's")},
+            }},
             "/v1/conversations/{cid}/ws": {"get": {
                 "summary": "WebSocket for live updates (see the description above)",
                 "parameters": [cid],
@@ -152,8 +167,12 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                                        "example": [["1", "Thu, Dec 10", "Thu, Dec 31", "$6,666.67", "$400.00", "\u2212$50.00", "$7,016.67"]]},
                               "after": {"type": "array", "maxItems": 12, "items": {"type": "string"},
                                         "description": "sentences shown after the table"}}},
+                "ReadState": {"type": "object", "properties": {
+                    "last_read_id": {"type": "integer", "description": "the last message the buyer has been shown (0: none)"},
+                    "unread": {"type": "integer", "description": "bot and agent messages after it"}}},
                 "MessageList": {"type": "object", "properties": {
                     "conversation": {"$ref": "#/components/schemas/Conversation"},
+                    "read": {"$ref": "#/components/schemas/ReadState"},
                     "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}}},
                 "SendMessage": {"type": "object", "required": ["text"], "properties": {
                     "text": {"type": "string", "maxLength": gw.max_message_chars},

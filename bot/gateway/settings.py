@@ -23,6 +23,8 @@
                                     (empty: always open); outside them a buyer asking for a person
                                     is told when the team is back, and the message waits in the queue
     PAYLATER_BUSINESS_TZ            the hours' time zone, e.g. America/New_York (default UTC)
+    PAYLATER_QUEUE_SLA_WARN_SECONDS   a buyer waiting this long in the queue turns amber (120)
+    PAYLATER_QUEUE_SLA_BREACH_SECONDS a buyer waiting this long turns red: the SLA is missed (300)
 """
 from __future__ import annotations
 
@@ -73,7 +75,21 @@ class GatewaySettings:
     late_check_s: float = 300.0
     webhook_url: Optional[str] = None
     webhook_secret: Optional[str] = None
+    # queue waiting-time SLA: amber from warn, red from breach (seconds in the queue)
+    queue_sla_warn_s: int = 120
+    queue_sla_breach_s: int = 300
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.queue_sla_warn_s < self.queue_sla_breach_s:
+            raise ValueError("PAYLATER_QUEUE_SLA_WARN_SECONDS must be above 0 and below "
+                             f"PAYLATER_QUEUE_SLA_BREACH_SECONDS (got {self.queue_sla_warn_s} and {self.queue_sla_breach_s})")
+
+    def sla_level(self, wait_s: Optional[int]) -> Optional[str]:
+        """ok | warn | breach for a buyer waiting `wait_s` seconds in the queue (None: not waiting)."""
+        if wait_s is None:
+            return None
+        return "breach" if wait_s >= self.queue_sla_breach_s else "warn" if wait_s >= self.queue_sla_warn_s else "ok"
 
     @classmethod
     def from_env(cls, settings: Settings) -> "GatewaySettings":
@@ -96,6 +112,8 @@ class GatewaySettings:
             header_timeout_s=float(_env("PAYLATER_HEADER_TIMEOUT", "10")),
             body_timeout_s=float(_env("PAYLATER_BODY_TIMEOUT", "10")),
             keepalive_timeout_s=float(_env("PAYLATER_KEEPALIVE_TIMEOUT", "15")),
+            queue_sla_warn_s=int(_env("PAYLATER_QUEUE_SLA_WARN_SECONDS", "120")),
+            queue_sla_breach_s=int(_env("PAYLATER_QUEUE_SLA_BREACH_SECONDS", "300")),
             business_hours=BusinessHours.parse(_env("PAYLATER_BUSINESS_HOURS", ""), _env("PAYLATER_BUSINESS_TZ", "UTC")),
             events_token=_env("PAYLATER_EVENTS_TOKEN"),
             events_relay=_env("PAYLATER_EVENTS_RELAY", "0") == "1",

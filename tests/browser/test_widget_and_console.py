@@ -53,8 +53,8 @@ def test_console_takes_over_and_buyer_sees_agent(phone, desktop, servers):
     buyer = phone.new_page()
     frame = open_demo_as(buyer, servers, "buyer-002")
     say(frame, "talk to a person")
-    expect(frame.locator("#banner")).to_contain_text(re.compile("No agent is signed in|queue"))
-    expect(frame.locator(".row.system .bubble").last).to_contain_text("agent")
+    expect(frame.locator(".row.system.queued .bubble")).to_contain_text(re.compile("No support agent is signed in|queue"))
+    expect(frame.locator("#banner")).to_be_hidden()  # announced once: by the system line, not a banner too
     shot(buyer, "05-widget-waiting-for-agent-phone")
     say(frame, "My order TA-100212 has not reached the supplier")
 
@@ -85,8 +85,9 @@ def test_console_takes_over_and_buyer_sees_agent(phone, desktop, servers):
     expect(agent.locator("#conv-sub")).to_have_text("With you")
 
     # the buyer's widget shows the agent joined (live, over the WebSocket)
-    expect(frame.locator("#banner")).to_contain_text("Dana (demo agent) from our support team has joined the chat.")
-    expect(frame.locator(".row.system.agent_joined")).to_be_visible()
+    expect(frame.locator(".row.system.agent_joined")).to_have_text("Dana (demo agent) from our support team joined the chat.")
+    expect(frame.locator("#status-text")).to_have_text("Dana (demo agent) · Support team")
+    expect(frame.locator("#banner")).to_be_hidden()  # one announcement of the event, not a line and a banner
 
     agent.fill("#reply", "Hi, I'm Dana. I'm checking TA-100212 with the lender now.")
     agent.click("#btn-send")

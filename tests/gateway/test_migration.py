@@ -27,7 +27,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert {h for h in heads if h.startswith("gateway_")} == {"gateway_0004_events"}  # one gateway head: workspace, then events
+    assert {h for h in heads if h.startswith("gateway_")} == {"gateway_0005_read_state"}  # one gateway head: workspace, events, read state
     engine.dispose()
 
 
@@ -99,4 +99,29 @@ def test_upgrade_to_the_workspace_keeps_agents_as_agents(tmp_path):
     assert agent["role"] == "agent" and agent["away"] is False
     insp = sa.inspect(engine)
     assert insp.has_table("gateway_notes") and insp.has_table("gateway_canned_replies")
+    engine.dispose()
+
+
+def test_upgrade_to_read_state_keeps_conversations_and_starts_everyone_unread(tmp_path):
+    """A gateway at gateway_0003_workspace gains the read marks; existing chats count as unread."""
+    from alembic import command
+
+    from bot.adapters.migrate import alembic_config, upgrade
+    from bot.gateway.reads import ReadStore
+
+    url = f"sqlite:///{tmp_path / 'rs.db'}"
+    command.upgrade(alembic_config(url), "gateway_0003_workspace")
+    engine = make_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text("insert into gateway_conversations (id, client, state, created_at, updated_at) "
+                          "values ('c1', 'web', 'agent', '2026-11-30 09:00:00', '2026-11-30 09:00:00')"))
+        c.execute(sa.text("insert into gateway_messages (conversation_id, sender, text, created_at) "
+                          "values ('c1', 'agent', 'hello', '2026-11-30 09:00:01')"))
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    reads = ReadStore(engine)
+    assert reads.buyer_state("c1") == {"last_read_id": 0, "unread": 1}
+    assert reads.mark("c1", "buyer", 99) == 1  # clamped to the last message
+    assert reads.buyer_state("c1") == {"last_read_id": 1, "unread": 0}
     engine.dispose()

@@ -416,3 +416,23 @@ def test_demo_mode_has_two_agents_and_a_supervisor_and_each_blocks_a_production_
         c.execute(sa.update(agents).values(active=False))
     engine.dispose()
     assert demo_agent_still_open(url) is None
+
+
+async def test_a_disabled_agent_s_open_chats_go_back_to_the_queue_and_the_buyer_is_told(gateway):
+    conv, h, alice_csrf = await claimed_by_alice(gateway)
+    other, h2 = await new_conversation(gateway, "buyer-002")
+    await say(gateway, other, h2, "talk to a person")
+    assert (await post(gateway, alice_csrf, f"/console/api/conversations/{other['id']}/claim")).status == 200
+    async with agent_session(gateway, "sam") as sam:
+        r = await sam("PATCH", "/console/api/agents/alice", json={"active": False})
+        assert r.status == 200, await r.text()
+        listing = await (await sam("GET", "/console/api/conversations")).json()
+        # first in line, as the buyers are told: they keep the time they first asked for a person
+        assert [c["id"] for c in listing["queue"]] == [conv["id"], other["id"]]
+        assert listing["queue"][0]["queued_at"] <= listing["queue"][1]["queued_at"]
+        assert listing["others"] == []
+    for c, headers in ((conv, h), (other, h2)):
+        body = await (await gateway.get(f"/v1/conversations/{c['id']}/messages", headers=headers)).json()
+        assert body["conversation"]["state"] == "queued"
+        assert body["messages"][-1]["kind"] == "released"
+        assert body["messages"][-1]["text"].startswith("A colleague from our support team will take over shortly.")

@@ -11,6 +11,7 @@ from bot.adapters.backend_client import make_backend
 
 from ..common import GW, SERVICE, SETTINGS, STORE, ApiError, read_json, validate_text
 from ..db import AsyncStore
+from ..reads import BUYER, READS, agent_reader, read_up_to
 from ..service import console_view
 from .context import BuyerContextReader
 from .service import WorkspaceService
@@ -36,9 +37,25 @@ def _canned_id(request: web.Request) -> int:
 @agent_required(state_changing=False)
 async def get_conversation(request: web.Request, agent) -> web.Response:
     conv = await conv_or_404(request)
-    msgs, notes = await asyncio.gather(request.app[STORE].history(conv["id"], 0, 2000), _ws(request).notes(conv["id"]))
+    msgs, notes, buyer_read = await asyncio.gather(request.app[STORE].history(conv["id"], 0, 2000),
+                                                   _ws(request).notes(conv["id"]),
+                                                   request.app[READS].last_read(conv["id"], BUYER))
+    # one buyer's web and app chats are linked: their other open conversations (verified buyer id only)
+    linked = await _ws(request).store.open_for_buyer(conv["buyer_id"], conv["id"]) if conv["buyer_id"] else []
     return web.json_response({"conversation": console_view(conv), "messages": msgs,
-                              "notes": [n.to_json() for n in notes]})
+                              "notes": [n.to_json() for n in notes], "buyer_last_read_id": buyer_read,
+                              "linked": [console_view(c) for c in linked]})
+
+
+@agent_required(state_changing=True)
+async def mark_read(request: web.Request, agent) -> web.Response:
+    """This agent has seen the conversation up to `up_to` (their unread count survives a reload)."""
+    conv = await conv_or_404(request)
+    up_to = read_up_to(await read_json(request))
+    if up_to is None:
+        raise ApiError(400, "invalid_up_to", "Send {\"up_to\": <message id>}: the last message you have seen.")
+    mark = await request.app[READS].mark(conv["id"], agent_reader(agent["username"]), up_to)
+    return web.json_response({"last_read_id": mark})
 
 
 @agent_required(state_changing=False)
@@ -165,6 +182,7 @@ def setup(app: web.Application) -> None:
     base = "/console/api/conversations/{cid}"
     r.add_get(base, get_conversation)
     r.add_get(base + "/context", buyer_context)
+    r.add_post(base + "/read", mark_read)
     r.add_post(base + "/transfer", transfer)
     r.add_post(base + "/release", release)
     r.add_get(base + "/notes", list_notes)

@@ -114,6 +114,8 @@ class WorkspaceService:
             raise ConversationError(404, "no_such_agent", f"No agent called {username}.")
         if values.get("active") is False or "password_hash" in values:
             await self.conv._publish("console", {"type": "session_ended", "username": username})
+        if values.get("active") is False:
+            await self._requeue_chats_of(username)
         return next(m for m in await self.team() if m.username == username)
 
     async def set_status(self, actor: Dict[str, Any], status: Any) -> TeamMember:
@@ -174,6 +176,15 @@ class WorkspaceService:
                 raise ConversationError(409, "not_yours", "The conversation changed meanwhile.")
             await self.conv._message(cid, "system", RELEASED, kind="released")
             return await self.conv._state_changed(cid)
+
+    async def _requeue_chats_of(self, username: str) -> None:
+        """A disabled agent's open chats go back to the queue (the buyer is told), instead of
+        staying with someone who can no longer answer."""
+        for cid in await self.store.assigned_to(username):
+            async with self.conv.lock(cid):
+                if await self.store.release(cid, username):
+                    await self.conv._message(cid, "system", RELEASED, kind="released")
+                    await self.conv._state_changed(cid)
 
     async def _conversation(self, cid: str) -> Dict[str, Any]:
         conv = await self.conv.store.get_conversation(cid)

@@ -17,6 +17,7 @@ from aiohttp import web
 from ..common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKETS, STORE, ApiError, enforce, origin_allowed,
                      parse_json, read_json, validate_text)
 from ..db import utcnow
+from ..reads import READS, UNREAD_FOR_AGENT, agent_reader
 from ..security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
 from ..service import console_view
 
@@ -138,14 +139,22 @@ async def list_conversations(request: web.Request, agent) -> web.Response:
     for conv in rows:
         v = console_view(conv, now)
         if conv["state"] == "queued":
+            v["sla"] = gw.sla_level(v["wait_seconds"])
             out["queue"].append(v)
         elif conv["state"] == "agent":
             out["mine" if conv["assigned_agent"] == agent["username"] else "others"].append(v)
         else:
             out["live"].append(v)
+    # unread buyer messages per conversation for this agent (stored, so a console reload keeps them)
+    counted = out["queue"] + out["mine"]
+    unread = await request.app[READS].unread([v["id"] for v in counted], agent_reader(agent["username"]),
+                                             UNREAD_FOR_AGENT)
+    for v in counted:
+        v["unread"] = unread.get(v["id"], 0)
     out["queue"].sort(key=lambda v: v["queued_at"] or "")  # oldest first
     out["live"].sort(key=lambda v: v["last_message_at"] or "", reverse=True)
-    return web.json_response(out)
+    return web.json_response({**out, "sla": {"warn_seconds": gw.queue_sla_warn_s,
+                                             "breach_seconds": gw.queue_sla_breach_s}})
 
 
 async def conv_or_404(request: web.Request) -> Dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..db import _conv_row, agent_sessions, agents, canned_replies, conversations, iso, messages, notes, utcnow
+from ..db import _conv_row, write_tx, agent_sessions, agents, canned_replies, conversations, iso, messages, notes, utcnow
 
 ROLES = ("agent", "supervisor")
 
@@ -75,7 +75,7 @@ class WorkspaceStore:
 
     # ---------------------------------------------------------------- notes
     def add_note(self, cid: str, author: str, author_name: str, text: str) -> Note:
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             nid = c.execute(sa.insert(notes).values(conversation_id=cid, author=author, author_name=author_name,
                                                     text=text, created_at=utcnow())).inserted_primary_key[0]
             return _note(c.execute(sa.select(notes).where(notes.c.id == nid)).first())
@@ -105,7 +105,7 @@ class WorkspaceStore:
         """Insert (rid None) or update; None when the shortcut is taken or the reply is gone."""
         values = dict(shortcut=shortcut, title=title, text=text, updated_by=by, updated_at=utcnow())
         try:
-            with self.engine.begin() as c:
+            with write_tx(self.engine) as c:
                 if rid is None:
                     rid = c.execute(sa.insert(canned_replies).values(**values)).inserted_primary_key[0]
                 elif c.execute(sa.update(canned_replies).where(canned_replies.c.id == rid).values(**values)).rowcount != 1:
@@ -115,10 +115,20 @@ class WorkspaceStore:
         return self.get_canned(rid)
 
     def delete_canned(self, rid: int) -> bool:
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             return c.execute(sa.delete(canned_replies).where(canned_replies.c.id == rid)).rowcount == 1
 
     # ---------------------------------------------------------------- search (open and closed)
+    def open_for_buyer(self, buyer_id: str, exclude: str, limit: int = 5) -> List[Dict[str, Any]]:
+        """The verified buyer's other conversations that are not closed (e.g. the app's beside
+        the website's), most recently active first."""
+        active = sa.func.coalesce(conversations.c.last_message_at, conversations.c.created_at)
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(conversations).where(
+                conversations.c.buyer_id == buyer_id, conversations.c.id != exclude,
+                conversations.c.state != "closed").order_by(active.desc()).limit(limit)).all()
+        return [_conv_row(r) for r in rows]
+
     def search(self, terms: List[str], since: Optional[dt.datetime], until: Optional[dt.datetime],
                limit: int = 50) -> List[SearchHit]:
         """Conversations whose buyer id is one of `terms`, or whose messages, notes or handoff
@@ -175,7 +185,7 @@ class WorkspaceStore:
     def update_agent(self, username: str, **values: Any) -> bool:
         """Role, display name, password hash or active; disabling or a new password ends every
         session of that agent (the console socket closes at its next session check)."""
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             n = c.execute(sa.update(agents).where(agents.c.username == username).values(**values)).rowcount
             if n and (values.get("active") is False or "password_hash" in values):
                 c.execute(sa.update(agent_sessions).where(agent_sessions.c.username == username).values(revoked=True))
@@ -189,16 +199,24 @@ class WorkspaceStore:
             cond.append(conversations.c.state.in_(("agent", "queued")))
         else:
             cond += [conversations.c.state == "agent", conversations.c.assigned_agent == from_agent]
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             return c.execute(sa.update(conversations).where(*cond).values(
                 state="agent", assigned_agent=to_agent, queued_at=None, updated_at=utcnow())).rowcount == 1
 
+    def assigned_to(self, username: str) -> List[str]:
+        """The conversations this agent has open (state agent)."""
+        with self.engine.connect() as c:
+            return [r[0] for r in c.execute(sa.select(conversations.c.id).where(
+                conversations.c.state == "agent", conversations.c.assigned_agent == username)).all()]
+
     def release(self, cid: str, from_agent: Optional[str]) -> bool:
-        """agent -> queued: back to the queue, first in line since it was already waiting."""
+        """agent -> queued: back to the queue, first in line: it keeps the time the buyer first
+        asked for a person (oldest first), so the buyer does not queue again from the back."""
         cond = [conversations.c.id == cid, conversations.c.state == "agent"]
         if from_agent is not None:
             cond.append(conversations.c.assigned_agent == from_agent)
         now = utcnow()
-        with self.engine.begin() as c:
+        with write_tx(self.engine) as c:
             return c.execute(sa.update(conversations).where(*cond).values(
-                state="queued", assigned_agent=None, queued_at=now, updated_at=now)).rowcount == 1
+                state="queued", assigned_agent=None, queued_at=sa.func.coalesce(conversations.c.queued_at, now),
+                updated_at=now)).rowcount == 1

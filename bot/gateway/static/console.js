@@ -3,7 +3,8 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
   var S = { me: null, csrf: null, lists: null, current: null, detail: null, ws: null, retry: 0, seen: {},
-            team: [], mode: "reply", canned: [], unread: {}, queued: null, sound: true };
+            team: [], mode: "reply", canned: [], unread: {}, queued: null, sound: true,
+            lastId: 0, buyerRead: 0, readUpTo: {} };
 
   function api(method, path, body, extraHeaders) {
     var h = { "Content-Type": "application/json" };
@@ -77,12 +78,17 @@
       var l1 = el("span", "line1");
       l1.appendChild(el("span", "", c.buyer_id || "Anonymous visitor"));
       if (name === "queue") {
-        var w = el("span", "wait" + (c.wait_seconds > 300 ? " long" : ""), "waiting " + fmtWait(c.wait_seconds));
+        // SLA colours from the gateway (PAYLATER_QUEUE_SLA_*): green, amber, red; the words say it too
+        var sla = c.sla || "ok", lim = (S.lists && S.lists.sla) || {};
+        var w = el("span", "wait sla-" + sla, (sla === "breach" ? "over target \u00b7 " : "waiting ") + fmtWait(c.wait_seconds));
+        if (lim.warn_seconds) w.title = "Target: answer within " + fmtWait(lim.breach_seconds) + " (amber from " + fmtWait(lim.warn_seconds) + ")";
         l1.appendChild(w);
       } else if (name === "others") {
         l1.appendChild(el("span", "wait", c.assigned_agent));
       }
-      if (S.unread[c.id]) l1.appendChild(el("span", "unread", String(S.unread[c.id])));
+      // unread buyer messages: stored per agent by the gateway (queue, mine), so a reload keeps them
+      var unread = c.id === S.current ? 0 : (typeof c.unread === "number" ? c.unread : S.unread[c.id]);
+      if (unread) { var u = el("span", "unread", String(unread)); u.title = unread + " unread from the buyer"; l1.appendChild(u); }
       var reason = c.state === "closed" ? "Closed" : c.state === "bot" ? "Chatting with the bot"
         : c.handoff ? (REASONS[c.handoff.reason] || c.handoff.reason) : "With a person";
       var l2 = el("span", "line2", reason + " · " + c.client);
@@ -94,6 +100,8 @@
   function refreshLists() {
     return api("GET", "/console/api/conversations").then(function (d) {
       S.lists = d;
+      S.unread = {};  // the page title counts unread messages in my chats, from the server's counts
+      d.mine.forEach(function (c) { if (c.unread && c.id !== S.current) S.unread[c.id] = c.unread; });
       ["queue", "mine", "live", "others"].forEach(function (n) { renderList(n, d[n]); });
       // a chat that newly entered the queue: sound + desktop notification (not for the first load)
       var ids = {};
@@ -124,6 +132,8 @@
     if (S.seen[m.id]) return;
     S.seen[m.id] = true;
     var box = el("div", "msg " + m.sender);
+    box.setAttribute("data-id", String(m.id));
+    if (m.id > S.lastId) S.lastId = m.id;
     var who = { buyer: "Buyer", bot: "Bot", agent: m.agent_name || "Agent", system: "" }[m.sender];
     if (who) box.appendChild(el("div", "meta", who + " · " + fmtTime(m.created_at)));
     box.appendChild(el("div", "text", m.text));
@@ -133,7 +143,33 @@
     var t = $("transcript");
     t.appendChild(box);
     t.scrollTop = t.scrollHeight;
+    if (m.sender === "agent") renderSeen();
   }
+  // "Seen" under my last reply once the buyer's widget has shown it (the gateway stores the mark)
+  function renderSeen() {
+    var old = document.querySelector("#transcript .seen-mark");
+    if (old) old.remove();
+    var agents = document.querySelectorAll("#transcript .msg.agent");
+    var last = agents[agents.length - 1];
+    if (!last) return;
+    var seen = Number(last.getAttribute("data-id")) <= S.buyerRead;
+    last.appendChild(el("div", "seen-mark" + (seen ? " seen" : ""), seen ? "\u2713 Seen by the buyer" : "Not seen yet"));
+  }
+  // I have read this conversation up to its last message: stored per agent (unread counts survive a reload)
+  var readPending = false;
+  function markRead() {
+    var id = S.current, upTo = S.lastId;
+    if (!id || !upTo || document.hidden || readPending || (S.readUpTo[id] || 0) >= upTo) return;
+    readPending = true;
+    api("POST", "/console/api/conversations/" + encodeURIComponent(id) + "/read", { up_to: upTo }).then(function (d) {
+      S.readUpTo[id] = d.last_read_id;
+      if (S.unread[id]) { delete S.unread[id]; updateTitle(); }
+    }).catch(function () { /* next message or next opening retries */ }).then(function () {
+      readPending = false;
+      if (S.current === id && S.lastId > (S.readUpTo[id] || 0)) setTimeout(markRead, 1000);
+    });
+  }
+  document.addEventListener("visibilitychange", markRead);
   function dd(list, label, value) {
     list.appendChild(el("dt", "", label));
     var d = el("dd");
@@ -193,6 +229,31 @@
   $("search-clear").addEventListener("click", function () {
     $("search-form").reset(); $("search-results").hidden = true; $("list-search").textContent = "";
   });
+  // The same buyer's other open chat (the app beside the website, or the other way round): one click away
+  var CLIENT = { web: "on the website", app: "in the app" };
+  var LINKED_STATE = { bot: "with the bot", queued: "waiting for a person", agent: "with an agent" };
+  function renderLinked(list) {
+    var box = $("linked");
+    box.textContent = "";
+    box.hidden = !list.length;
+    list.forEach(function (c) {
+      var row = el("div", "linked-row");
+      row.setAttribute("data-conv", c.id);
+      var who = c.state === "agent" ? (c.assigned_agent === S.me.username ? "with you" : "with " + agentName(c.assigned_agent))
+        : LINKED_STATE[c.state] || c.state;
+      row.appendChild(el("span", "", "This buyer also has an open chat " + (CLIENT[c.client] || c.client) + " (" + who +
+        (c.last_message_at ? ", last message " + fmtTime(c.last_message_at) : "") + ")."));
+      var b = el("button", "secondary", "Open it");
+      b.type = "button";
+      b.addEventListener("click", function () { open(c.id); });
+      row.appendChild(b);
+      box.appendChild(row);
+    });
+  }
+  function agentName(username) {
+    var m = (S.team || []).filter(function (a) { return a.username === username; })[0];
+    return m ? m.display_name : username;
+  }
   function loadEarlier(c) {
     var ul = $("earlier");
     ul.textContent = "";
@@ -285,13 +346,18 @@
     $("reply-form").classList.toggle("note-mode", note);
   }
   function open(id) {
-    S.current = id; S.seen = {};
+    S.current = id; S.seen = {}; S.lastId = 0; S.buyerRead = 0;
     if (S.unread[id]) { delete S.unread[id]; scheduleRefresh(); }
     $("close-confirm").hidden = true;
     updateTitle(); $("buyer-typing").hidden = true;
     loadTeam();  // who can take it over, fresh
     $("action-error").hidden = true;
-    document.querySelectorAll(".conv-list button").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-conv") === id); });
+    document.querySelectorAll(".conv-list button").forEach(function (b) {
+      var here = b.getAttribute("data-conv") === id;
+      b.classList.toggle("active", here);
+      var u = here && b.querySelector(".unread");
+      if (u) u.remove();  // opening it reads it (stored by markRead below)
+    });
     return api("GET", "/console/api/conversations/" + encodeURIComponent(id)).then(function (d) {
       if (S.current !== id) return;
       S.detail = d.conversation;
@@ -301,7 +367,10 @@
       var items = d.messages.map(function (m) { return { at: m.created_at, m: m }; })
         .concat((d.notes || []).map(function (n) { return { at: n.created_at, n: n }; }));
       items.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
+      S.buyerRead = d.buyer_last_read_id || 0;
       items.forEach(function (i) { if (i.m) addMessage(i.m); else addNote(i.n); });
+      renderSeen(); markRead();
+      renderLinked(d.linked || []);
       loadContext(id); loadEarlier(d.conversation);
       renderHead(d.conversation); renderSummary(d.conversation);
     });
@@ -363,12 +432,17 @@
     ws.onmessage = function (ev) {
       var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (d.type === "message") {
-        if (d.conversation_id === S.current) { addMessage(d.message); if (d.message.sender === "buyer") $("buyer-typing").hidden = true; }
+        if (d.conversation_id === S.current) {
+          addMessage(d.message); markRead();
+          if (d.message.sender === "buyer") $("buyer-typing").hidden = true;
+        }
         if (d.message.sender === "buyer" && ownedByMe(d.conversation_id) && (d.conversation_id !== S.current || document.hidden)) {
           if (d.conversation_id !== S.current) S.unread[d.conversation_id] = (S.unread[d.conversation_id] || 0) + 1;
           alertAgent("New message from a buyer: " + d.message.text.slice(0, 80));
         }
         scheduleRefresh();
+      } else if (d.type === "read") {
+        if (d.conversation_id === S.current && d.who === "buyer") { S.buyerRead = Math.max(S.buyerRead, d.last_read_id); renderSeen(); }
       } else if (d.type === "team") {
         loadTeam();
       } else if (d.type === "session_ended") {

@@ -16,7 +16,9 @@
     pingTimer: null,
     started: false,
     sending: false,
-    unread: 0,
+    readUpTo: 0,         // the last message id the gateway knows the buyer has been shown
+    readSending: false,
+    shownUpTo: 0,        // the last message id shown while the widget was open (sent as the read mark)
     open: false,
     generation: 0,
     anchor: null,        // {row, t}: the first message of the reply being shown (scroll target)
@@ -246,7 +248,41 @@
     log.insertBefore(row, after);
     if (scroller) markOverflow(scroller);
     follow(row, m);
-    if (!state.open && m.sender !== "buyer") { state.unread += 1; toParent({ type: "paylater:unread", count: state.unread }); }
+    readStateChanged();
+  }
+
+  // ------------------------------------------------------------------ read state (stored by the gateway)
+  // Open: what is rendered has been seen; tell the gateway. Closed: the launcher badge counts the
+  // bot's and agents' messages after the stored mark, so a reload shows the same number.
+  function unreadRows() {
+    var mark = Math.max(state.readUpTo, state.shownUpTo);
+    return Array.prototype.filter.call(log.querySelectorAll(".row.bot, .row.agent"), function (r) {
+      return Number(r.getAttribute("data-id")) > mark;
+    });
+  }
+  function readStateChanged() {
+    if (state.open) { state.shownUpTo = Math.max(state.shownUpTo, state.lastId); markRead(); }
+    else toParent({ type: "paylater:unread", count: unreadRows().length });
+  }
+  // Sends what was shown while open (even if the widget has been closed since the request left).
+  function markRead() {
+    if (!state.conv || state.shownUpTo <= state.readUpTo || state.readSending) return;
+    var upTo = state.shownUpTo, gen = state.generation, failed = false;
+    state.readSending = true;
+    api("POST", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/read", { up_to: upTo }).then(function (d) {
+      if (gen === state.generation && typeof d.last_read_id === "number") state.readUpTo = Math.max(state.readUpTo, d.last_read_id);
+    }).catch(function () { failed = true; }).then(function () {
+      state.readSending = false;
+      if (gen === state.generation && state.shownUpTo > state.readUpTo) setTimeout(markRead, failed ? 3000 : 0);
+    });
+  }
+  // Reopening: start at the first message the buyer has not seen yet, then mark everything seen.
+  function openAtFirstUnread() {
+    var first = unreadRows()[0];
+    if (first) { state.anchor = { row: first, t: Date.now() }; state.userScrolled = false; }
+    follow(null);
+    state.shownUpTo = Math.max(state.shownUpTo, state.lastId);
+    markRead();
   }
 
   function welcome() {
@@ -275,17 +311,13 @@
     status.className = "status " + view.state;
     banner.hidden = true;
     banner.className = "banner";
+    // One announcement per event: the system line in the conversation says it (joined, taking
+    // over, back with the bot); the header only shows the current state, no banner repeats it.
     if (view.state === "agent" && view.agent) {
       text.textContent = view.agent.name + " · Support team";
-      banner.textContent = view.agent.name + " from our support team has joined the chat.";
-      banner.className = "banner agent";
-      banner.hidden = false;
     } else if (view.state === "queued") {
-      text.textContent = "Waiting for a support agent";
-      banner.textContent = view.agents_online
-        ? "You're in the queue. A support agent will join shortly."
-        : "No agent is signed in right now. Leave your message: an agent will reply here.";
-      banner.hidden = false;
+      text.textContent = view.agents_online === false ? "Waiting for a support agent · none signed in"
+        : "Waiting for a support agent";
     } else {
       text.textContent = "Assistant · replies instantly";
     }
@@ -312,8 +344,10 @@
   function loadHistory() {
     return api("GET", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/messages").then(function (data) {
       setView(data.conversation);
+      if (data.read && typeof data.read.last_read_id === "number") state.readUpTo = data.read.last_read_id;
       if (!data.messages.length) welcome();
       data.messages.forEach(render);
+      if (state.open) openAtFirstUnread();
       connect();
     });
   }
@@ -411,7 +445,7 @@
     state.generation += 1;
     if (state.ws) { try { state.ws.close(); } catch (e) { /* ignore */ } state.ws = null; }
     clearTimeout(state.wsTimer);
-    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.unread = 0; state.anchor = null;
+    state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.readUpTo = 0; state.shownUpTo = 0; state.anchor = null;
     setView({ state: "bot" });
     showError("");
   }
@@ -451,8 +485,10 @@
       state.open = !!d.open;
       start(typeof d.token === "string" && d.token ? d.token : null);
     } else if (d.type === "paylater:opened") {
-      state.open = true; state.unread = 0; input.focus();
-      setTimeout(function () { Array.prototype.forEach.call(log.querySelectorAll(".t-scroll"), markOverflow); follow(null); }, 0);
+      state.open = true; input.focus();
+      setTimeout(function () { Array.prototype.forEach.call(log.querySelectorAll(".t-scroll"), markOverflow); openAtFirstUnread(); }, 0);
+    } else if (d.type === "paylater:closed") {
+      state.open = false;
     }
   });
 

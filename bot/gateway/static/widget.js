@@ -83,6 +83,7 @@
     launcher.classList.remove("pl-hidden-mobile");
     launcher.setAttribute("aria-expanded", "false");
     launcher.focus();
+    post({ type: "paylater:closed" });  // replies from now on count as unread (the badge)
   }
   launcher.addEventListener("click", function () { isOpen ? close() : open(); });
 
