@@ -117,7 +117,7 @@ def _app_conversation(servers, buyer_id, text):
     import json
     import urllib.request
 
-    from conftest import SECRET
+    from tests.browser.conftest import SECRET  # not `conftest`: another folder's conftest may hold that name
 
     from bot.auth import mint_buyer_token
 
