@@ -60,4 +60,8 @@ def send_handoff(
     if text:
         dispatcher.utter_message(text=text)
     payload = {"reason": reason, "reason_text": REASON_TEXTS[reason], "summary": summary}
+    if text:
+        # the gateway announces the handoff once: this sentence joins its queue notice instead of
+        # standing beside it (channels without the gateway still show the text above)
+        payload["announce"] = text
     dispatcher.utter_message(json_message={"handoff": payload})

@@ -184,16 +184,20 @@ class ConversationService:
                                                [{"title": "Talk to a person", "payload": GATEWAY_HANDOFF_PAYLOAD}],
                                                kind="bot_unavailable"))
                 return out
+            h = reply.handoff
+            announce = str(h.get("announce") or "")[:500] if h is not None else ""
             for m in reply.messages:
+                if announce and m["text"] == announce and not m["buttons"] and not m.get("data"):
+                    continue  # said once, in the queue notice below
                 out.append(await self._message(cid, "bot", m["text"], m["buttons"], data=m.get("data")))
-            if reply.handoff is not None:
-                h = reply.handoff
+            if h is not None:
                 summary = h.get("summary") if isinstance(h.get("summary"), dict) else None
                 out += await self._handoff(conv, str(h.get("reason") or "requested")[:32],
-                                           str(h.get("reason_text") or "")[:500], summary)
+                                           str(h.get("reason_text") or "")[:500], summary, announce)
             return out
 
-    async def _handoff(self, conv, reason: str, reason_text: str, summary: Optional[dict]) -> List[Dict[str, Any]]:
+    async def _handoff(self, conv, reason: str, reason_text: str, summary: Optional[dict],
+                       announce: str = "") -> List[Dict[str, Any]]:
         cid = conv["id"]
         if summary is not None and summary.get("buyer_id") not in (None, conv["buyer_id"]):
             # the summary must describe the buyer whose verified token opened this conversation
@@ -209,7 +213,7 @@ class ConversationService:
             text = hours.away_notice(now)  # when the team is back; the message waits in the queue
         else:
             text = QUEUED_ONLINE if await self.agents_online() else QUEUED_OFFLINE
-        notice = await self._message(cid, "system", text, kind="queued")
+        notice = await self._message(cid, "system", f"{announce} {text}" if announce else text, kind="queued")
         await self._state_changed(cid)
         return [notice]
 

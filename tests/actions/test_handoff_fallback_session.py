@@ -23,8 +23,9 @@ async def test_requested_handoff_payload_shape(backend):
     tracker = make_tracker("I want to talk to a person", intent="human_handoff", events=events)
     dispatcher, result = await run(ActionHandoff(), tracker)
     h = handoff_of(dispatcher)
-    assert set(h) == {"reason", "reason_text", "summary"}
+    assert set(h) == {"reason", "reason_text", "summary", "announce"}
     assert h["reason"] == "requested" and h["reason_text"] == "Buyer asked for a person"
+    assert h["announce"] == dispatcher.messages[0]["text"]  # the gateway says it once, in its queue notice
     s = h["summary"]
     assert set(s) == {"buyer_id", "business_name", "country", "orders_mentioned", "application", "credit_line"}
     assert s["buyer_id"] == "buyer-001" and s["business_name"] == "Acme Outdoor Supply LLC" and s["country"] == "US"

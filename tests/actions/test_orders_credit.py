@@ -276,7 +276,9 @@ async def test_backend_down_or_slow_apologises_and_hands_off(backend, action, fa
     dispatcher, events = await run(action(), tracker)
     assert "sorry" in texts(dispatcher).lower()
     (handoff,) = handoffs(dispatcher)
+    announce = handoff.pop("announce")
     assert handoff == {"reason": "backend_down", "reason_text": "Payments backend unavailable", "summary": None}
+    assert announce in texts(dispatcher) and "sorry" in announce.lower()  # the apology is what the gateway says once
     assert "backend unavailable" in caplog.text
 
 

@@ -26,15 +26,20 @@ SLOW_S = 3.0
 BUSINESSES = {"buyer-001": ("Acme Outdoor Supply LLC", "US"), "buyer-002": ("Blue Harbor Imports Inc", "US")}
 
 
+TAKEOVER = "I'm connecting you with a person from our support team."
+
+
 def handoff_payload(metadata: Dict[str, Any]) -> Dict[str, Any]:
     token = metadata.get("auth_token")
     if not token:  # anonymous: the real action sends no summary
-        return {"custom": {"handoff": {"reason": "requested", "reason_text": "Buyer asked for a person", "summary": None}}}
+        return {"custom": {"handoff": {"reason": "requested", "reason_text": "Buyer asked for a person", "summary": None,
+                                       "announce": TAKEOVER}}}
     buyer_id = jwt.decode(token, options={"verify_signature": False})["sub"]  # the real actions verify it
     business, country = BUSINESSES.get(buyer_id, ("Unknown Co", "US"))
     return {"custom": {"handoff": {
         "reason": "requested",
         "reason_text": "Buyer asked for a person",
+        "announce": TAKEOVER,
         "summary": {
             "buyer_id": buyer_id, "business_name": business, "country": country,
             "orders_mentioned": ["TA-100212"],
@@ -133,7 +138,7 @@ async def webhook(request: web.Request) -> web.Response:
                                   {"recipient_id": sender, "text": "Anything else?"}])
     if low == "talk to a person":
         return web.json_response([
-            {"recipient_id": sender, "text": "I'm connecting you with a person from our support team."},
+            {"recipient_id": sender, "text": TAKEOVER},
             {"recipient_id": sender, **handoff_payload(body.get("metadata") or {})},
         ])
     return web.json_response([{

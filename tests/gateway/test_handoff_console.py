@@ -16,10 +16,12 @@ async def handed_off(client, buyer="buyer-001"):
 async def test_handoff_payload_is_stripped_and_conversation_queued(gateway, fake_rasa):
     conv, h, body = await handed_off(gateway)
     assert body["conversation"]["state"] == "queued"
-    texts = [m["text"] for m in body["messages"]]
-    assert "I'm connecting you with a person from our support team." in texts
     assert all("handoff" not in str(m) for m in body["messages"])
+    # announced once: the bot's sentence and the queue state in one system line, no bot bubble beside it
+    announcing = [m for m in body["messages"] if "connecting you with a person" in m["text"]]
+    assert len(announcing) == 1 and announcing[0]["sender"] == "system", body["messages"]
     assert body["messages"][-1]["kind"] == "queued"
+    assert body["messages"][-1]["text"].startswith("I'm connecting you with a person from our support team. ")
     assert "No support agent is signed in" in body["messages"][-1]["text"]  # nobody signed in yet
     assert (conv["id"], "pause") in fake_rasa.state["events"]
     # while queued, buyer messages go to the agents only, not to Rasa
