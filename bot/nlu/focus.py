@@ -9,7 +9,12 @@ import re
 from typing import List, Optional, Tuple
 
 MIN_WORDS = 22  # shorter messages are used whole
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+# A sentence ends at . ! ? followed by a space or the end (not inside "$12,500.00" or "e.g.x"),
+# or at a line break.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\S))+(?:[.!?]+(?=\s|$)|\n|$)")
+# An order id names what the question is about ("order TA-100245 ... what's its status?"):
+# its sentence is kept too (the same pattern as data/nlu/account.yml's order_id regex).
+_ORDER_ID = re.compile(r"\b(?:TA|PO)[- ]?\d{5,6}\b|\border\s+#?\d{5,6}\b", re.I)
 _CUE = re.compile(
     r"\b(what|what's|whats|how|who|whom|whose|when|where|which|why|can|could|do|does|did|is|are|"
     r"will|would|should|may|wondering|want to know|tell me|explain|clarify)\b",
@@ -28,7 +33,8 @@ def question_spans(text: str, context: int = 0) -> Optional[List[Tuple[int, int]
     keep = [i for i, (s, e, t) in enumerate(sentences) if t.rstrip().endswith("?")]
     if not keep:
         keep = [i for i, (s, e, t) in enumerate(sentences) if _CUE.search(t)]
-    keep = sorted({j for i in keep for j in range(max(0, i - context), i + 1)})
+    keep = sorted({j for i in keep for j in range(max(0, i - context), i + 1)}
+                  | {i for i, (s, e, t) in enumerate(sentences) if _ORDER_ID.search(t)})
     if not keep or len(keep) == len(sentences):
         return None
     return [(sentences[i][0], sentences[i][1]) for i in keep]

@@ -136,6 +136,23 @@ def test_question_focus_can_keep_the_sentence_the_question_points_to():
         "I heard there is a local bank transfer option for European buyers.", "How does that work?"]
 
 
+def test_question_focus_does_not_split_a_sentence_at_a_decimal_point():
+    text = ("I do the bookkeeping for a family-owned hardware store and our season starts soon. "
+            "Anyway, if I borrow $12,500.00 over three months how much do I pay back in the end?")
+    spans = question_spans(text)
+    assert [text[s:e].strip() for s, e in spans] == [
+        "Anyway, if I borrow $12,500.00 over three months how much do I pay back in the end?"]
+
+
+def test_question_focus_keeps_the_sentence_that_names_the_order():
+    text = ("We bought cable from a factory in Ningbo last month, order TA-100245, for a hotel job. "
+            "The weather has been awful here and the site is closed. Has the supplier been paid yet?")
+    spans = question_spans(text)
+    assert [text[s:e].strip() for s, e in spans] == [
+        "We bought cable from a factory in Ningbo last month, order TA-100245, for a hotel job.",
+        "Has the supplier been paid yet?"]
+
+
 def test_bench_scores_every_set_with_the_nlu_check_definitions():
     from bench import understanding
 
