@@ -4,10 +4,8 @@ SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from bot.adapters.db import make_engine
 from bot.adapters.http_backend import HttpBackend
@@ -22,17 +20,9 @@ TOKEN = "contract-token"
 
 
 @pytest.fixture(scope="session")
-def contract_pg_url(postgres_url):
+def contract_pg_url(new_pg_schema):
     """A schema of our own on PostgreSQL (dropped at the end)."""
-    schema = f"paylater_contract_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, future=True)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in postgres_url else "?"
-    yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    return new_pg_schema("contract")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -4,10 +4,8 @@ Demo data is reloaded before each test with a fixed date."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from bot.adapters.db import make_engine
 from bot.adapters.migrate import upgrade
@@ -18,16 +16,8 @@ TODAY = dt.date(2025, 3, 12)  # a Wednesday
 
 
 @pytest.fixture(scope="session")
-def pg_schema_url(postgres_url):
-    schema = f"paylater_it_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, future=True)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in postgres_url else "?"
-    yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+def pg_schema_url(new_pg_schema):
+    return new_pg_schema("it")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
