@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Deque, Dict, List, Optional
 
+from bot.rasa_status import rasa_has_model
 from bot.config import DEMO_JWT_SECRET, PROJECT_ROOT
 from bot.files import private_dir, private_file, secure_tree
 from bot.startup_checks import LISTEN_HOST_ENV, check_or_exit
@@ -89,14 +90,6 @@ def use_rasa_entry(spec: "ProcessSpec", module: str) -> None:
     """Start a Rasa spec of default_specs through another entry point, same arguments."""
     spec.argv = [*rasa_entry(module), *spec.argv[len(rasa_entry()):]]
 
-
-def _rasa_has_model(status: int, body: bytes) -> bool:
-    if status != 200:
-        return False
-    try:
-        return bool(json.loads(body).get("model_file"))
-    except ValueError:
-        return False
 
 
 def stack_env(base: Optional[Dict[str, str]] = None, demo: bool = True, ports: Optional[Ports] = None) -> Dict[str, str]:
@@ -164,7 +157,7 @@ def default_specs(
                 "--interface", host, "--port", str(ports.rasa),
             ],
             f"http://{at}:{ports.rasa}/status?token={token}",
-            healthy=_rasa_has_model,
+            healthy=rasa_has_model,
             start_timeout_s=240.0,
             # one slow message (a long session's tracker) can hold Rasa's event loop for seconds:
             # never restart a busy Rasa for a few missed checks

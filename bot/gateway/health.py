@@ -17,7 +17,6 @@ polls it): a part that stops shows as down within CACHE_S + CHECK_TIMEOUT_S = 3 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from typing import Any, Awaitable, Callable, Dict, Tuple
@@ -26,6 +25,8 @@ from urllib.parse import urlparse
 import aiohttp
 import sqlalchemy as sa
 from aiohttp import web
+
+from bot.rasa_status import rasa_has_model
 
 from .common import GW, SETTINGS, STORE
 
@@ -40,14 +41,6 @@ async def _http_ok(session: aiohttp.ClientSession, url: str, params=None,
         body = await resp.read()
         return accept(resp.status, body), f"HTTP {resp.status}"
 
-
-def _model_loaded(status: int, body: bytes) -> bool:
-    if status != 200:
-        return False
-    try:
-        return bool(json.loads(body).get("model_file"))
-    except ValueError:
-        return False
 
 
 async def _timed(check: Callable[[], Awaitable[Tuple[bool, str]]]) -> Dict[str, Any]:
@@ -93,7 +86,7 @@ async def _check_all(app: web.Application) -> Tuple[Dict[str, Any], int]:
         params = {"token": settings.rasa_token} if settings.rasa_token else None
         for i, url in enumerate(rasa_urls):
             name = "rasa" if len(rasa_urls) == 1 else f"rasa[{i}]"
-            checks[name] = lambda url=url: _http_ok(session, f"{url}/status", params, _model_loaded)
+            checks[name] = lambda url=url: _http_ok(session, f"{url}/status", params, rasa_has_model)
         actions = action_server_health_url()
         if actions:
             checks["actions"] = lambda: _http_ok(session, actions)
