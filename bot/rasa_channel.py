@@ -11,6 +11,7 @@ credentials.yml:   bot.rasa_channel.GatewayRestInput:
 """
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
@@ -36,6 +37,44 @@ def authorized(header: Optional[str], secret: Optional[str]) -> bool:
     return hmac.compare_digest(header.encode(), secret.encode())
 
 
+TURN_ATTR = "paylater_turn"
+
+
+def turn_of(parse_data: Any) -> Optional[dict]:
+    """What the gateway's analytics need of Rasa's reading of a buyer message: the intent, and
+    for a retrieval intent (faq) which answer."""
+    if not isinstance(parse_data, dict):
+        return None
+    intent = (parse_data.get("intent") or {}).get("name")
+    if not intent:
+        return None
+    turn = {"intent": str(intent)}
+    selector = (parse_data.get("response_selector") or {}).get(intent) or {}
+    key = ((selector.get("response") or {}).get("intent_response_key"))
+    if key:
+        turn["topic"] = str(key)
+    return turn
+
+
+def install_turn_note() -> None:
+    """After Rasa reads a message, note the turn on its output channel (one attribute, no I/O);
+    the channel appends it to the REST answer as {"custom": {"turn": {...}}} (the gateway
+    removes it before the buyer sees anything)."""
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor._handle_message_with_tracker
+    if getattr(original, "_paylater", False):
+        return
+
+    async def handle(self, message, tracker):
+        await original(self, message, tracker)
+        with contextlib.suppress(Exception):
+            setattr(message.output_channel, TURN_ATTR, turn_of(tracker.latest_message.parse_data))
+
+    handle._paylater = True
+    MessageProcessor._handle_message_with_tracker = handle
+
+
 class GatewayRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
@@ -51,7 +90,17 @@ class GatewayRestInput(RestInput):
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = super().blueprint(on_new_message)
+        install_turn_note()
+
+        async def with_turn(message: UserMessage) -> Any:
+            result = await on_new_message(message)
+            turn = getattr(message.output_channel, TURN_ATTR, None)
+            messages = getattr(message.output_channel, "messages", None)
+            if turn and isinstance(messages, list):
+                messages.append({"recipient_id": message.sender_id, "custom": {"turn": turn}})
+            return result
+
+        bp = super().blueprint(with_turn)
 
         @bp.middleware("request")
         async def guard(request: Request):

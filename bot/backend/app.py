@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.adapters.sql_backend import SqlBackend
 from bot.config import Settings
 from bot.logging_setup import CONVERSATION_ID_HEADER, aiohttp_middleware
+from bot.metrics import BackendMetrics, metrics_handler, metrics_token
 from bot.ports import BackendUnavailable, NotFound, Refused
 from bot.service_layer.lender import IdempotencyConflict
 
@@ -72,7 +73,9 @@ def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = N
     if not token:
         raise RuntimeError("PAYLATER_SERVICE_TOKEN is not set: the backend API will not start without it "
                            "(or set PAYLATER_DEMO_MODE=1 to use the documented demo token).")
-    app = web.Application(middlewares=[aiohttp_middleware(CONVERSATION_ID_HEADER), errors_middleware, auth_middleware],
+    metrics = BackendMetrics()
+    app = web.Application(middlewares=[aiohttp_middleware(CONVERSATION_ID_HEADER), metrics.middleware(),
+                                       errors_middleware, auth_middleware],
                           client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[TOKEN] = token
@@ -87,4 +90,5 @@ def create_app(settings: Settings, *, today: Optional[Callable[[], dt.date]] = N
     app.cleanup_ctx.append(backend_ctx)
     app.add_routes(routes)
     app.add_routes(partner_routes)
+    app.router.add_get("/metrics", metrics_handler(metrics.registry, metrics_token()))  # bot/metrics.py: who may read
     return app

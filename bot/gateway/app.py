@@ -21,7 +21,12 @@ from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 from . import console, demo_routes, reads
 from . import health as readiness
 from .broadcast import Broadcaster, make_broadcaster
-from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
+from bot.metrics import GatewayMetrics, metrics_handler, metrics_token
+
+from .analytics import routes as analytics_routes
+from .analytics.store import AnalyticsStore
+from .common import (ANALYTICS, BUS, GW, LIMITS, MAX_BODY, METRICS, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS,
+                     STORE, ApiError,
                      csp, enforce, json_error, message_id, origin_allowed, parse_json, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
 from .openapi import openapi_document
@@ -52,6 +57,7 @@ async def security_middleware(request: web.Request, handler):
             raise
     except Exception:  # database down, broker down, a bug: a clear JSON answer, never a text 500
         log.exception("%s %s failed", request.method, request.path)
+        request.app[METRICS].error("internal_error")
         resp = json_error(500, "internal_error",
                           "Something went wrong on our side. Please try again in a moment.")
     if isinstance(resp, web.WebSocketResponse):
@@ -218,6 +224,15 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response({"conversation": await svc.view_for_buyer(conv), "messages": new})
 
 
+async def post_csat(request: web.Request) -> web.Response:
+    """The buyer's optional rating after a closed or bot-resolved conversation: {"score": 1-5, "comment"?}."""
+    buyer = identify(request, bearer(request))
+    conv = await conversation_for(request, request.match_info["cid"], buyer, request.headers.get("X-Conversation-Token"))
+    body = await read_json(request)
+    rating = await request.app[SERVICE].rate(conv["id"], conv["buyer_id"], body.get("score"), body.get("comment"))
+    return web.json_response({"rating": rating}, status=201)
+
+
 # ---------------------------------------------------------------------------- buyer WebSocket
 async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
     gw = request.app[GW]
@@ -334,6 +349,15 @@ async def widget_js(request: web.Request) -> web.FileResponse:
     return resp
 
 
+async def _gauges(app: web.Application) -> None:
+    """Read at scrape time: the queue from the database, the sockets this process holds."""
+    m = app[METRICS]
+    length, oldest = await app[ANALYTICS].queue_stats()
+    m.queue_length.set(length)
+    m.queue_oldest.set(oldest or 0)
+    m.websockets.set(sum(1 for ws in list(app[SOCKETS]) if not ws.closed))
+
+
 # ---------------------------------------------------------------------------- lifecycle
 async def _resources(app: web.Application):
     gw = app[GW]
@@ -347,7 +371,8 @@ async def _resources(app: web.Application):
     session = aiohttp.ClientSession()
     settings = app[SETTINGS]
     app[RASA] = RasaClient(session, gw.rasa_urls or (settings.rasa_url,), settings.rasa_token, gw.rasa_timeout_s, gw.tracker_timeout_s)
-    app[SERVICE] = ConversationService(app[STORE], bus, app[RASA], gw)
+    app[ANALYTICS] = AsyncStore(AnalyticsStore(engine))
+    app[SERVICE] = ConversationService(app[STORE], bus, app[RASA], gw, app[ANALYTICS], app[METRICS])
     yield
     for ws in list(app[SOCKETS]):
         with contextlib.suppress(Exception):
@@ -360,12 +385,16 @@ async def _resources(app: web.Application):
 
 async def _housekeeping(app: web.Application):
     async def loop():
+        rounds = 0
         while True:
             await asyncio.sleep(60)
             try:
                 app[LIMITS].purge()
                 app[SERVICE].purge_locks()
                 await app[STORE].purge_sessions()
+                if rounds % 10 == 0:  # settled days into the analytics roll-up (a no-op most of the time)
+                    await app[ANALYTICS].rollup()
+                rounds += 1
             except Exception:
                 log.exception("housekeeping failed")
 
@@ -385,6 +414,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)
     app[PASSWORD_CHECKS] = asyncio.Semaphore(2)
     app[SOCKETS] = weakref.WeakSet()
+    app[METRICS] = GatewayMetrics()
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_housekeeping)
 
@@ -397,6 +427,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     r.add_get("/v1/conversations/{cid}/messages", list_messages)
     r.add_post("/v1/conversations/{cid}/messages", post_message)
     r.add_post("/v1/conversations/{cid}/read", buyer_read)
+    r.add_post("/v1/conversations/{cid}/csat", post_csat)
     r.add_get("/v1/conversations/{cid}/ws", buyer_ws)
     r.add_route("OPTIONS", "/v1/{tail:.*}", preflight)
     r.add_get("/widget.js", widget_js)
@@ -405,6 +436,8 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     console.setup(app)
     events_routes.setup(app)  # POST /v1/events, relay, webhook, late job (bot/gateway/events)
     reads.setup(app, STORE)
+    analytics_routes.setup(app)  # the supervisor's dashboard, its JSON and CSV (bot/gateway/analytics)
+    r.add_get("/metrics", metrics_handler(app[METRICS].registry, metrics_token(), _gauges))
     if settings.demo_mode:
         demo_routes.setup(app)
     return app

@@ -29,6 +29,8 @@ LIMITS = web.AppKey("limits", Limits)
 # take every worker thread the database calls also use.
 PASSWORD_CHECKS = web.AppKey("password_checks", asyncio.Semaphore)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
+METRICS = web.AppKey("metrics", object)  # bot.metrics.GatewayMetrics
+ANALYTICS = web.AppKey("analytics", AsyncStore)  # AsyncStore(bot.gateway.analytics.store.AnalyticsStore)
 
 MAX_BODY = 64 * 1024
 # Message ids are 32-bit integers in the gateway's tables.

@@ -219,8 +219,10 @@ class Store:
             row = c.execute(sa.select(conversations).where(conversations.c.id == cid)).first()
         return _conv_row(row) if row else None
 
-    def queue(self, cid: str, reason: str, reason_text: str, summary: Optional[dict]) -> bool:
-        """bot -> queued (a conversation already queued or with an agent stays where it is)."""
+    def queue(self, cid: str, reason: str, reason_text: str, summary: Optional[dict],
+              events: Optional[List[Dict[str, Any]]] = None) -> bool:
+        """bot -> queued (a conversation already queued or with an agent stays where it is).
+        `events`: analytics events recorded in the same transaction when it is queued."""
         now = utcnow()
         with write_tx(self.engine) as c:
             res = c.execute(sa.update(conversations).where(
@@ -230,6 +232,8 @@ class Store:
                 handoff_summary=json.dumps(summary) if summary is not None else None,
                 queued_at=now, updated_at=now,
             ))
+            if res.rowcount == 1:
+                _analytics.record(c, cid, events, now)
             return res.rowcount == 1
 
     def claim(self, cid: str, username: str) -> Optional[str]:
@@ -289,9 +293,12 @@ class Store:
     # ---------------------------------------------------------------- messages
     def add_message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
                     agent_name: Optional[str] = None, kind: Optional[str] = None,
-                    data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                    data: Optional[Dict[str, Any]] = None,
+                    events: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+        """`events`: analytics events (bot/gateway/analytics) recorded in the same transaction."""
         now = utcnow()
         with write_tx(self.engine) as c:
+            _analytics.record(c, cid, events, now)
             res = c.execute(sa.insert(messages).values(
                 conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
                 buttons=json.dumps(buttons) if buttons else None, created_at=now,
@@ -407,3 +414,4 @@ class AsyncStore:
 
 # the events room's tables live on the same metadata (bot/gateway/events/store.py)
 from bot.gateway.events import store as _events_store  # noqa: E402,F401
+from bot.gateway.analytics import tables as _analytics  # noqa: E402

@@ -29,6 +29,7 @@ class BotReply:
     # {"text", "buttons", "data"?} for the buyer; `data` is a structured message (bot/gateway/rich.py)
     messages: List[Dict[str, Any]] = field(default_factory=list)
     handoff: Optional[Dict[str, Any]] = None  # the custom handoff payload, if any
+    turn: Optional[Dict[str, Any]] = None  # Rasa's reading of the buyer message (bot/rasa_channel.py), removed
 
 
 def parse_reply(items: Any) -> BotReply:
@@ -43,6 +44,9 @@ def parse_reply(items: Any) -> BotReply:
         if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
             reply.handoff = custom["handoff"]
             custom = None
+        elif isinstance(custom, dict) and isinstance(custom.get("turn"), dict):
+            reply.turn = custom["turn"]
+            continue
         rich = custom_message(custom)  # a table (+ its text version), or None
         text = item.get("text") or (rich or {}).get("text")
         buttons = []

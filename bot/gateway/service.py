@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from typing import Any, Dict, List, Optional
 
 from bot.logging_setup import REQUEST_ID_KEY, bind, current_request_id, new_request_id
 from bot.sensitive import redact, removal_notice
+
+from bot.domain.analytics import kind_for_intent
 
 from .broadcast import Broadcaster
 from .db import AsyncStore, iso, utcnow
@@ -32,6 +35,23 @@ QUEUED_OFFLINE = ("No support agent is signed in right now. Leave your question 
                   "this chat, and you'll see the answer when you come back.")
 HANDED_BACK = "You're back with the Pay Later assistant. Ask me anything about Pay Later."
 CLOSED = "This conversation was closed by our support team. Send a message any time to start again."
+CSAT_QUESTION = "How would you rate this conversation? (optional)"
+# a rating prompt on a message (the widget shows 1-5 and a comment box; the app API takes POST .../csat)
+CSAT_DATA = {"type": "csat", "question": CSAT_QUESTION, "scale": [1, 5]}
+
+
+def turn_events(conv: Dict[str, Any], turn: Optional[Dict[str, Any]], shown: str) -> List[Dict[str, Any]]:
+    """The analytics event of a buyer message the bot answered (docs/ANALYTICS.md)."""
+    intent = (turn or {}).get("intent")
+    kind = kind_for_intent(intent)
+    if kind is None:
+        return []
+    ev: Dict[str, Any] = {"kind": kind, "buyer_id": conv["buyer_id"]}
+    if kind == "answer":
+        ev.update(topic=(turn or {}).get("topic") or intent, text=shown)
+    elif kind == "fallback":
+        ev["text"] = shown
+    return [ev]
 
 
 class ConversationError(Exception):
@@ -78,8 +98,11 @@ def console_view(conv: Dict[str, Any], now: Optional[dt.datetime] = None) -> Dic
 
 
 class ConversationService:
-    def __init__(self, store: AsyncStore, broadcaster: Broadcaster, rasa: RasaClient, gw: GatewaySettings):
+    def __init__(self, store: AsyncStore, broadcaster: Broadcaster, rasa: RasaClient, gw: GatewaySettings,
+                 analytics: Optional[Any] = None, metrics: Optional[Any] = None):
         self.store = store
+        self.analytics = analytics  # AsyncStore(AnalyticsStore): CSAT checks
+        self.metrics = metrics  # bot.gateway.metrics.GatewayMetrics
         self.bus = broadcaster
         self.rasa = rasa
         self.gw = gw
@@ -119,8 +142,11 @@ class ConversationService:
 
     async def _message(self, cid: str, sender: str, text: str, buttons: Optional[list] = None,
                        agent_name: Optional[str] = None, kind: Optional[str] = None,
-                       data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind, data)
+                       data: Optional[Dict[str, Any]] = None,
+                       events: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+        msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind, data, events)
+        if self.metrics is not None:
+            self.metrics.message(sender)
         await self._publish(f"conv:{cid}", {"type": "message", "message": msg})
         await self._publish("console", {"type": "message", "conversation_id": cid, "message": msg})
         return msg
@@ -176,28 +202,60 @@ class ConversationService:
             metadata: Dict[str, Any] = {"client": conv["client"], REQUEST_ID_KEY: rid}
             if auth_token:
                 metadata["auth_token"] = auth_token
+            started = time.perf_counter()
             try:
                 reply = await self.rasa.send(cid, forward, metadata)
+                if self.metrics is not None:
+                    self.metrics.rasa_seconds.observe(time.perf_counter() - started)
+                    self.metrics.replies.inc()
             except RasaUnavailable as exc:
                 log.warning("rasa unavailable for %s: %s", cid, exc)
+                if self.metrics is not None:
+                    self.metrics.error("rasa_unavailable")
                 out.append(await self._message(cid, "bot", APOLOGY,
                                                [{"title": "Talk to a person", "payload": GATEWAY_HANDOFF_PAYLOAD}],
                                                kind="bot_unavailable"))
                 return out
             h = reply.handoff
             announce = str(h.get("announce") or "")[:500] if h is not None else ""
+            events: Optional[List[Dict[str, Any]]] = turn_events(conv, reply.turn, shown)  # with the first reply
             for m in reply.messages:
                 if announce and m["text"] == announce and not m["buttons"] and not m.get("data"):
                     continue  # said once, in the queue notice below
-                out.append(await self._message(cid, "bot", m["text"], m["buttons"], data=m.get("data")))
+                out.append(await self._message(cid, "bot", m["text"], m["buttons"], data=m.get("data"), events=events))
+                events = None
             if h is not None:
                 summary = h.get("summary") if isinstance(h.get("summary"), dict) else None
                 out += await self._handoff(conv, str(h.get("reason") or "requested")[:32],
-                                           str(h.get("reason_text") or "")[:500], summary, announce)
+                                           str(h.get("reason_text") or "")[:500], summary, announce, events)
+            elif (reply.turn or {}).get("intent") == "feedback_helpful":
+                out += await self._ask_csat_once_a_day(conv)
             return out
 
+    async def _ask_csat_once_a_day(self, conv: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """After a bot-resolved conversation (the buyer said it helped): the rating prompt, at
+        most once a day per buyer (per conversation for an anonymous one)."""
+        if self.analytics is None:
+            return []
+        since = utcnow() - dt.timedelta(hours=24)
+        if await self.analytics.csat_asked_recently(conv["id"], conv["buyer_id"], since):
+            return []
+        return [await self._message(conv["id"], "system", CSAT_QUESTION, kind="csat", data=dict(CSAT_DATA),
+                                    events=[{"kind": "csat_asked", "buyer_id": conv["buyer_id"]}])]
+
+    async def rate(self, cid: str, buyer_id: Optional[str], score: Any, comment: Any) -> Dict[str, Any]:
+        """The buyer's 1-5 rating and optional comment; only when one was asked for, once per ask."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise ConversationError(400, "invalid_score", "`score` is a whole number from 1 to 5.")
+        if comment is not None and not isinstance(comment, str):
+            raise ConversationError(400, "invalid_comment", "`comment` is text (optional).")
+        shown = redact(comment.strip()[:500])[0] if comment and comment.strip() else None
+        if self.analytics is None or not await self.analytics.add_csat(cid, buyer_id, score, shown):
+            raise ConversationError(409, "not_asked", "There is no rating to give for this conversation right now.")
+        return {"score": score, "comment": shown}
+
     async def _handoff(self, conv, reason: str, reason_text: str, summary: Optional[dict],
-                       announce: str = "") -> List[Dict[str, Any]]:
+                       announce: str = "", events: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
         cid = conv["id"]
         if summary is not None and summary.get("buyer_id") not in (None, conv["buyer_id"]):
             # the summary must describe the buyer whose verified token opened this conversation
@@ -205,8 +263,11 @@ class ConversationService:
             summary = None
         if summary is None and conv["buyer_id"]:
             summary = {"buyer_id": conv["buyer_id"]}
-        if not await self.store.queue(cid, reason, reason_text, summary):
+        events = [*(events or []), {"kind": "handoff", "reason": reason, "buyer_id": conv["buyer_id"]}]
+        if not await self.store.queue(cid, reason, reason_text, summary, events):
             return []
+        if self.metrics is not None:
+            self.metrics.handoff(reason)
         await self.rasa.tracker_event(cid, "pause")
         hours, now = self.gw.business_hours, dt.datetime.now(dt.timezone.utc)
         if hours is not None and not hours.is_open(now):
@@ -259,7 +320,8 @@ class ConversationService:
             if prev == "bot":  # taken over from the bot: Rasa must stop answering
                 await self.rasa.tracker_event(cid, "pause")
             await self._message(cid, "system", f"{display_name} from our support team joined the chat.",
-                                agent_name=display_name, kind="agent_joined")
+                                agent_name=display_name, kind="agent_joined",
+                                events=[{"kind": "agent_joined", "agent": username}])
             return await self._state_changed(cid)
 
     async def _owned(self, cid: str, username: str) -> Dict[str, Any]:
@@ -274,7 +336,8 @@ class ConversationService:
         async with self.lock(cid):
             await self._owned(cid, username)
             shown, _ = redact(text)
-            return await self._message(cid, "agent", shown, agent_name=display_name)
+            return await self._message(cid, "agent", shown, agent_name=display_name,
+                                       events=[{"kind": "agent_reply", "agent": username}])
 
     async def hand_back(self, cid: str, username: str) -> Dict[str, Any]:
         async with self.lock(cid):
@@ -291,7 +354,8 @@ class ConversationService:
             if closing_line:
                 await self._owned(cid, username)  # only the agent who has the chat speaks to the buyer
                 shown, _ = redact(closing_line)
-                await self._message(cid, "agent", shown, agent_name=display_name or username)
+                await self._message(cid, "agent", shown, agent_name=display_name or username,
+                                    events=[{"kind": "agent_reply", "agent": username}])
             prev = await self.store.close(cid, username)
             if prev is None:
                 conv = await self.store.get_conversation(cid)
@@ -300,5 +364,7 @@ class ConversationService:
                 raise ConversationError(409, "not_yours", "Another agent owns this conversation, or it is closed.")
             if prev in ("queued", "agent"):  # the tracker was paused: the next chat must reach the bot
                 await self.rasa.tracker_event(cid, "resume")
-            await self._message(cid, "system", CLOSED, kind="closed")
+            # the closing notice asks for the optional rating (its `closed` event is the ask)
+            await self._message(cid, "system", CLOSED, kind="closed", data=dict(CSAT_DATA),
+                                events=[{"kind": "closed", "agent": username}])
             return await self._state_changed(cid)

@@ -9,6 +9,9 @@ Answers by message text:
   "loan table 6"      -> the 6-month schedule of an amount above the available credit (said first)
   "evil table"        -> a table whose strings are HTML (must be shown as text)
   "long answer"       -> one long text answer (many lines)
+  "[intent] text"      -> "Answer to: text", with Rasa's reading of the turn as the real channel
+                         appends it (bot/rasa_channel.py): "[faq/fee] ..." is intent faq, topic faq/fee
+  "/feedback_helpful"  -> a thank-you, read as intent feedback_helpful (likewise /feedback_not_helpful)
   anything else       -> "You said: <text>" with a "Pay Later facts" button
 """
 from __future__ import annotations
@@ -136,6 +139,15 @@ async def webhook(request: web.Request) -> web.Response:
     if low == "long answer":
         return web.json_response([{"recipient_id": sender, "text": LONG_ANSWER},
                                   {"recipient_id": sender, "text": "Anything else?"}])
+    if text.startswith("/feedback_"):  # the quick replies' payloads, read as their intent
+        return web.json_response([{"recipient_id": sender, "text": "Thanks for telling us."},
+                                  {"recipient_id": sender, "custom": {"turn": {"intent": text[1:]}}}])
+    if text.startswith("[") and "]" in text:
+        name, rest = text[1:].split("]", 1)
+        intent, _, _ = name.partition("/")
+        turn = {"intent": intent, **({"topic": name} if "/" in name else {})}
+        return web.json_response([{"recipient_id": sender, "text": f"Answer to: {rest.strip()}"},
+                                  {"recipient_id": sender, "custom": {"turn": turn}}])
     if low == "talk to a person":
         return web.json_response([
             {"recipient_id": sender, "text": TAKEOVER},

@@ -27,7 +27,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert {h for h in heads if h.startswith("gateway_")} == {"gateway_0005_read_state"}  # one gateway head: workspace, events, read state
+    assert {h for h in heads if h.startswith("gateway_")} == {"gateway_0006_analytics"}  # one gateway head: workspace, events, read state, analytics
     engine.dispose()
 
 

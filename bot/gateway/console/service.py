@@ -160,7 +160,8 @@ class WorkspaceService:
             if conv["state"] != "agent":  # a supervisor assigned it from the queue: the bot must stay quiet
                 await self.conv.rasa.tracker_event(cid, "pause")
             await self.conv._message(cid, "system", TRANSFERRED.format(name=target.display_name),
-                                     agent_name=target.display_name, kind="transferred")
+                                     agent_name=target.display_name, kind="transferred",
+                                     events=[{"kind": "agent_joined", "agent": to}])
             await self.conv._publish("console", {"type": "transferred", "conversation_id": cid, "to": to,
                                                  "from": conv["assigned_agent"], "by": actor["username"],
                                                  "by_name": actor["display_name"]})
