@@ -75,6 +75,18 @@ def install_turn_note() -> None:
     MessageProcessor._handle_message_with_tracker = handle
 
 
+def with_turn(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Handle the message, then append the noted turn to the collected answer (REST channel)."""
+    async def handle(message: UserMessage) -> Any:
+        result = await on_new_message(message)
+        turn = getattr(message.output_channel, TURN_ATTR, None)
+        messages = getattr(message.output_channel, "messages", None)
+        if turn and isinstance(messages, list):
+            messages.append({"recipient_id": message.sender_id, "custom": {"turn": turn}})
+        return result
+    return handle
+
+
 class GatewayRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
@@ -91,16 +103,7 @@ class GatewayRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         install_turn_note()
-
-        async def with_turn(message: UserMessage) -> Any:
-            result = await on_new_message(message)
-            turn = getattr(message.output_channel, TURN_ATTR, None)
-            messages = getattr(message.output_channel, "messages", None)
-            if turn and isinstance(messages, list):
-                messages.append({"recipient_id": message.sender_id, "custom": {"turn": turn}})
-            return result
-
-        bp = super().blueprint(with_turn)
+        bp = super().blueprint(with_turn(on_new_message))
 
         @bp.middleware("request")
         async def guard(request: Request):
