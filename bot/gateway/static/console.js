@@ -471,7 +471,7 @@
   function startApp() {
     $("login-view").hidden = true; $("app-view").hidden = false;
     $("me-name").textContent = S.me.display_name;
-    $("me-role").hidden = $("btn-team").hidden = S.me.role !== "supervisor";
+    $("me-role").hidden = $("btn-team").hidden = $("link-analytics").hidden = S.me.role !== "supervisor";
     $("my-status").value = S.me.status || "available";
     loadTeam();
     refreshLists();

@@ -98,6 +98,64 @@
   // table scrolls inside its own box; on a narrow screen the table scrolls sideways with the
   // first column kept in place.
   var NUM_RE = /^[\u2212+-]?\s*(\$|[A-Z]{3}\s)?\s*[\u2212+-]?[\d,]+(\.\d+)?\s*%?$/;
+  // ------------------------------------------------------------------ rating (CSAT): optional, never in the way
+  function isCsat(data) { return !!data && data.type === "csat"; }
+  function renderCsat(row) {
+    var form = document.createElement("form");
+    form.className = "csat";
+    form.setAttribute("aria-label", "Rate this conversation");
+    var stars = document.createElement("div");
+    stars.className = "csat-scores";
+    var chosen = 0;
+    for (var i = 1; i <= 5; i++) (function (n) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = String(n);
+      b.setAttribute("aria-label", n + " out of 5");
+      b.setAttribute("aria-pressed", "false");
+      b.addEventListener("click", function () {
+        chosen = n;
+        Array.prototype.forEach.call(stars.children, function (x, j) { x.setAttribute("aria-pressed", String(j + 1 === n)); });
+        send.disabled = false;
+      });
+      stars.appendChild(b);
+    })(i);
+    var hint = document.createElement("div");
+    hint.className = "csat-hint";
+    hint.textContent = "1 = poor, 5 = excellent";
+    var comment = document.createElement("textarea");
+    comment.className = "csat-comment";
+    comment.maxLength = 500;
+    comment.rows = 2;
+    comment.placeholder = "Anything to add? (optional)";
+    comment.setAttribute("aria-label", "Comment (optional)");
+    var send = document.createElement("button");
+    send.type = "submit";
+    send.className = "csat-send";
+    send.textContent = "Send rating";
+    send.disabled = true;
+    form.appendChild(stars); form.appendChild(hint); form.appendChild(comment); form.appendChild(send);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!chosen || !state.conv) return;
+      send.disabled = true;
+      api("POST", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/csat",
+          { score: chosen, comment: comment.value.trim() || null })
+        .then(function () { done("Thank you for your rating."); })
+        .catch(function (err) {
+          if (err.status === 409) done("Thank you: this conversation is already rated.");
+          else { send.disabled = false; showError(err.message || "Your rating could not be sent. Please try again."); }
+        });
+    });
+    function done(text) {
+      var p = document.createElement("div");
+      p.className = "csat-done";
+      p.textContent = text;
+      form.replaceWith(p);
+    }
+    row.appendChild(form);
+  }
+
   function paragraph(cls, text) {
     var p = document.createElement("p");
     p.className = cls;
@@ -233,6 +291,7 @@
     }
     row.appendChild(bubble);
     if (m.buttons && m.buttons.length) renderButtons(row, m.buttons);
+    if (m.sender === "system" && isCsat(m.data)) renderCsat(row);
     if (m.sender !== "system") {
       var t = document.createElement("div");
       t.className = "time";
