@@ -109,6 +109,7 @@ $(STAMP)/deploy-tools:
 deploy-check: $(STAMP)/deploy-tools
 	$(DEPLOY_VENV)/bin/kubernetes-validate --strict --kubernetes-version $(K8S_VERSION) deploy/k8s/*.yaml
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yml
+	$(PY) -m json.tool deploy/grafana/paylater.json > /dev/null  # the Grafana dashboard (docs/ANALYTICS.md)
 
 test: $(STAMP)/installed $(STAMP)/browsers $(MODEL) deploy-check
 	$(RASA) data validate --fail-on-warnings
