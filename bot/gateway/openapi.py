@@ -101,6 +101,21 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     },
                 },
             },
+            "/v1/conversations/{cid}/csat": {"post": {
+                "summary": "The buyer's optional rating (CSAT 1-5 and a comment) when one was asked for",
+                "description": "Asked by a message whose `data.type` is `csat`: the `closed` notice after an agent "
+                               "closes the chat, or kind `csat` after the buyer said the bot's answer helped (at most "
+                               "once a day per buyer). One rating per prompt; never required (docs/ANALYTICS.md).",
+                "security": security, "parameters": [cid, conv_token],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["score"],
+                    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5},
+                                   "comment": {"type": "string", "maxLength": 500}}}}}},
+                "responses": {"201": {"description": "Stored: {\"rating\": {\"score\", \"comment\"}}"},
+                              "400": _err("`score` is not 1-5 (invalid_score)"),
+                              "401": _err("Invalid or expired token"), "404": _err("Unknown, or not this caller's"),
+                              "409": _err("No rating asked for right now (not_asked)")},
+            }},
             "/v1/conversations/{cid}/read": {"post": {
                 "summary": "Read state: the widget has shown the buyer every message up to `up_to`",
                 "description": "The mark never moves back and is clamped to the conversation's last message. "
