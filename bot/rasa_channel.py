@@ -49,7 +49,8 @@ def turn_of(parse_data: Any) -> Optional[dict]:
     if not intent:
         return None
     turn = {"intent": str(intent)}
-    selector = (parse_data.get("response_selector") or {}).get(intent) or {}
+    selectors = parse_data.get("response_selector") or {}
+    selector = selectors.get(intent) or selectors.get("default") or {}
     key = ((selector.get("response") or {}).get("intent_response_key"))
     if key:
         turn["topic"] = str(key)
