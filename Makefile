@@ -25,7 +25,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: help install browsers train validate demo-data demo-events check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench clean
+.PHONY: help install browsers train validate demo-data demo-events check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench bench-resolution clean
 
 help:
 	@echo "make run    - install, train if needed, load demo data, start Rasa, actions, backend API, gateway"
@@ -34,7 +34,7 @@ help:
 	@echo "make backup - consistent copy of the SQLite databases into var/backups/ (works while running)"
 	@echo "make restore BACKUP=var/backups/<time> - put a backup back (stop make run first)"
 	@echo "make demo-events - while make run is up: the lender's events for buyer-001 appear in the chat"
-	@echo "make install | train | validate | demo-data | shell | bench | deploy-check | clean"
+	@echo "make install | train | validate | demo-data | shell | bench | bench-resolution | deploy-check | clean"
 
 $(PY):
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
@@ -120,6 +120,10 @@ test: $(STAMP)/installed $(STAMP)/browsers $(MODEL) deploy-check
 BENCH_ARGS ?= --compare-plain-rasa
 bench: $(STAMP)/installed $(MODEL)
 	$(PY) -m bench $(BENCH_ARGS)
+
+# a scripted mix of 300 buyers through the real stack, then the analytics dashboard's figures (docs/ANALYTICS.md)
+bench-resolution: $(STAMP)/installed $(MODEL)
+	$(PY) -m bench.resolution --json bench/results/resolution.json
 
 clean:
 	rm -rf $(STAMP) models results var .pytest_cache $(DEPLOY_VENV)

@@ -276,9 +276,14 @@ def _print(out: Dict[str, Any]) -> None:
     print(f"  bot resolution          {a['bot_resolution_rate']}  (confirmed {a['resolved_confirmed']}, "
           f"assumed {a['resolved_assumed']} once 24 h have passed; withdrawn {a['resolutions_withdrawn']})")
     print(f"  right now               confirmed {n['resolved_confirmed']}, pending {n['pending']}")
+    if a["involved"]:
+        before = (a["resolved_confirmed"] + a["resolved_assumed"] + a["resolutions_withdrawn"]) / a["involved"]
+        print(f"  before withdrawal       {round(before, 4)}  (the account buyers are the 4 demo buyers, so their "
+              "repeat questions withdraw each other's resolutions; distinct buyers would not)")
     print(f"  handoff rate            {a['handoff_rate']}  {json.dumps(a['handoffs'])}")
     print(f"  CSAT                    {a['csat_average']} over {a['csat_count']} ratings")
-    print(f"  agent first response   {a['first_response_seconds_p50']} s (median), handling {a['handling_seconds_p50']} s")
+    print(f"  agent first response    {a['first_response_seconds_p50']} s (median), handling {a['handling_seconds_p50']} s "
+          "(a scripted agent works the queue once the mix is done)")
     print(f"  unanswered              {a['unanswered_total']}")
     for u in out["top_unanswered"]:
         print(f"      {u['count']:3d}  {u['text']}")
