@@ -2,7 +2,8 @@
 
 Who may read /metrics: with PAYLATER_METRICS_TOKEN set, whoever sends
 `Authorization: Bearer <token>`; without it, clients on the loopback interface only (every
-part listens on 127.0.0.1 by default; a Prometheus elsewhere needs the token). Metrics carry
+part listens on 127.0.0.1 by default; a Prometheus elsewhere needs the token), and not through a
+proxy on the same host (a request with X-Forwarded-For / Forwarded is refused). Metrics carry
 no buyer data: counts, reasons, durations.
 """
 from __future__ import annotations
@@ -29,6 +30,8 @@ def may_read(request: web.Request, token: Optional[str]) -> bool:
         auth = request.headers.get("Authorization", "")
         given = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False  # a proxy on the same host: the caller is not local
     try:
         return ipaddress.ip_address((request.remote or "").split("%")[0]).is_loopback
     except ValueError:

@@ -52,3 +52,9 @@ async def test_the_token_guards_metrics_when_set(monkeypatch, make_gateway):
     assert (await gateway.get("/metrics")).status == 403
     assert (await gateway.get("/metrics", headers={"Authorization": "Bearer wrong"})).status == 403
     assert (await gateway.get("/metrics", headers={"Authorization": "Bearer metrics-secret"})).status == 200
+
+
+async def test_a_proxied_request_is_not_local(gateway):
+    """Without a token, a proxy on the same host (nginx) must not publish /metrics."""
+    r = await gateway.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.status == 403

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain import analytics as A
 
@@ -95,11 +96,15 @@ class AnalyticsStore:
         if not todo:
             return 0
         figures = self._day_figures(todo[0], todo[-1], now)
-        with write_tx(self.engine) as c:
-            for d in todo:
-                if not c.execute(sa.select(daily.c.day).where(daily.c.day == d)).first():
+        stored = 0
+        for d in todo:
+            try:
+                with write_tx(self.engine) as c:
                     c.execute(sa.insert(daily).values(day=d, figures=json.dumps(figures[d]), computed_at=now))
-        return len(todo)
+                stored += 1
+            except IntegrityError:
+                pass  # another gateway stored the same day meanwhile: the same figures
+        return stored
 
     # ---------------------------------------------------------------- CSAT
     def csat_asked_recently(self, cid: str, buyer_id: Optional[str], since: dt.datetime) -> bool:
