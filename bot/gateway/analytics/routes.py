@@ -33,7 +33,9 @@ def period(query) -> Tuple[dt.date, dt.date]:
         if raw is None or raw == "":
             return default
         try:
-            return dt.date.fromisoformat(raw) if len(raw) == 10 else dt.date.fromisoformat("bad")
+            if len(raw) != 10:  # exactly YYYY-MM-DD
+                raise ValueError(raw)
+            return dt.date.fromisoformat(raw)
         except ValueError:
             raise ApiError(400, "invalid_date", f"`{name}` is a date as YYYY-MM-DD (for example {today.isoformat()}).")
 
