@@ -147,6 +147,37 @@ def install_fast_model_load() -> None:
     models.RasaModel._rasa_predict = _rasa_predict
 
 
+def install_slot_upkeep() -> None:
+    """The per-message slot upkeep (bot/slot_upkeep.py: `client` from the metadata unless the
+    buyer names one, `order_id` normalised) inside Rasa, right after its slot extraction, where
+    `action_validate_slot_mappings` would have run on the action server: one HTTP round trip,
+    the whole session serialised and a replay of the tracker per message, gone. A model whose
+    domain still lists that action keeps calling it (same function, bot/actions/session.py)."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
+    from rasa.shared.core.events import SlotSet
+
+    from bot.slot_upkeep import slot_upkeep
+
+    original = ActionExtractSlots._execute_validation_action
+    if getattr(original, "_paylater", False):
+        return
+
+    async def _execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
+        events = await original(self, extraction_events, output_channel, nlg, tracker, domain)
+        if ACTION_VALIDATE_SLOT_MAPPINGS in domain.user_actions:
+            return events  # the action did it
+        latest = tracker.latest_message
+        extracted = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+        changes = slot_upkeep(getattr(latest, "metadata", None), getattr(latest, "text", None),
+                              tracker.get_slot("client"), extracted.get("order_id"))
+        kept = [e for e in events if not (isinstance(e, SlotSet) and e.key in changes)]
+        return kept + [SlotSet(k, v) for k, v in changes.items()]
+
+    _execute_validation_action._paylater = True
+    ActionExtractSlots._execute_validation_action = _execute_validation_action
+
+
 def install_logging(part: str) -> None:
     """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
     import rasa.utils.io
@@ -230,6 +261,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
             install_sqlite_wal()
         install_request_context()
+        install_slot_upkeep()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
     else:
