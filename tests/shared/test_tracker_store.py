@@ -257,5 +257,5 @@ def test_the_endpoints_files_name_this_store(endpoints, monkeypatch, tmp_path, d
     config = read_endpoint_config(str(PROJECT_ROOT / endpoints), "tracker_store")
     store = TrackerStore.create(config, domain)
     assert isinstance(store, PayLaterTrackerStore)
-    assert store.cache.max_bytes == 64 * 1024 * 1024
+    assert store.cache.max_bytes == 128 * 1024 * 1024
     store.engine.dispose()
