@@ -67,6 +67,14 @@ async def _curve(stack, turns: List[int], window: int, deadline_s: float) -> Lis
     points: List[dict] = []
     started = time.monotonic()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        # warm-up in another conversation: a fresh process's first messages pay for lazy imports
+        # and graph tracing, which is not what turn 5 should measure
+        async with http.post(f"{stack.gateway_url}/v1/conversations", json={"client": "web"}, headers=headers) as r:
+            warm = await r.json()
+        for text in MIX * 2:
+            async with http.post(f"{stack.gateway_url}/v1/conversations/{warm['id']}/messages", json={"text": text},
+                                 headers=headers) as r:
+                await r.read()
         async with http.post(f"{stack.gateway_url}/v1/conversations", json={"client": "web"}, headers=headers) as r:
             conv = await r.json()
         url = f"{stack.gateway_url}/v1/conversations/{conv['id']}/messages"

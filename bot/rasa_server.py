@@ -178,6 +178,53 @@ def install_slot_upkeep() -> None:
     ActionExtractSlots._execute_validation_action = _execute_validation_action
 
 
+# Custom actions receive the events since this many user messages back (plus slots, active loop
+# and latest message in full, as always). The product's actions look back at most a few turns
+# (bot/actions/handoff.py: the last two turns, trailing misunderstandings, orders named for the
+# agent's summary).
+ACTION_EVENT_TURNS = 20
+
+
+def recent_events(events: List, turns: int) -> List:
+    """The events from the `turns`-th last user message on (all of them when there are fewer)."""
+    from rasa.shared.core.events import UserUttered
+
+    seen = 0
+    for i in range(len(events) - 1, -1, -1):
+        if isinstance(events[i], UserUttered):
+            seen += 1
+            if seen == turns:
+                return list(events)[i:]
+    return list(events)
+
+
+def install_lean_action_calls(turns: int = ACTION_EVENT_TURNS) -> None:
+    """A custom action call carries the recent events only, not the whole session: Rasa 3.6 sends
+    `tracker.current_state(EventVerbosity.ALL)`, so every action call serialised (and the action
+    server parsed) every event of the session — cost growing with its length (bench/session.py).
+    Slots, the active loop and the latest message are complete as before."""
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._action_call_format
+    if getattr(original, "_paylater", False):
+        return
+
+    def _action_call_format(self, tracker, domain):
+        events = tracker.events
+        if len(events) <= 4 * turns:  # short sessions: exactly as Rasa does it
+            return original(self, tracker, domain)
+        recent = recent_events(events, turns)
+        saved = tracker.events
+        try:
+            tracker.events = type(saved)(recent)  # only for the duration of the serialisation
+            return original(self, tracker, domain)
+        finally:
+            tracker.events = saved
+
+    _action_call_format._paylater = True
+    RemoteAction._action_call_format = _action_call_format
+
+
 def install_logging(part: str) -> None:
     """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
     import rasa.utils.io
@@ -262,6 +309,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             install_sqlite_wal()
         install_request_context()
         install_slot_upkeep()
+        install_lean_action_calls()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
     else:
