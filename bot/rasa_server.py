@@ -30,6 +30,12 @@ messages/s at 20 concurrent conversations.
    Loading the model under the same machine load: 126-150 s -> 12 s. Fine-tuning
    (`rasa train --finetune`) and `run_eagerly` models keep Rasa's own path.
 
+4. The per-message slot upkeep (`client`, `order_id`: bot/slot_upkeep.py) runs inside Rasa after
+   its slot extraction instead of as `action_validate_slot_mappings` on the action server
+   (`install_slot_upkeep`), and 5. custom action calls carry the last ACTION_EVENT_TURNS user
+   turns of events instead of the whole session (`install_lean_action_calls`): both costs grew with
+   the session (issue 14, docs/SCALING.md "Long sessions").
+
 Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
 checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
 rasa-sdk's handlers, and the request id / conversation id of each message on every log line
