@@ -177,7 +177,9 @@ def main(argv=None) -> int:
             results["session_before"] = json.loads(before.read_text())
     results["targets"] = report.targets(results)
     print(report.render(results))
-    full = not args.quick and args.only is None and not args.skip_baseline
+    # a run whose baseline did not start has no ratios: it does not replace the published summary
+    full = (not args.quick and args.only is None and not args.skip_baseline
+            and not (results.get("baseline") or {}).get("status"))
     paths = report.write(results, publish=full)
     if not full:
         print("\n(partial run: bench/results/latest.json and SUMMARY.md were left as they are)")

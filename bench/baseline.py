@@ -81,5 +81,7 @@ def start(model: Path, log_dir: Path) -> Tuple[Stack, str]:
         healthy=rasa_has_model,
     )
     stack = Stack([spec], env, log_dir, cwd=PROJECT if PROJECT.exists() else WORK_DIR)
-    stack.start(timeout_s=240)
+    # plain `rasa run` loads the model the slow way (no bot.rasa_server): 4 min were not enough at
+    # load average ~10 on the shared 2 cores
+    stack.start(timeout_s=600)
     return stack, f"http://127.0.0.1:{port}"
