@@ -285,9 +285,11 @@ def cpu_chart(results: dict, path: Path) -> Optional[Path]:
             left += ms
         ax1.text(left + 0.5, y, f"{left:.1f} ms", va="center", fontsize=8)
     ax1.set_yticks(range(len(bars)), [n for n, _ in bars])
+    if bars:
+        ax1.set_xlim(0, max(sum(v for v in c.values() if v > 0) for _, c in bars) * 1.25)
     ax1.set_xlabel("CPU ms per message at 20 conversations (all processes)")
     ax1.set_title("Where the CPU goes, per process")
-    ax1.legend(fontsize=8, loc="lower right")
+    ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=5)
     ax1.grid(True, axis="x", alpha=0.3)
     for (name, pts), color in zip(curves, ("tab:blue", "tab:gray")):
         ax2.plot([p["turn"] for p in pts], [p["cpu_ms_total"] for p in pts], "o-", color=color, label=f"{name}: CPU")
