@@ -1,12 +1,14 @@
-"""python -m bench [--quick] [--skip-baseline] [--only speed|understanding] [--measure-train]
+"""python -m bench [--quick] [--skip-baseline] [--only speed|understanding|session] [--measure-train]
 
 Starts the product stack (SQLite) and the plain `rasa init` bot on free loopback ports, measures
 understanding, then speed — each load level runs on the product and right after on the baseline,
-so both see the same machine load — and writes bench/results/."""
+so both see the same machine load — then the session-length curve (bench/session.py, its own
+stack) and writes bench/results/."""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import sys
@@ -17,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 import rasa
 
-from bench import WORK_DIR, baseline, product, report, train, understanding
+from bench import RESULTS_DIR, WORK_DIR, baseline, product, report, session, train, understanding
 from bench.load import RasaRestTarget, Target, run_load
 from bench.memory import PeakSampler, stack_cpu_s
 
@@ -96,7 +98,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, 20 conversations only (a few minutes)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the plain rasa init bot")
-    parser.add_argument("--only", choices=["speed", "understanding"])
+    parser.add_argument("--only", choices=["speed", "understanding", "session"])
+    parser.add_argument("--session-turns", default="5,50,150,500",
+                        help="turns of the session-length curve (bench/session.py); '' skips it")
     parser.add_argument("--compare-plain-rasa", action="store_true",
                         help="also measure the product with Rasa started by plain `rasa run` (without bot.rasa_server's fixes)")
     parser.add_argument("--measure-train", action="store_true",
@@ -120,9 +124,12 @@ def main(argv=None) -> int:
         train.measure(log=log)
     results["train"] = train.last()
     want_speed = args.only in (None, "speed")
+    if args.only == "session":
+        want_speed = False
     p_stack, b_stack, t_stack = None, None, None
     try:
-        p_stack, results["product"] = start_product(stamp)
+        if args.only != "session":
+            p_stack, results["product"] = start_product(stamp)
         if want_speed and args.compare_plain_rasa:
             t_stack, results["untuned"] = start_product(stamp, "rasa", "untuned")
         if want_speed and not args.skip_baseline:
@@ -157,9 +164,22 @@ def main(argv=None) -> int:
         for s in (p_stack, t_stack, b_stack):
             if s is not None:
                 s.stop()
+    if args.only in (None, "session") and args.session_turns:
+        turns = [int(t) for t in args.session_turns.split(",")]
+        log(f"session-length curve at turns {turns} (its own stack)")
+        try:
+            results["session"] = session.run(turns, window=3 if args.quick else 5)
+        except Exception as exc:
+            traceback.print_exc()
+            results["session"] = {"status": f"failed: {exc!r}"[:300]}
+        before = RESULTS_DIR / "session-rasa.json"  # `python -m bench.session --store rasa`, a separate run
+        if before.exists():
+            results["session_before"] = json.loads(before.read_text())
     results["targets"] = report.targets(results)
     print(report.render(results))
-    full = not args.quick and args.only is None and not args.skip_baseline
+    # a run whose baseline did not start has no ratios: it does not replace the published summary
+    full = (not args.quick and args.only is None and not args.skip_baseline
+            and not (results.get("baseline") or {}).get("status"))
     paths = report.write(results, publish=full)
     if not full:
         print("\n(partial run: bench/results/latest.json and SUMMARY.md were left as they are)")

@@ -13,7 +13,8 @@ from typing import List, Optional, Tuple
 import rasa
 
 from bench import WORK_DIR
-from bot.stack import BIN, ProcessSpec, Stack, _rasa_has_model, free_port, stack_env
+from bot.rasa_status import rasa_has_model
+from bot.stack import BIN, ProcessSpec, Stack, free_port, stack_env
 
 PROJECT = WORK_DIR / "rasa_init"
 CACHE = WORK_DIR / "models"
@@ -77,8 +78,10 @@ def start(model: Path, log_dir: Path) -> Tuple[Stack, str]:
         [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", TOKEN, "--model", str(model),
          "--interface", "127.0.0.1", "--port", str(port)],
         f"http://127.0.0.1:{port}/status?token={TOKEN}",
-        healthy=_rasa_has_model,
+        healthy=rasa_has_model,
     )
     stack = Stack([spec], env, log_dir, cwd=PROJECT if PROJECT.exists() else WORK_DIR)
-    stack.start(timeout_s=240)
+    # plain `rasa run` loads the model the slow way (no bot.rasa_server): 4 min were not enough at
+    # load average ~10 on the shared 2 cores
+    stack.start(timeout_s=600)
     return stack, f"http://127.0.0.1:{port}"

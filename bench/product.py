@@ -93,7 +93,8 @@ class ProductStack:
         self.stack.stop()
 
 
-def start(run_dir: Path, model: Path = MODEL, log=print, rasa_module: Optional[str] = None) -> ProductStack:
+def start(run_dir: Path, model: Path = MODEL, log=print, rasa_module: Optional[str] = None,
+          endpoints: str = "endpoints.yml") -> ProductStack:
     """Start the four processes; start_s = seconds from loading demo data until the first
     answer, as `make run` does it. rasa_module runs Rasa through `python -m <module> run ...`."""
     if not model.exists():
@@ -114,7 +115,7 @@ def start(run_dir: Path, model: Path = MODEL, log=print, rasa_module: Optional[s
     subprocess.run([sys.executable, "-m", "bot.gateway.demo"], env=env, cwd=PROJECT_ROOT, check=False,
                    stdout=subprocess.DEVNULL, timeout=300)
     log(f"product: starting {', '.join(names)} (model {model.name}) ...")
-    specs = default_specs(env, ports, model=str(model), only=names)
+    specs = default_specs(env, ports, model=str(model), endpoints=endpoints, only=names)
     if rasa_module:  # e.g. "rasa": the same arguments through plain `rasa`, for comparison
         for spec in specs:
             if spec.name == "rasa":

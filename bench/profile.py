@@ -31,6 +31,8 @@ PHASES = [
     ("tracker: load + session", "rasa/core/processor.py", "fetch_tracker_and_update_session"),
     ("tracker: save", "rasa/core/processor.py", "save_tracker"),
     ("tracker store retrieve (SQL)", "rasa/core/tracker_store.py", "retrieve"),
+    ("tracker store retrieve (ours)", "bot/tracker_store.py", "retrieve"),
+    ("tracker store save (ours)", "bot/tracker_store.py", "save"),
     ("NLU: parse_message", "rasa/core/processor.py", "parse_message"),
     ("policies: predict next action", "rasa/core/processor.py", "predict_next_with_tracker_if_should"),
     ("actions: run (incl. action server HTTP)", "rasa/core/processor.py", "_run_action"),
@@ -135,11 +137,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="write the JSON result here")
     parser.add_argument("--with-actions", action="store_true", help="start backend + action server on free ports")
     parser.add_argument("--fast-validate", action="store_true", help="install bot.rasa_server's cached validation first")
+    parser.add_argument("--product", action="store_true",
+                        help="install everything bot.rasa_server installs per message (cached validation, slot "
+                             "upkeep inside Rasa, lean action calls), as `make run` has it")
     args = parser.parse_args(argv)
-    if args.fast_validate:
+    if args.fast_validate or args.product:
         from bot.rasa_server import install_cached_validation as install
 
         install()
+    if args.product:
+        from bot.rasa_server import install_lean_action_calls, install_slot_upkeep
+
+        install_slot_upkeep()
+        install_lean_action_calls()
     support = None
     if args.with_actions:
         import subprocess

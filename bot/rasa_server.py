@@ -30,6 +30,12 @@ messages/s at 20 concurrent conversations.
    Loading the model under the same machine load: 126-150 s -> 12 s. Fine-tuning
    (`rasa train --finetune`) and `run_eagerly` models keep Rasa's own path.
 
+4. The per-message slot upkeep (`client`, `order_id`: bot/slot_upkeep.py) runs inside Rasa after
+   its slot extraction instead of as `action_validate_slot_mappings` on the action server
+   (`install_slot_upkeep`), and 5. custom action calls carry the last ACTION_EVENT_TURNS user
+   turns of events instead of the whole session (`install_lean_action_calls`): both costs grew with
+   the session (issue 14, docs/SCALING.md "Long sessions").
+
 Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
 checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
 rasa-sdk's handlers, and the request id / conversation id of each message on every log line
@@ -147,6 +153,84 @@ def install_fast_model_load() -> None:
     models.RasaModel._rasa_predict = _rasa_predict
 
 
+def install_slot_upkeep() -> None:
+    """The per-message slot upkeep (bot/slot_upkeep.py: `client` from the metadata unless the
+    buyer names one, `order_id` normalised) inside Rasa, right after its slot extraction, where
+    `action_validate_slot_mappings` would have run on the action server: one HTTP round trip,
+    the whole session serialised and a replay of the tracker per message, gone. A model whose
+    domain still lists that action keeps calling it (same function, bot/actions/session.py)."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
+    from rasa.shared.core.events import SlotSet
+
+    from bot.slot_upkeep import slot_upkeep
+
+    original = ActionExtractSlots._execute_validation_action
+    if getattr(original, "_paylater", False):
+        return
+
+    async def _execute_validation_action(self, extraction_events, output_channel, nlg, tracker, domain):
+        events = await original(self, extraction_events, output_channel, nlg, tracker, domain)
+        if ACTION_VALIDATE_SLOT_MAPPINGS in domain.user_actions:
+            return events  # the action did it
+        latest = tracker.latest_message
+        extracted = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+        changes = slot_upkeep(getattr(latest, "metadata", None), getattr(latest, "text", None),
+                              tracker.get_slot("client"), extracted.get("order_id"))
+        kept = [e for e in events if not (isinstance(e, SlotSet) and e.key in changes)]
+        return kept + [SlotSet(k, v) for k, v in changes.items()]
+
+    _execute_validation_action._paylater = True
+    ActionExtractSlots._execute_validation_action = _execute_validation_action
+
+
+# Custom actions receive the events since this many user messages back (plus slots, active loop
+# and latest message in full, as always). The product's actions look back at most a few turns
+# (bot/actions/handoff.py: the last two turns, trailing misunderstandings, orders named for the
+# agent's summary).
+ACTION_EVENT_TURNS = 20
+
+
+def recent_events(events: List, turns: int) -> List:
+    """The events from the `turns`-th last user message on (all of them when there are fewer)."""
+    from rasa.shared.core.events import UserUttered
+
+    seen = 0
+    for i in range(len(events) - 1, -1, -1):
+        if isinstance(events[i], UserUttered):
+            seen += 1
+            if seen == turns:
+                return list(events)[i:]
+    return list(events)
+
+
+def install_lean_action_calls(turns: int = ACTION_EVENT_TURNS) -> None:
+    """A custom action call carries the recent events only, not the whole session: Rasa 3.6 sends
+    `tracker.current_state(EventVerbosity.ALL)`, so every action call serialised (and the action
+    server parsed) every event of the session — cost growing with its length (bench/session.py).
+    Slots, the active loop and the latest message are complete as before."""
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._action_call_format
+    if getattr(original, "_paylater", False):
+        return
+
+    def _action_call_format(self, tracker, domain):
+        events = tracker.events
+        if len(events) <= 4 * turns:  # short sessions: exactly as Rasa does it
+            return original(self, tracker, domain)
+        recent = recent_events(events, turns)
+        saved = tracker.events
+        try:
+            tracker.events = type(saved)(recent)  # only for the duration of the serialisation
+            return original(self, tracker, domain)
+        finally:
+            tracker.events = saved
+
+    _action_call_format._paylater = True
+    RemoteAction._action_call_format = _action_call_format
+
+
 def install_logging(part: str) -> None:
     """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
     import rasa.utils.io
@@ -230,6 +314,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
             install_sqlite_wal()
         install_request_context()
+        install_slot_upkeep()
+        install_lean_action_calls()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
     else:

@@ -570,7 +570,8 @@ def _shell(args: argparse.Namespace) -> int:
     stack.start(timeout_s=args.timeout)
     try:
         return subprocess.call(
-            [str(BIN / "rasa"), "shell", "--model", args.model, "--endpoints", "endpoints.yml"], cwd=PROJECT_ROOT, env=env
+            # through bot.rasa_server like `make run`: the slot upkeep (bot/slot_upkeep.py) runs inside Rasa
+            [*rasa_entry(), "shell", "--model", args.model, "--endpoints", "endpoints.yml"], cwd=PROJECT_ROOT, env=env
         )
     finally:
         stack.stop()

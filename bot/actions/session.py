@@ -1,7 +1,7 @@
 """Session start (client from metadata, slots carried over) and the per-turn client update."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
@@ -9,16 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.application_form import FORM_SLOTS
 from bot.actions.base import metadata
-from bot.nlu.decide import client_mentioned
-from bot.parsing import normalize_order_id
+from bot.slot_upkeep import client_from, slot_upkeep
 
-CLIENTS = ("web", "app")
 NOT_CARRIED = {"requested_slot", "session_started_metadata", *FORM_SLOTS}  # a half-done form does not survive
-
-
-def client_from(meta: Optional[Dict[str, Any]]) -> Optional[str]:
-    client = (meta or {}).get("client")
-    return client if client in CLIENTS else None
 
 
 class ActionSessionStart(Action):
@@ -37,27 +30,14 @@ class ActionSessionStart(Action):
 
 
 class ActionValidateSlotMappings(Action):
-    """Runs after every user message (when listed in domain.yml's actions): keeps `client` in step
-    with the metadata and `order_id` normalised ("ta100231" -> "TA-100231").
-
-    What the buyer says beats the metadata for that answer: "how do I pay in the app" asked in the
-    web widget sets `client` to app (both named: unset, so the answer covers both); the next
-    message without a mention puts the metadata's client back."""
+    """The per-message slot upkeep (bot/slot_upkeep.py) for a model whose domain still lists
+    this action. The product's domain no longer does: Rasa runs the same function in-process
+    (bot/rasa_server.py), saving an action-server round trip per message."""
 
     def name(self) -> Text:
         return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        events: List[EventType] = []
-        client = client_from(metadata(tracker))
-        said = client_mentioned((tracker.latest_message or {}).get("text") or "")
-        if said:
-            client = None if said == "both" else said
-            if client != tracker.get_slot("client"):
-                events.append(SlotSet("client", client))
-        elif client and client != tracker.get_slot("client"):
-            events.append(SlotSet("client", client))
-        raw = tracker.slots_to_validate().get("order_id")
-        if raw:
-            events.append(SlotSet("order_id", normalize_order_id(str(raw))))
-        return events
+        changes = slot_upkeep(metadata(tracker), (tracker.latest_message or {}).get("text"),
+                              tracker.get_slot("client"), tracker.slots_to_validate().get("order_id"))
+        return [SlotSet(k, v) for k, v in changes.items()]

@@ -25,6 +25,13 @@ def make_engine(url: str, **kw) -> Engine:
             if not db_file.parent.exists():
                 private_dir(db_file.parent)
             private_file(db_file)  # 0600: buyers' data and messages; SQLite's -wal/-shm follow it
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+            # SQLAlchemy 1.4 gives a file database a NullPool: a new connection (open, three
+            # PRAGMAs, close) for every query — most of the gateway's CPU per message
+            # (bench/profile_gateway.py). Keep a few open instead.
+            kw.setdefault("poolclass", sa.pool.QueuePool)
+            kw.setdefault("pool_size", 5)
+            kw.setdefault("max_overflow", 10)
         engine = sa.create_engine(
             u, future=True, connect_args={"check_same_thread": False, "timeout": 15}, **kw)
 
@@ -36,6 +43,9 @@ def make_engine(url: str, **kw) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit no longer waits for fsync; durable against a crash of the
+            # process, the last commits can be lost on power loss (as Rasa's tracker store here)
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=15000")
             cur.close()
 

@@ -35,7 +35,7 @@ from .rasa import RasaClient
 from .limits import Limits
 from .security import new_token, token_hash, tokens_equal
 from .events import routes as events_routes
-from .service import ConversationError, ConversationService
+from .service import AGENTS_ONLINE_TTL_S, ConversationError, ConversationService
 from .settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,8 @@ async def post_message(request: web.Request) -> web.Response:
     svc = request.app[SERVICE]
     new = await svc.buyer_message(conv["id"], text, payload, token)
     conv = await request.app[STORE].get_conversation(conv["id"])
-    return web.json_response({"conversation": await svc.view_for_buyer(conv), "messages": new})
+    view = await svc.view_for_buyer(conv, max_age_s=AGENTS_ONLINE_TTL_S)  # per message: presence may be 2 s old
+    return web.json_response({"conversation": view, "messages": new})
 
 
 async def post_csat(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
@@ -185,6 +186,14 @@ def _conv_row(row) -> Dict[str, Any]:
     }
 
 
+# Statements of every buyer message, built once (bench/profile_gateway.py: building a statement
+# and its cache key on each call was a good part of the gateway's CPU per message).
+_GET_CONVERSATION = sa.select(conversations).where(conversations.c.id == sa.bindparam("cid"))
+_INSERT_MESSAGE = sa.insert(messages)
+_TOUCH_CONVERSATION = sa.update(conversations).where(conversations.c.id == sa.bindparam("cid")).values(
+    last_message_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
+
+
 @contextlib.contextmanager
 def write_tx(engine: Engine):
     """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE). In a deferred
@@ -216,7 +225,7 @@ class Store:
 
     def get_conversation(self, cid: str) -> Optional[Dict[str, Any]]:
         with self.engine.connect() as c:
-            row = c.execute(sa.select(conversations).where(conversations.c.id == cid)).first()
+            row = c.execute(_GET_CONVERSATION, {"cid": cid}).first()
         return _conv_row(row) if row else None
 
     def queue(self, cid: str, reason: str, reason_text: str, summary: Optional[dict],
@@ -297,17 +306,15 @@ class Store:
                     events: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
         """`events`: analytics events (bot/gateway/analytics) recorded in the same transaction."""
         now = utcnow()
+        values = dict(conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
+                      buttons=json.dumps(buttons) if buttons else None, created_at=now,
+                      data=json.dumps(data) if data else None)
         with write_tx(self.engine) as c:
             _analytics.record(c, cid, events, now)
-            res = c.execute(sa.insert(messages).values(
-                conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
-                buttons=json.dumps(buttons) if buttons else None, created_at=now,
-                data=json.dumps(data) if data else None,
-            ))
-            mid = res.inserted_primary_key[0]
-            c.execute(sa.update(conversations).where(conversations.c.id == cid).values(last_message_at=now, updated_at=now))
-            row = c.execute(sa.select(messages).where(messages.c.id == mid)).first()
-        return _msg_row(row)
+            mid = c.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
+            c.execute(_TOUCH_CONVERSATION, {"cid": cid, "now": now})
+        # the row as stored, without reading it back (one statement less per message)
+        return _msg_row(SimpleNamespace(id=mid, **values))
 
     def latest_conversation_for_buyer(self, buyer_id: str) -> Optional[Dict[str, Any]]:
         """The buyer's most recent conversation (where a proactive message goes), or None."""

@@ -34,6 +34,7 @@ QUEUED_ONLINE = "You're in the queue. A support agent will join this chat shortl
 QUEUED_OFFLINE = ("No support agent is signed in right now. Leave your question here: an agent will reply in "
                   "this chat, and you'll see the answer when you come back.")
 HANDED_BACK = "You're back with the Pay Later assistant. Ask me anything about Pay Later."
+AGENTS_ONLINE_TTL_S = 2.0
 CLOSED = "This conversation was closed by our support team. Send a message any time to start again."
 CSAT_QUESTION = "How would you rate this conversation? (optional)"
 # a rating prompt on a message (the widget shows 1-5 and a comment box; the app API takes POST .../csat)
@@ -107,6 +108,7 @@ class ConversationService:
         self.rasa = rasa
         self.gw = gw
         self._locks: Dict[str, asyncio.Lock] = {}
+        self._agents_online: Optional[tuple] = None  # (monotonic time, answer)
 
     def lock(self, cid: str) -> asyncio.Lock:
         lock = self._locks.get(cid)
@@ -118,9 +120,17 @@ class ConversationService:
         for cid in [c for c, l in self._locks.items() if not l.locked()]:
             self._locks.pop(cid, None)
 
-    async def agents_online(self) -> bool:
+    async def agents_online(self, max_age_s: float = 0.0) -> bool:
+        """Whether an agent is signed in. `max_age_s`: an answer that old may be reused — the
+        answer to every buyer message carries it (AGENTS_ONLINE_TTL_S there, presence itself is
+        counted in minutes); state changes and the queue notice ask afresh."""
+        now = time.monotonic()
+        if max_age_s > 0 and self._agents_online is not None and now - self._agents_online[0] < max_age_s:
+            return self._agents_online[1]
         since = utcnow() - dt.timedelta(minutes=self.gw.agent_presence_minutes)
-        return (await self.store.agents_online(since)) > 0
+        online = (await self.store.agents_online(since)) > 0
+        self._agents_online = (now, online)
+        return online
 
     async def agent_name(self, username: Optional[str]) -> Optional[str]:
         if not username:
@@ -128,8 +138,8 @@ class ConversationService:
         agent = await self.store.get_agent(username)
         return agent["display_name"] if agent else username
 
-    async def view_for_buyer(self, conv: Dict[str, Any]) -> Dict[str, Any]:
-        return buyer_view(conv, await self.agent_name(conv["assigned_agent"]), await self.agents_online())
+    async def view_for_buyer(self, conv: Dict[str, Any], max_age_s: float = 0.0) -> Dict[str, Any]:
+        return buyer_view(conv, await self.agent_name(conv["assigned_agent"]), await self.agents_online(max_age_s))
 
     # ------------------------------------------------------------------ publishing
     async def _publish(self, channel: str, event: Dict[str, Any]) -> None:
