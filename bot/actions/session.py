@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.application_form import FORM_SLOTS
 from bot.actions.base import metadata
+from bot.actions.proactive import CONTEXT_SLOT, EVENT_SLOT, carry_context, context_expired
 from bot.nlu.decide import client_mentioned
 from bot.parsing import normalize_order_id
 
@@ -27,7 +28,8 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         events: List[EventType] = [SessionStarted()]
-        carried = {k: v for k, v in tracker.slots.items() if v is not None and k not in NOT_CARRIED}
+        not_carried = NOT_CARRIED if carry_context(tracker) else NOT_CARRIED | {EVENT_SLOT, CONTEXT_SLOT}
+        carried = {k: v for k, v in tracker.slots.items() if v is not None and k not in not_carried}
         client = client_from(tracker.get_slot("session_started_metadata")) or client_from(metadata(tracker))
         if client:
             carried["client"] = client
@@ -60,4 +62,5 @@ class ActionValidateSlotMappings(Action):
         raw = tracker.slots_to_validate().get("order_id")
         if raw:
             events.append(SlotSet("order_id", normalize_order_id(str(raw))))
+        events += context_expired(tracker)  # a proactive message's context lasts a few messages
         return events

@@ -95,8 +95,13 @@ async def test_money_arrived_reaches_the_open_app_socket_and_the_webhook_once_pe
     await ws.close()
     # Rasa's tracker knows what was said and about which order ("when exactly?" next)
     appended = [evs for sender, evs in fake_rasa.state["appended"] if sender == conv["id"]]
-    assert appended[-1] == [{"event": "slot", "name": "order_id", "value": "TA-100245"},
-                            {"event": "bot", "text": arrived["message"]["text"]}]
+    assert appended[-1] == [
+        {"event": "slot", "name": "order_id", "value": "TA-100245"},
+        {"event": "slot", "name": "proactive_event", "value": "disbursement_arrived"},
+        {"event": "slot", "name": "proactive_context", "value": {
+            "type": "disbursement_arrived", "order_id": "TA-100245", "stage": "balance", "amount": "8680.00",
+            "currency": "USD", "on": "2025-03-12"}},
+        {"event": "bot", "text": arrived["message"]["text"]}]
 
     await gateway.app[WEBHOOK].drain()
     ok = receiver.seen["ok"]
