@@ -207,3 +207,33 @@ async def test_make_demo_events_plays_buyer_001s_events(aiohttp_server, aiohttp_
     conv = await (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).json()
     msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=buyer)).json())["messages"]
     assert "The $8,680.00 for TA-100245 reached your supplier today, Wednesday, March 12." in [m["text"] for m in msgs]
+
+
+async def test_demo_mode_starts_quiet_about_the_demo_late_payment_but_tells_new_ones(aiohttp_client, fake_rasa,
+                                                                                    shared_db):
+    """make run (demo mode, relay on): TA-100212, late in the demo data's story, is not announced
+    at start (no unasked apology, no queued chat); TA-100245 becoming late later still is."""
+    settings = Settings(database_url=shared_db, jwt_secret=SECRET, rasa_url=str(fake_rasa.make_url("")),
+                        rasa_token=RASA_TOKEN, backend_service_token="svc-token", lender_token="lender-token",
+                        demo_mode=True)
+    backend = await aiohttp_client(create_backend(settings, today=lambda: TODAY))
+    clock = {"today": TODAY}
+    gateway = await aiohttp_client(create_gateway(settings, GatewaySettings(
+        database_url=shared_db, schema="none", events_relay=True, late_check_s=3600,
+        extra={"today": lambda: clock["today"]})))
+    job = gateway.app[LATE_JOB]
+    assert await job.run_once() == 0  # TA-100212 is late, and settled quietly at start
+    buyer = {"Authorization": f"Bearer {token_for('buyer-001')}"}
+    assert (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).status == 404
+
+    await backend.post(AGR + "/complete", json={"completed_on": "2025-03-12"},
+                       headers={**LENDER, "Idempotency-Key": "agr-245-complete"})
+    clock["today"] = dt.date(2025, 3, 18)  # TA-100245: 4th working day, not arrived
+    await gateway.app[RELAY].run_once()
+    assert await job.run_once() == 1
+    conv = await (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).json()
+    msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=buyer)).json())["messages"]
+    late = [m["text"] for m in msgs if m.get("kind") == "late_apology"]
+    assert len(late) == 1 and "TA-100245" in late[0] and not any("TA-100212" in m["text"] for m in msgs)
+    appended = [evs for sender, evs in fake_rasa.state["appended"] if sender == conv["id"]]
+    assert {"event": "slot", "name": "proactive_event", "value": "late_payment"} in appended[-1]
