@@ -237,3 +237,27 @@ async def test_demo_mode_starts_quiet_about_the_demo_late_payment_but_tells_new_
     assert len(late) == 1 and "TA-100245" in late[0] and not any("TA-100212" in m["text"] for m in msgs)
     appended = [evs for sender, evs in fake_rasa.state["appended"] if sender == conv["id"]]
     assert {"event": "slot", "name": "proactive_event", "value": "late_payment"} in appended[-1]
+
+
+async def test_an_event_relayed_twice_reaches_the_buyer_and_the_webhook_once(apps, receiver, fake_rasa, shared_db):
+    """At least once, seen once: the gateway stops after writing the message but before the
+    outbox row is marked delivered (a crash); the next round hands the same event on again."""
+    backend, gateway = await apps()
+    conv, headers = await new_conversation(gateway, "buyer-001", "app")
+    await backend.post(AGR + "/complete", json={}, headers={**LENDER, "Idempotency-Key": "agr-245-complete"})
+    assert await gateway.app[RELAY].run_once() == 1
+    await gateway.app[WEBHOOK].drain()
+    history = await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=headers)).json()
+    appended = len(fake_rasa.state["appended"])
+
+    engine = make_engine(shared_db)
+    with engine.begin() as c:  # as if the crash came before the row was marked
+        c.execute(orm.outbox.update().values(delivered_at=None))
+    engine.dispose()
+    assert await gateway.app[RELAY].run_once() == 1  # handed on again ...
+    await gateway.app[WEBHOOK].drain()
+    again = await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=headers)).json()
+    assert again == history  # ... and dropped by event id: one message,
+    assert len(receiver.seen["ok"]) == 1  # one webhook delivery,
+    assert len(fake_rasa.state["appended"]) == appended  # nothing new in Rasa's tracker
+    assert await gateway.app[RELAY].run_once() == 0
