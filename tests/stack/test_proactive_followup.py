@@ -72,3 +72,21 @@ def test_the_same_short_questions_without_a_proactive_message_ask_what_is_meant(
     chat = GatewayChat(stack, "buyer-002")
     assert "which order do you mean?" in chat.say("which order?").lower()
     assert chat.say("when exactly?").startswith("When what, exactly?")
+
+
+def test_a_real_question_after_a_proactive_message_gets_its_usual_answer(stack):
+    chat = GatewayChat(stack, "buyer-001")
+    assert chat.say("hello")
+    today = dt.date.today()
+    call(f"http://127.0.0.1:{stack.ports.backend}/v1/lender/agreements/AGR-TA-100198/statements",
+         {"statement_date": today.isoformat(), "due_date": (today + dt.timedelta(days=21)).isoformat(),
+          "amount_due": "1105.00"},
+         {"Authorization": f"Bearer {DEMO_LENDER_TOKEN}", "Idempotency-Key": f"stmt-{uuid.uuid4().hex}"})
+    deadline = time.monotonic() + 30
+    while not any(m.get("kind") == "proactive" for m in chat.history()):
+        assert time.monotonic() < deadline, "the relay did not deliver the statement"
+        time.sleep(0.5)
+    answer = chat.say("is there a processing fee for pay later?")
+    assert "free" in answer.lower() and "Did this answer your question?" in answer
+    # the "yes" answers the feedback question, not the proactive message
+    assert chat.say("yes") == "Glad it helped! Anything else about Pay Later, your orders or your credit line?"
