@@ -163,7 +163,19 @@ def install_slot_upkeep() -> None:
     from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
     from rasa.shared.core.events import SlotSet
 
-    from bot.slot_upkeep import slot_upkeep
+    from rasa.shared.core.events import UserUttered
+
+    from bot.slot_upkeep import PROACTIVE_EVENT_SLOT, slot_upkeep
+
+    def _messages_since_proactive(tracker) -> Optional[int]:
+        """Buyer messages since the gateway set the proactive context (None: not in the tracker)."""
+        n = 0
+        for e in reversed(tracker.events):
+            if isinstance(e, SlotSet) and e.key == PROACTIVE_EVENT_SLOT:
+                return n if e.value else None
+            if isinstance(e, UserUttered):
+                n += 1
+        return None
 
     original = ActionExtractSlots._execute_validation_action
     if getattr(original, "_paylater", False):
@@ -175,8 +187,11 @@ def install_slot_upkeep() -> None:
             return events  # the action did it
         latest = tracker.latest_message
         extracted = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+        proactive = bool(tracker.get_slot(PROACTIVE_EVENT_SLOT))
         changes = slot_upkeep(getattr(latest, "metadata", None), getattr(latest, "text", None),
-                              tracker.get_slot("client"), extracted.get("order_id"))
+                              tracker.get_slot("client"), extracted.get("order_id"),
+                              proactive_active=proactive,
+                              messages_since_proactive=_messages_since_proactive(tracker) if proactive else None)
         kept = [e for e in events if not (isinstance(e, SlotSet) and e.key in changes)]
         return kept + [SlotSet(k, v) for k, v in changes.items()]
 

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.application_form import FORM_SLOTS
 from bot.actions.base import metadata
+from bot.actions.proactive import CONTEXT_SLOT, EVENT_SLOT, buyer_messages_since_context, carry_context
 from bot.slot_upkeep import client_from, slot_upkeep
 
 NOT_CARRIED = {"requested_slot", "session_started_metadata", *FORM_SLOTS}  # a half-done form does not survive
@@ -20,7 +21,8 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         events: List[EventType] = [SessionStarted()]
-        carried = {k: v for k, v in tracker.slots.items() if v is not None and k not in NOT_CARRIED}
+        not_carried = NOT_CARRIED if carry_context(tracker) else NOT_CARRIED | {EVENT_SLOT, CONTEXT_SLOT}
+        carried = {k: v for k, v in tracker.slots.items() if v is not None and k not in not_carried}
         client = client_from(tracker.get_slot("session_started_metadata")) or client_from(metadata(tracker))
         if client:
             carried["client"] = client
@@ -39,5 +41,7 @@ class ActionValidateSlotMappings(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         changes = slot_upkeep(metadata(tracker), (tracker.latest_message or {}).get("text"),
-                              tracker.get_slot("client"), tracker.slots_to_validate().get("order_id"))
+                              tracker.get_slot("client"), tracker.slots_to_validate().get("order_id"),
+                              proactive_active=bool(tracker.get_slot(EVENT_SLOT)),
+                              messages_since_proactive=buyer_messages_since_context(tracker))
         return [SlotSet(k, v) for k, v in changes.items()]

@@ -290,13 +290,15 @@ class ConversationService:
 
     # ------------------------------------------------------------------ proactive (events room)
     async def notify_buyer(self, buyer_id: str, text: str, kind: str = "proactive",
-                           handoff: Optional[Dict[str, Any]] = None, order_id: Optional[str] = None) -> Dict[str, Any]:
+                           handoff: Optional[Dict[str, Any]] = None, order_id: Optional[str] = None,
+                           slots: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """A message the buyer did not ask for (money arrived, payment late, ...): written into
         the buyer's latest conversation (one is created, client "app", when there is none),
         pushed to any open widget/app socket, kept in the history for an offline buyer.
         `handoff` ({"reason", "reason_text", "summary"}) also queues the conversation for a person.
-        Rasa's tracker gets the sentence and the `order_id` slot, so "when exactly?" / "which
-        order?" next are answered about that order."""
+        Rasa's tracker gets the sentence (a `bot` event), the `order_id` slot and `slots` (the
+        events room sets `proactive_event` / `proactive_context`, docs/CONTRACT.md), so "when
+        exactly?" / "which order?" / "thanks" next are answered about that message."""
         conv = await self.store.latest_conversation_for_buyer(buyer_id)
         if conv is None:
             conv = await self.store.create_conversation(buyer_id, "app", None)
@@ -304,9 +306,10 @@ class ConversationService:
         async with self.lock(cid):
             conv = await self.store.get_conversation(cid)
             msg = await self._message(cid, "bot", text, kind=kind)
-            context: List[Dict[str, Any]] = [{"event": "bot", "text": text}]
-            if order_id:
-                context.insert(0, {"event": "slot", "name": "order_id", "value": order_id})
+            context: List[Dict[str, Any]] = [{"event": "slot", "name": name, "value": value}
+                                             for name, value in {**({"order_id": order_id} if order_id else {}),
+                                                                 **(slots or {})}.items()]
+            context.append({"event": "bot", "text": text})
             await self.rasa.append_events(cid, context)
             if handoff is not None and conv["state"] in ("bot", "closed"):
                 if conv["state"] == "closed":

@@ -62,6 +62,15 @@ async def test_lender_routes_need_the_lender_token(api, partner_settings, path, 
     assert outbox(partner_settings) == []
 
 
+def test_the_401_test_covers_every_lender_route(partner_settings):
+    """A lender route added later must join LENDER_ROUTES (and so the 401 test above)."""
+    app = create_app(partner_settings, today=lambda: TODAY)
+    served = {(r.method, r.resource.canonical) for r in app.router.routes()
+              if r.resource is not None and r.resource.canonical.startswith("/v1/lender/")}
+    tested = {("POST", p.replace(AGR, "{agreement_id}").replace("buyer-004", "{buyer_id}")) for p in LENDER_ROUTES}
+    assert served == tested
+
+
 async def test_marketplace_route_needs_its_token_and_partners_cannot_read_buyers(api):
     path = "/v1/marketplace/buyers/buyer-001/orders/TA-100245/refunds"
     for h in ({}, AUTH, LENDER):

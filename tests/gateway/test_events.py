@@ -95,8 +95,13 @@ async def test_money_arrived_reaches_the_open_app_socket_and_the_webhook_once_pe
     await ws.close()
     # Rasa's tracker knows what was said and about which order ("when exactly?" next)
     appended = [evs for sender, evs in fake_rasa.state["appended"] if sender == conv["id"]]
-    assert appended[-1] == [{"event": "slot", "name": "order_id", "value": "TA-100245"},
-                            {"event": "bot", "text": arrived["message"]["text"]}]
+    assert appended[-1] == [
+        {"event": "slot", "name": "order_id", "value": "TA-100245"},
+        {"event": "slot", "name": "proactive_event", "value": "disbursement_arrived"},
+        {"event": "slot", "name": "proactive_context", "value": {
+            "type": "disbursement_arrived", "order_id": "TA-100245", "stage": "balance", "amount": "8680.00",
+            "currency": "USD", "on": "2025-03-12"}},
+        {"event": "bot", "text": arrived["message"]["text"]}]
 
     await gateway.app[WEBHOOK].drain()
     ok = receiver.seen["ok"]
@@ -202,3 +207,57 @@ async def test_make_demo_events_plays_buyer_001s_events(aiohttp_server, aiohttp_
     conv = await (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).json()
     msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=buyer)).json())["messages"]
     assert "The $8,680.00 for TA-100245 reached your supplier today, Wednesday, March 12." in [m["text"] for m in msgs]
+
+
+async def test_demo_mode_starts_quiet_about_the_demo_late_payment_but_tells_new_ones(aiohttp_client, fake_rasa,
+                                                                                    shared_db):
+    """make run (demo mode, relay on): TA-100212, late in the demo data's story, is not announced
+    at start (no unasked apology, no queued chat); TA-100245 becoming late later still is."""
+    settings = Settings(database_url=shared_db, jwt_secret=SECRET, rasa_url=str(fake_rasa.make_url("")),
+                        rasa_token=RASA_TOKEN, backend_service_token="svc-token", lender_token="lender-token",
+                        demo_mode=True)
+    backend = await aiohttp_client(create_backend(settings, today=lambda: TODAY))
+    clock = {"today": TODAY}
+    gateway = await aiohttp_client(create_gateway(settings, GatewaySettings(
+        database_url=shared_db, schema="none", events_relay=True, late_check_s=3600,
+        extra={"today": lambda: clock["today"]})))
+    job = gateway.app[LATE_JOB]
+    assert await job.run_once() == 0  # TA-100212 is late, and settled quietly at start
+    buyer = {"Authorization": f"Bearer {token_for('buyer-001')}"}
+    assert (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).status == 404
+
+    await backend.post(AGR + "/complete", json={"completed_on": "2025-03-12"},
+                       headers={**LENDER, "Idempotency-Key": "agr-245-complete"})
+    clock["today"] = dt.date(2025, 3, 18)  # TA-100245: 4th working day, not arrived
+    await gateway.app[RELAY].run_once()
+    assert await job.run_once() == 1
+    conv = await (await gateway.get("/v1/buyers/me/conversation", headers=buyer)).json()
+    msgs = (await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=buyer)).json())["messages"]
+    late = [m["text"] for m in msgs if m.get("kind") == "late_apology"]
+    assert len(late) == 1 and "TA-100245" in late[0] and not any("TA-100212" in m["text"] for m in msgs)
+    appended = [evs for sender, evs in fake_rasa.state["appended"] if sender == conv["id"]]
+    assert {"event": "slot", "name": "proactive_event", "value": "late_payment"} in appended[-1]
+
+
+async def test_an_event_relayed_twice_reaches_the_buyer_and_the_webhook_once(apps, receiver, fake_rasa, shared_db):
+    """At least once, seen once: the gateway stops after writing the message but before the
+    outbox row is marked delivered (a crash); the next round hands the same event on again."""
+    backend, gateway = await apps()
+    conv, headers = await new_conversation(gateway, "buyer-001", "app")
+    await backend.post(AGR + "/complete", json={}, headers={**LENDER, "Idempotency-Key": "agr-245-complete"})
+    assert await gateway.app[RELAY].run_once() == 1
+    await gateway.app[WEBHOOK].drain()
+    history = await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=headers)).json()
+    appended = len(fake_rasa.state["appended"])
+
+    engine = make_engine(shared_db)
+    with engine.begin() as c:  # as if the crash came before the row was marked
+        c.execute(orm.outbox.update().values(delivered_at=None))
+    engine.dispose()
+    assert await gateway.app[RELAY].run_once() == 1  # handed on again ...
+    await gateway.app[WEBHOOK].drain()
+    again = await (await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=headers)).json()
+    assert again == history  # ... and dropped by event id: one message,
+    assert len(receiver.seen["ok"]) == 1  # one webhook delivery,
+    assert len(fake_rasa.state["appended"]) == appended  # nothing new in Rasa's tracker
+    assert await gateway.app[RELAY].run_once() == 0

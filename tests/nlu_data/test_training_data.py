@@ -19,12 +19,14 @@ CONTRACT_INTENTS = {
     "human_handoff", "out_of_scope", "faq", "list_orders", "order_status", "check_pay_later",
     "apply_pay_later", "credit_line", "application_status", "disbursement_status", "loan_cost",
     "report_problem", "inform", "ask_refund", "feedback_helpful", "feedback_not_helpful",
+    "ask_when", "ask_which",  # issue 13: short replies to a proactive message
 }
 CONTRACT_ACTIONS = {
     "action_session_start", "action_list_orders", "action_order_status", "action_check_pay_later",
     "action_credit_line", "action_application_status", "action_disbursement_status",
     "action_loan_cost", "validate_pay_later_application_form", "action_ask_application_confirmed",
     "action_submit_application", "action_fallback", "action_handoff", "action_refund", "action_faq_followup",
+    "action_proactive_followup",
 }
 FORM_SLOTS = ["business_name", "us_based", "years_in_business", "annual_revenue", "requested_limit",
               "application_confirmed"]

@@ -50,3 +50,27 @@ async def test_what_the_buyer_says_beats_the_metadata(domain, text, meta, slot, 
 async def test_order_id_is_normalised(domain):
     entity = {"entity": "order_id", "value": "ta100231", "start": 0, "end": 8}
     assert await extract(domain, "ta100231", "web", "web", [entity]) == {"order_id": "TA-100231"}
+
+
+async def _after_proactive(domain, buyer_messages):
+    """A tracker where the gateway set the proactive context, then `buyer_messages` buyer messages."""
+    tracker = DialogueStateTracker("c", domain.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(SlotSet("proactive_event", "disbursement_arrived"))
+    tracker.update(SlotSet("proactive_context", {"order_id": "TA-100245"}))
+    for i in range(buyer_messages):
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered(f"message {i}", {"name": "thank", "confidence": 0.9}, metadata={"client": "web"}))
+    events = await ActionExtractSlots(None).run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+                                                tracker, domain)
+    return {e.key: e.value for e in events if isinstance(e, SlotSet)}
+
+
+@pytest.mark.parametrize("messages, cleared", [(1, False), (3, False), (4, True)])
+async def test_a_proactive_message_context_lasts_three_buyer_messages(domain, messages, cleared):
+    """The expiry runs inside Rasa too (it lived in action_validate_slot_mappings before)."""
+    changes = await _after_proactive(domain, messages)
+    if cleared:
+        assert changes.get("proactive_event", "kept") is None and changes.get("proactive_context", "kept") is None
+    else:
+        assert "proactive_event" not in changes and "proactive_context" not in changes

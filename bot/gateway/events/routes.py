@@ -84,6 +84,11 @@ async def _events_ctx(app: web.Application):
     app[LATE_JOB] = LateJob(store, app[SERVICE], wording, source, today, holder)
     late_task = None
     if gw.events_relay:
+        if settings.demo_mode:  # the demo's standing late payment is not news (LateJob.settle_quietly)
+            try:
+                await app[LATE_JOB].settle_quietly()
+            except Exception:
+                log.exception("settling the demo's late payments failed; the late job will tell them")
         app[RELAY].start()
 
         async def late_loop():
