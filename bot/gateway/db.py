@@ -343,6 +343,13 @@ class Store:
             row = c.execute(sa.select(agents).where(agents.c.username == username)).first()
         return dict(row._mapping) if row else None
 
+    def rehash_password(self, username: str, old_hash: str, new_hash: str) -> bool:
+        """Replace an agent's password hash by a stronger one of the same password, only if it
+        is still `old_hash` (a password changed meanwhile stays changed)."""
+        with write_tx(self.engine) as c:
+            return c.execute(sa.update(agents).where(agents.c.username == username, agents.c.password_hash == old_hash)
+                             .values(password_hash=new_hash)).rowcount == 1
+
     def create_session(self, id_hash: str, username: str, csrf: str, ttl: dt.timedelta) -> None:
         now = utcnow()
         with write_tx(self.engine) as c:
