@@ -18,7 +18,7 @@ from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
 from bot.config import Settings
 from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
-from . import console, demo_routes, reads
+from . import client_ids, console, demo_routes, reads
 from . import health as readiness
 from .broadcast import Broadcaster, make_broadcaster
 from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
@@ -213,7 +213,7 @@ async def post_message(request: web.Request) -> web.Response:
     text, payload = parse_buyer_message(request.app, body)
     await check_rate(request, conv["id"], buyer)
     svc = request.app[SERVICE]
-    new = await svc.buyer_message(conv["id"], text, payload, token)
+    new = await request.app[client_ids.CLIENT_IDS].send(conv["id"], text, payload, token, body.get("client_message_id"))
     conv = await request.app[STORE].get_conversation(conv["id"])
     return web.json_response({"conversation": await svc.view_for_buyer(conv), "messages": new})
 
@@ -292,7 +292,10 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                             identify(request, token)
                         text, payload = parse_buyer_message(request.app, data)
                         await check_rate(request, cid, buyer)
-                        await svc.buyer_message(cid, text, payload, token)
+                        cmid = data.get("client_message_id")
+                        new = await request.app[client_ids.CLIENT_IDS].send(cid, text, payload, token, cmid)
+                        if cmid is not None:  # the widget's pending message is safe; a retry's replies ride along
+                            await ws.send_json({"type": "ack", "client_message_id": cmid, "messages": new})
                     except ApiError as exc:
                         err = {"type": "error", "error": exc.code, "message": exc.message_text}
                         if "Retry-After" in exc.headers:
@@ -405,6 +408,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     console.setup(app)
     events_routes.setup(app)  # POST /v1/events, relay, webhook, late job (bot/gateway/events)
     reads.setup(app, STORE)
+    client_ids.setup(app, STORE, SERVICE, GW)  # client message ids: a retry is the same message
     if settings.demo_mode:
         demo_routes.setup(app)
     return app

@@ -414,3 +414,4 @@ class AsyncStore:
 
 # the events room's tables live on the same metadata (bot/gateway/events/store.py)
 from bot.gateway.events import store as _events_store  # noqa: E402,F401
+from bot.gateway import client_ids as _client_ids  # noqa: E402,F401  (gateway_client_messages)
