@@ -122,7 +122,13 @@ class RedisBroadcaster(InProcessBroadcaster):
 
     async def publish(self, channel: str, message: dict) -> None:
         assert self._redis is not None, "start() first"
-        await self._redis.publish(self.prefix + channel, json.dumps(message))
+        try:
+            await self._redis.publish(self.prefix + channel, json.dumps(message))
+        except Exception:
+            # Redis down: this gateway's own sockets still get it live (others find it in the
+            # history when they reconnect); the caller logs the failure
+            self._deliver(channel, message)
+            raise
 
     async def close(self) -> None:
         if self._task:
