@@ -20,7 +20,7 @@ from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
 from . import client_ids, console, demo_routes, reads
 from . import health as readiness
-from .broadcast import Broadcaster, make_broadcaster
+from .broadcast import RESYNC, Broadcaster, make_broadcaster
 from .common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS, STORE, ApiError,
                      csp, enforce, json_error, message_id, origin_allowed, parse_json, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
@@ -250,11 +250,20 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
         return ws
     # 2. subscribe before reading history, so nothing falls between the two (clients dedupe by id)
     async with bus.subscribe(f"conv:{cid}") as sub:
-        await ws.send_json({"type": "ready", "conversation": await svc.view_for_buyer(conv),
-                            "messages": await store.history(cid, after)})
+        ready = await store.history(cid, after)
+        await ws.send_json({"type": "ready", "conversation": await svc.view_for_buyer(conv), "messages": ready})
+        sent_up_to = max([after, *(m["id"] for m in ready)])
 
         async def pump():
+            nonlocal sent_up_to
             async for event in sub:
+                if event.get("type") == RESYNC:  # Redis was away: send what was stored meanwhile
+                    for m in await store.history(cid, sent_up_to):
+                        await ws.send_json({"type": "message", "message": m})
+                        sent_up_to = max(sent_up_to, m["id"])
+                    continue
+                if event.get("type") == "message":
+                    sent_up_to = max(sent_up_to, event["message"]["id"])
                 await ws.send_json(event)
 
         async def close_at_expiry(expires_at: int):
