@@ -89,8 +89,10 @@ class Chaos:
             while True:
                 sent = await b.say(self.session)
                 out.append(sent)
-                if "bot" in sent.reply_senders and "bot_unavailable" not in sent.reply_kinds:
+                if "bot" in sent.reply_senders and "bot_unavailable" not in sent.reply_kinds and sent.state == "bot":
                     break
+                if sent.state == "queued":  # the bot handed the buyer to a person: an agent gives it back
+                    await self.agent.hand_back(self.session, b.conv["id"])
                 if time.monotonic() > end:
                     raise GaveUp(f"{b.name}: only apologies {timeout_s:.0f} s after recovery")
                 await asyncio.sleep(3)

@@ -44,6 +44,7 @@ class Sent:
     reply_kinds: List[Optional[str]] = field(default_factory=list)
     attempts: int = 0
     seconds: float = 0.0
+    state: str = "bot"  # the conversation's state after it: "queued" = handed to a person
 
 
 async def _request(session: aiohttp.ClientSession, method: str, url: str, deadline_s: float, **kw) -> dict:
@@ -94,6 +95,7 @@ class Buyer:
                               json={"text": text, "client_message_id": sent.client_message_id}, headers=self.headers())
         sent.seconds = time.monotonic() - started
         msgs = body.get("messages") or []
+        sent.state = (body.get("conversation") or {}).get("state", "bot")
         sent.reply_senders = [m["sender"] for m in msgs[1:]]
         sent.reply_kinds = [m.get("kind") for m in msgs[1:]]
         return sent
@@ -172,6 +174,12 @@ class Agent:
         await _request(session, "POST", f"{self.base}/console/api/conversations/{cid}/claim", 120,
                        headers={"X-CSRF-Token": self.csrf})
 
+    async def hand_back(self, session: aiohttp.ClientSession, cid: str) -> None:
+        """A conversation the bot handed to a person: take it and give it back to the bot."""
+        await self.take(session, cid)
+        await _request(session, "POST", f"{self.base}/console/api/conversations/{cid}/handback", 120,
+                       headers={"X-CSRF-Token": self.csrf})
+
     async def _stored(self, session, cid: str, text: str) -> Optional[int]:
         body = await _request(session, "GET", f"{self.base}/console/api/conversations/{cid}", 120)
         return next((m["id"] for m in body["messages"] if m["sender"] == "agent" and m["text"] == text), None)
@@ -235,13 +243,16 @@ def check(sent: List[Sent], histories: Dict[str, List[dict]], agent: Optional[Ag
         if len(idx) > 1:
             v.duplicated += len(idx) - 1
             v.problems.append(f"stored {len(idx)} times: {s.text!r}")
-        if not s.with_agent:
+        if not s.with_agent and s.state == "bot" or "queued" in s.reply_kinds:
             following = []
             for m in hist[idx[0] + 1:]:
                 if m["sender"] == "buyer":
                     break
                 following.append(m)
-            if not any(m["sender"] == "bot" for m in following) or "bot" not in s.reply_senders:
+            # the bot's answer, the apology with "Talk to a person", or the bot handed the buyer to
+            # a person (the queue notice: the agents have the message)
+            answered = any(m["sender"] == "bot" or m.get("kind") == "queued" for m in following)
+            if not answered or not ("bot" in s.reply_senders or "queued" in s.reply_kinds):
                 v.unanswered += 1
                 v.problems.append(f"no reply or apology: {s.text!r}")
     for r in (agent.replies if agent else []):
