@@ -127,11 +127,13 @@ class Chaos:
             await asyncio.sleep(0.3)
             self.injected_at = time.monotonic()
             await fault.inject(self)
+            # the fault ends on its own clock (clients keep retrying meanwhile, as people would)
+            recovery = asyncio.create_task(fault.recover(self))
             sent += await first
             for _ in range(fault.rounds_during - 1):
                 await asyncio.sleep(fault.gap_s)
                 sent += await self.round()
-            await fault.recover(self)
+            await recovery
             back_s = await asyncio.to_thread(self.stack.wait_ready, 300)
             sent += await self.continues()
             sent += await self.round()
