@@ -101,9 +101,15 @@ class Buyer:
         return sent
 
     async def history(self, session: aiohttp.ClientSession) -> List[dict]:
-        body = await _request(session, "GET", f"{self.base}/v1/conversations/{self.conv['id']}/messages", 120,
-                              headers=self.headers())
-        return body["messages"]
+        """The whole conversation, page by page (`after` = the last id; a page holds at most 500)."""
+        out: List[dict] = []
+        while True:
+            after = out[-1]["id"] if out else 0
+            body = await _request(session, "GET", f"{self.base}/v1/conversations/{self.conv['id']}/messages?after={after}",
+                                  120, headers=self.headers())
+            if not body["messages"]:
+                return out
+            out += body["messages"]
 
 
 class Watcher:
