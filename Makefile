@@ -25,7 +25,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-.PHONY: help install browsers train validate demo-data demo-events check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench bench-resolution clean
+.PHONY: help install browsers train validate demo-data demo-events check-settings run status backup restore deploy-check test test-unit test-stories test-nlu shell bench bench-resolution chaos soak clean
 
 help:
 	@echo "make run    - install, train if needed, load demo data, start Rasa, actions, backend API, gateway"
@@ -34,6 +34,8 @@ help:
 	@echo "make backup - consistent copy of the SQLite databases into var/backups/ (works while running)"
 	@echo "make restore BACKUP=var/backups/<time> - put a backup back (stop make run first)"
 	@echo "make demo-events - while make run is up: the lender's events for buyer-001 appear in the chat"
+	@echo "make chaos  - the whole stack on a private PostgreSQL + Redis; kill/stop each part in turn; nothing lost"
+	@echo "make soak   - 20 minutes of steady load on the whole stack; RSS growth per process (not in make test)"
 	@echo "make install | train | validate | demo-data | shell | bench | bench-resolution | deploy-check | clean"
 
 $(PY):
@@ -124,6 +126,15 @@ bench: $(STAMP)/installed $(MODEL)
 # a scripted mix of 300 buyers through the real stack, then the analytics dashboard's figures (docs/ANALYTICS.md)
 bench-resolution: $(STAMP)/installed $(MODEL)
 	$(PY) -m bench.resolution --json bench/results/resolution.json
+
+# Faults one at a time on the whole stack (docs/CHAOS.md); `make test` runs a short subset (tests/chaos/).
+CHAOS_ARGS ?=
+chaos: $(STAMP)/installed $(MODEL)
+	$(PY) -m chaos $(CHAOS_ARGS)
+
+SOAK_MINUTES ?= 20
+soak: $(STAMP)/installed $(MODEL)
+	$(PY) -m chaos.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(STAMP) models results var .pytest_cache $(DEPLOY_VENV)

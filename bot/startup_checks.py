@@ -107,7 +107,7 @@ BY_PART: Dict[str, List[Callable[[], None]]] = {
         lambda: _positive_number("PAYLATER_RASA_TIMEOUT", "10"),
         lambda: _positive_number("PAYLATER_AGENT_PRESENCE_MINUTES", "5"),
         lambda: _choice("PAYLATER_GATEWAY_SCHEMA", "auto", ("auto", "none")),
-        lambda: _choice("PAYLATER_COOKIE_SECURE", "0", ("0", "1")),
+        lambda: _choice("PAYLATER_COOKIE_SECURE", "1", ("0", "1")),
         lambda: _http_url("PAYLATER_RASA_URL"),
         lambda: _http_url("PAYLATER_RASA_URLS"),
         lambda: _http_url("PAYLATER_BACKEND_URL"),

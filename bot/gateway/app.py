@@ -18,9 +18,9 @@ from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
 from bot.config import Settings
 from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
-from . import console, demo_routes, reads
+from . import client_ids, console, demo_routes, reads
 from . import health as readiness
-from .broadcast import Broadcaster, make_broadcaster
+from .broadcast import RESYNC, Broadcaster, make_broadcaster
 from bot.metrics import GatewayMetrics, metrics_handler, metrics_token
 
 from .analytics import routes as analytics_routes
@@ -219,7 +219,7 @@ async def post_message(request: web.Request) -> web.Response:
     text, payload = parse_buyer_message(request.app, body)
     await check_rate(request, conv["id"], buyer)
     svc = request.app[SERVICE]
-    new = await svc.buyer_message(conv["id"], text, payload, token)
+    new = await request.app[client_ids.CLIENT_IDS].send(conv["id"], text, payload, token, body.get("client_message_id"))
     conv = await request.app[STORE].get_conversation(conv["id"])
     view = await svc.view_for_buyer(conv, max_age_s=AGENTS_ONLINE_TTL_S)  # per message: presence may be 2 s old
     return web.json_response({"conversation": view, "messages": new})
@@ -266,11 +266,20 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
         return ws
     # 2. subscribe before reading history, so nothing falls between the two (clients dedupe by id)
     async with bus.subscribe(f"conv:{cid}") as sub:
-        await ws.send_json({"type": "ready", "conversation": await svc.view_for_buyer(conv),
-                            "messages": await store.history(cid, after)})
+        ready = await store.history(cid, after)
+        await ws.send_json({"type": "ready", "conversation": await svc.view_for_buyer(conv), "messages": ready})
+        sent_up_to = max([after, *(m["id"] for m in ready)])
 
         async def pump():
+            nonlocal sent_up_to
             async for event in sub:
+                if event.get("type") == RESYNC:  # Redis was away: send what was stored meanwhile
+                    for m in await store.history(cid, sent_up_to):
+                        await ws.send_json({"type": "message", "message": m})
+                        sent_up_to = max(sent_up_to, m["id"])
+                    continue
+                if event.get("type") == "message":
+                    sent_up_to = max(sent_up_to, event["message"]["id"])
                 await ws.send_json(event)
 
         async def close_at_expiry(expires_at: int):
@@ -308,7 +317,10 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                             identify(request, token)
                         text, payload = parse_buyer_message(request.app, data)
                         await check_rate(request, cid, buyer)
-                        await svc.buyer_message(cid, text, payload, token)
+                        cmid = data.get("client_message_id")
+                        new = await request.app[client_ids.CLIENT_IDS].send(cid, text, payload, token, cmid)
+                        if cmid is not None:  # the widget's pending message is safe; a retry's replies ride along
+                            await ws.send_json({"type": "ack", "client_message_id": cmid, "messages": new})
                     except ApiError as exc:
                         err = {"type": "error", "error": exc.code, "message": exc.message_text}
                         if "Retry-After" in exc.headers:
@@ -439,6 +451,7 @@ def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[G
     reads.setup(app, STORE)
     analytics_routes.setup(app)  # the supervisor's dashboard, its JSON and CSV (bot/gateway/analytics)
     r.add_get("/metrics", metrics_handler(app[METRICS].registry, metrics_token(), _gauges))
+    client_ids.setup(app, STORE, SERVICE, GW)  # client message ids: a retry is the same message
     if settings.demo_mode:
         demo_routes.setup(app)
     return app

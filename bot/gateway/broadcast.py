@@ -18,6 +18,9 @@ from typing import AsyncIterator, Dict, Optional, Protocol, Set
 
 log = logging.getLogger(__name__)
 
+# A local event (never published): "live updates may have been lost, re-read the history".
+RESYNC = "resync"
+
 
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[dict]: ...
@@ -107,9 +110,13 @@ class RedisBroadcaster(InProcessBroadcaster):
 
     async def _listen(self) -> None:
         assert self._pubsub is not None
+        broken = False
         while True:
             try:
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if broken:  # Redis is back (redis-py reconnected and subscribed again)
+                    broken = False
+                    self.resync()
                 if msg is None:
                     continue
                 channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
@@ -117,12 +124,27 @@ class RedisBroadcaster(InProcessBroadcaster):
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep listening; Redis may come back
-                log.exception("redis pub/sub listener error")
+                if not broken:
+                    log.exception("redis pub/sub listener error")
+                broken = True
                 await asyncio.sleep(1.0)
+
+    def resync(self) -> None:
+        """Updates published while Redis was away are lost (other gateways' too): tell every
+        local subscriber to re-read what it may have missed from the database."""
+        log.warning("redis pub/sub is back: local subscribers re-read the history")
+        for channel in list(self._subs):
+            self._deliver(channel, {"type": RESYNC})
 
     async def publish(self, channel: str, message: dict) -> None:
         assert self._redis is not None, "start() first"
-        await self._redis.publish(self.prefix + channel, json.dumps(message))
+        try:
+            await self._redis.publish(self.prefix + channel, json.dumps(message))
+        except Exception:
+            # Redis down: this gateway's own sockets still get it live (others find it in the
+            # history when they reconnect); the caller logs the failure
+            self._deliver(channel, message)
+            raise
 
     async def close(self) -> None:
         if self._task:

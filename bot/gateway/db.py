@@ -357,6 +357,13 @@ class Store:
             row = c.execute(sa.select(agents).where(agents.c.username == username)).first()
         return dict(row._mapping) if row else None
 
+    def rehash_password(self, username: str, old_hash: str, new_hash: str) -> bool:
+        """Replace an agent's password hash by a stronger one of the same password, only if it
+        is still `old_hash` (a password changed meanwhile stays changed)."""
+        with write_tx(self.engine) as c:
+            return c.execute(sa.update(agents).where(agents.c.username == username, agents.c.password_hash == old_hash)
+                             .values(password_hash=new_hash)).rowcount == 1
+
     def create_session(self, id_hash: str, username: str, csrf: str, ttl: dt.timedelta) -> None:
         now = utcnow()
         with write_tx(self.engine) as c:
@@ -422,3 +429,4 @@ class AsyncStore:
 # the events room's tables live on the same metadata (bot/gateway/events/store.py)
 from bot.gateway.events import store as _events_store  # noqa: E402,F401
 from bot.gateway.analytics import tables as _analytics  # noqa: E402
+from bot.gateway import client_ids as _client_ids  # noqa: E402,F401  (gateway_client_messages)

@@ -31,7 +31,9 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                 "first (optional `after`: last message id you have). The server answers "
                 "`{\"type\":\"ready\",\"conversation\":{...},\"messages\":[...]}` then pushes "
                 "`{\"type\":\"message\",\"message\":Message}` and `{\"type\":\"state\",\"conversation\":Conversation}`; "
-                "you may send `{\"type\":\"message\",\"text\":...,\"payload\"?:...}` and `{\"type\":\"ping\"}`. "
+                "you may send `{\"type\":\"message\",\"text\":...,\"payload\"?:...,\"client_message_id\"?:...}` "
+                "(with an id the server answers `{\"type\":\"ack\",\"client_message_id\":...,\"messages\":[...]}`) "
+                "and `{\"type\":\"ping\"}`. "
                 "Errors arrive as `{\"type\":\"error\",\"error\":code,\"message\":text[,\"retry_after\":s]}`. "
                 "Messages may be delivered twice around (re)connection: de-duplicate by `id`. "
                 "See docs/GATEWAY.md."
@@ -86,7 +88,9 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "description": "While a conversation waits for an agent or is with an agent, messages go to the agent only. "
                                    "When the assistant cannot answer (down, timeout, empty answer) the gateway answers with an "
                                    "apology and a \"Talk to a person\" button. Card numbers, SSNs, bank numbers and passwords "
-                                   "are redacted before anything is stored or forwarded.",
+                                   "are redacted before anything is stored or forwarded. Send a `client_message_id` (a UUID) "
+                                   "with each message and send it again with the same id after a network error: a repeat "
+                                   "returns the replies already produced, and the assistant never answers the same message twice.",
                     "security": security, "parameters": [cid, conv_token],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SendMessage"}}}},
                     "responses": {
@@ -94,6 +98,7 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageList"}}}},
                         "400": _err("Empty message or bad payload"), "401": _err("Invalid or expired token"),
                         "404": _err("Unknown, or not this caller's"),
+                        "409": _err("This `client_message_id` was already used for a different text"),
                         "413": _err(f"Longer than {gw.max_message_chars} characters"),
                         "429": {"description": "Too many messages (per conversation, buyer or address; see PAYLATER_LIMIT_*); see Retry-After",
                                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
@@ -191,7 +196,9 @@ def openapi_document(gw: GatewaySettings) -> Dict[str, Any]:
                     "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}}},
                 "SendMessage": {"type": "object", "required": ["text"], "properties": {
                     "text": {"type": "string", "maxLength": gw.max_message_chars},
-                    "payload": {"type": "string", "maxLength": 500, "description": "a button's payload; `text` is its title"}}},
+                    "payload": {"type": "string", "maxLength": 500, "description": "a button's payload; `text` is its title"},
+                    "client_message_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                                          "description": "the client's id of this message (a UUID): a retry with the same id is the same message"}}},
             },
         },
     }

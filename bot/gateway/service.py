@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from bot.logging_setup import REQUEST_ID_KEY, bind, current_request_id, new_request_id
 from bot.sensitive import redact, removal_notice
@@ -184,9 +184,11 @@ class ConversationService:
         return True
 
     # ------------------------------------------------------------------ buyers
-    async def buyer_message(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str]) -> List[Dict[str, Any]]:
+    async def buyer_message(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str],
+                            on_stored: Optional[Callable[[Dict[str, Any]], Awaitable[None]]] = None) -> List[Dict[str, Any]]:
         """Store the buyer's message, then route it: to Rasa (bot), or to the agents only
-        (queued / with an agent). Returns the new messages in order."""
+        (queued / with an agent). Returns the new messages in order. `on_stored` is told the
+        buyer's stored message before anything else happens (client message ids, client_ids.py)."""
         async with self.lock(cid):
             conv = await self.store.get_conversation(cid)
             if conv is None:
@@ -196,6 +198,8 @@ class ConversationService:
                 await self.store.reopen(cid)
                 conv = await self._state_changed(cid)
             out = [await self._message(cid, "buyer", shown)]
+            if on_stored is not None:
+                await on_stored(out[0])
             if removed:  # say so: the buyer sees the label, and why
                 out.append(await self._message(cid, "system", removal_notice(removed), kind="redacted"))
             if payload == GATEWAY_HANDOFF_PAYLOAD:

@@ -6,7 +6,7 @@
     PAYLATER_RASA_TIMEOUT           seconds to wait for Rasa's reply (default 10)
     PAYLATER_AGENT_PRESENCE_MINUTES an agent counts as signed in if seen in the last N minutes (5)
     PAYLATER_GATEWAY_REDIS_URL      use Redis pub/sub between gateway replicas (default: in-process)
-    PAYLATER_COOKIE_SECURE          1 = agent session cookie only over HTTPS (set it in production)
+    PAYLATER_COOKIE_SECURE          1 = agent session cookie only over HTTPS (default 1; demo mode 0)
     PAYLATER_GATEWAY_SCHEMA         auto (migrate, else create tables) | none
     PAYLATER_PUBLIC_ORIGIN          the gateway's own origin as browsers see it, e.g.
                                     https://chat.example.com (same-origin checks use it, never the
@@ -103,7 +103,8 @@ class GatewaySettings:
             ),
             agent_presence_minutes=float(_env("PAYLATER_AGENT_PRESENCE_MINUTES", "5")),
             redis_url=_env("PAYLATER_GATEWAY_REDIS_URL"),
-            cookie_secure=_env("PAYLATER_COOKIE_SECURE", "0") == "1",
+            # Secure cookies by default; demo mode runs on http://127.0.0.1 and keeps plain ones
+            cookie_secure=_env("PAYLATER_COOKIE_SECURE", "0" if settings.demo_mode else "1") == "1",
             schema=_env("PAYLATER_GATEWAY_SCHEMA", "auto"),
             limits={name: Limit.parse(_env(f"PAYLATER_LIMIT_{name.upper()}"))
                     for name in DEFAULT_LIMITS if _env(f"PAYLATER_LIMIT_{name.upper()}")},

@@ -6,9 +6,10 @@ import sqlalchemy as sa
 
 from bot.adapters import migrate  # the project's own module: missing must fail, not skip
 from bot.gateway.db import TABLES as CORE_TABLES, ensure_schema, make_engine
+from bot.gateway.client_ids import TABLES as CLIENT_ID_TABLES
 from bot.gateway.events.store import TABLES as EVENT_TABLES
 
-TABLES = CORE_TABLES + EVENT_TABLES
+TABLES = CORE_TABLES + EVENT_TABLES + CLIENT_ID_TABLES
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def test_alembic_branch_matches_the_tables(migrated):
         assert cols == {c.name for c in table.columns}, table.name
     with engine.connect() as c:
         heads = {r[0] for r in c.execute(sa.text("select version_num from alembic_version"))}
-    assert {h for h in heads if h.startswith("gateway_")} == {"gateway_0006_analytics"}  # one gateway head: workspace, events, read state, analytics
+    assert {h for h in heads if h.startswith("gateway_")} == {"gateway_0007_client_message_ids"}  # one gateway head: workspace, events, read state, analytics, client ids
     engine.dispose()
 
 

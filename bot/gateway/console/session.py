@@ -18,7 +18,7 @@ from ..common import (BUS, GW, LIMITS, MAX_BODY, PASSWORD_CHECKS, SERVICE, SOCKE
                      parse_json, read_json, validate_text)
 from ..db import utcnow
 from ..reads import READS, UNREAD_FOR_AGENT, agent_reader
-from ..security import DUMMY_HASH, new_token, token_hash, tokens_equal, verify_password
+from ..security import dummy_hash, hash_password, needs_rehash, new_token, token_hash, tokens_equal, verify_password
 from ..service import console_view
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -101,12 +101,15 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(429, "too_many_attempts", too_many.format(secs=secs), headers={"Retry-After": str(secs)})
     store = request.app[STORE]
     agent = await store.get_agent(username)
-    stored = agent["password_hash"] if agent and agent["active"] else DUMMY_HASH
     async with request.app[PASSWORD_CHECKS]:
+        stored = agent["password_hash"] if agent and agent["active"] else await asyncio.to_thread(dummy_hash)
         valid = await asyncio.to_thread(verify_password, password, stored)
     if not (agent and agent["active"] and valid):
         await limits.take("signin_failures", failures_key)
         raise ApiError(401, "wrong_credentials", "Wrong username or password.")
+    if needs_rehash(stored):  # an older, cheaper hash: store one at today's cost (same password)
+        async with request.app[PASSWORD_CHECKS]:
+            await store.rehash_password(agent["username"], stored, await asyncio.to_thread(hash_password, password))
     token, csrf = new_token(), new_token()
     ttl = dt.timedelta(hours=request.app[GW].session_ttl_hours)
     await store.create_session(token_hash(token), agent["username"], csrf, ttl)

@@ -423,11 +423,13 @@
     var ws = new WebSocket(proto + "//" + location.host + "/console/ws");
     S.ws = ws;
     var ping = null;
+    var again = S.wasLive;  // a reconnection: what arrived meanwhile is only in the history
     ws.onopen = function () {
-      S.retry = 0; $("live-dot").classList.add("on");
+      S.retry = 0; S.wasLive = true; $("live-dot").classList.add("on");
       ping = setInterval(function () { if (ws.readyState === 1) ws.send('{"type":"ping"}'); }, 20000);
       ws.send('{"type":"ping"}');
       refreshLists();
+      if (again && S.current) open(S.current);
     };
     ws.onmessage = function (ev) {
       var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
@@ -454,6 +456,8 @@
       } else if (d.type === "transferred") {
         if (d.to === S.me.username) notify(d.by_name + " passed you a conversation", d.conversation_id);
         scheduleRefresh(); loadTeam();
+      } else if (d.type === "resync") {  // the gateway's Redis was away: live updates may be missing
+        refreshLists(); if (S.current) open(S.current);
       } else if (d.type === "conversation") {
         if (d.conversation.id === S.current) { S.detail = d.conversation; renderHead(d.conversation); renderSummary(d.conversation); }
         scheduleRefresh();

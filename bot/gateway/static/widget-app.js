@@ -9,7 +9,10 @@
     conv: null,          // {id, conversation_token?}
     view: null,          // conversation view from the gateway
     seen: {},            // message ids already rendered
-    lastId: 0,
+    lastId: 0,           // the last message id of the live stream (history, socket): the socket resumes after it
+    pending: null,       // {text, payload?, client_message_id}: sent, not yet confirmed by the gateway
+    sendRetry: 0,
+    sendTimer: null,
     ws: null,
     wsRetry: 0,
     wsTimer: null,
@@ -265,10 +268,12 @@
   });
   if (window.ResizeObserver) new ResizeObserver(refollow).observe(log);
 
-  function render(m) {
+  // `live`: from the history or the socket, in order; a REST answer's messages are not (an agent's
+  // message sent while the socket was down may sit below them), so they do not move the cursor.
+  function render(m, live) {
+    if (live && m.id > state.lastId) state.lastId = m.id;
     if (state.seen[m.id]) return;
     state.seen[m.id] = true;
-    if (m.id > state.lastId) state.lastId = m.id;
     clearWelcome();
     var row = document.createElement("div");
     row.className = "row " + m.sender + (m.kind ? " " + m.kind : "");
@@ -403,11 +408,14 @@
   function loadHistory() {
     return api("GET", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/messages").then(function (data) {
       setView(data.conversation);
+      showError("");
       if (data.read && typeof data.read.last_read_id === "number") state.readUpTo = data.read.last_read_id;
       if (!data.messages.length) welcome();
-      data.messages.forEach(render);
+      data.messages.forEach(function (m) { render(m, true); });
       if (state.open) openAtFirstUnread();
       connect();
+      var p = loadPending();  // sent before a reload and never confirmed: send it again, same id
+      if (p && !state.pending) deliver(p);
     });
   }
 
@@ -420,36 +428,109 @@
     return false;
   }
 
+  // ------------------------------------------------------------------ sending, safe to retry
+  // Each message gets a client id (client_message_id) and waits in localStorage until the
+  // gateway has it: a network error retries with back-off (1, 2, 4 … 30 s, at once when the
+  // browser is back online), a reload sends it again with the same id, and the gateway answers
+  // a repeat with the replies it already produced (it never runs the bot twice).
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16); crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+  }
+  function pendingKey() { return storageKey() + ".pending"; }
+  function loadPending() { try { return JSON.parse(localStorage.getItem(pendingKey()) || "null"); } catch (e) { return null; } }
+  function savePending(p) {
+    try { if (p) localStorage.setItem(pendingKey(), JSON.stringify(p)); else localStorage.removeItem(pendingKey()); } catch (e) { /* private mode */ }
+  }
+  function showPending(p) {
+    var row = log.querySelector(".row.pending");
+    if (!p) { if (row) row.remove(); return; }
+    if (!row) {
+      clearWelcome();
+      row = document.createElement("div");
+      row.className = "row buyer pending";
+      row.setAttribute("data-id", "Infinity"); // after every stored message
+      var bubble = document.createElement("div"); bubble.className = "bubble"; row.appendChild(bubble);
+      var t = document.createElement("div"); t.className = "time"; row.appendChild(t);
+      log.appendChild(row);
+    }
+    row.querySelector(".bubble").textContent = p.text;
+    row.querySelector(".time").textContent = p.retryIn ? "Not sent yet · retrying in " + p.retryIn + " s" : "Sending…";
+    follow(row, { sender: "buyer" });
+  }
+  function transient(e) { return !e.status || e.status === 408 || e.status === 429 || e.status >= 500; }
+
   function send(text, payload) {
     text = (text || "").trim();
     if (!text) { showError("Type a message first."); return; }
     if (text.length > 2000) { showError("Messages can be at most 2,000 characters (yours has " + text.length + ")."); return; }
     if (state.sending) return;
+    var p = { text: text, client_message_id: newClientId() };
+    if (payload) p.payload = payload;
+    savePending(p);
+    input.value = "";
+    autosize();
+    deliver(p);
+  }
+
+  function deliver(p) {
     state.sending = true;
+    state.pending = p;
     $("send").disabled = true;
     showError("");
-    var body = { text: text };
-    if (payload) body.payload = payload;
+    showPending(p);
+    var gen = state.generation;
+    var body = { text: p.text, client_message_id: p.client_message_id };
+    if (p.payload) body.payload = p.payload;
     var botTurn = !state.view || state.view.state === "bot" || state.view.state === "closed";
     typing.hidden = !botTurn;
     ensureConversation().then(function () {
       return api("POST", "/v1/conversations/" + encodeURIComponent(state.conv.id) + "/messages", body);
     }).then(function (data) {
-      data.messages.forEach(render);
+      if (gen !== state.generation) return;
+      done();
+      data.messages.forEach(function (m) { render(m, false); });
       setView(data.conversation);
-      input.value = "";
-      autosize();
     }).catch(function (e) {
+      if (gen !== state.generation) return;
+      if (transient(e)) {  // keep it and try again: nothing typed is lost
+        var wait = e.status === 429 && e.data && e.data.retry_after ? e.data.retry_after * 1000
+          : Math.min(30000, 1000 * Math.pow(2, state.sendRetry++));
+        p.retryIn = Math.round(wait / 1000);
+        showPending(p);
+        typing.hidden = true;
+        showError(e.status ? e.message : "Connection lost. Your message is kept and will be sent when you're back online.");
+        clearTimeout(state.sendTimer);
+        state.sendTimer = setTimeout(function () { if (gen === state.generation) retryPending(); }, wait);
+        return;
+      }
+      done();
+      input.value = p.text; autosize(); // not accepted: give the text back to edit
       if (handleAuthError(e)) return;
       if (e.status === 404) { forget(); state.conv = null; showError("This conversation is no longer available. Send your message again to start a new one."); return; }
-      showError(e.status ? e.message : "You seem to be offline. Your message was not sent; try again.");
-    }).then(function () {
-      state.sending = false;
-      $("send").disabled = false;
-      typing.hidden = true;
-      input.focus();
+      showError(e.message);
     });
   }
+  function done() {
+    savePending(null);
+    state.pending = null; state.sending = false; state.sendRetry = 0;
+    clearTimeout(state.sendTimer);
+    showPending(null);
+    $("send").disabled = false;
+    typing.hidden = true;
+    showError("");
+    input.focus();
+  }
+  function retryPending() {
+    clearTimeout(state.sendTimer);
+    var p = state.pending || loadPending();
+    if (p) { p.retryIn = 0; deliver(p); }
+  }
+  window.addEventListener("online", function () {
+    if (state.pending) retryPending();
+    if (state.conv && !state.ws) { clearTimeout(state.wsTimer); state.wsRetry = 0; connect(); }
+  });
 
   // ------------------------------------------------------------------ typing, both ways (with a person only)
   var agentTypingTimer = null, lastTypingSent = 0;
@@ -483,8 +564,8 @@
     ws.onmessage = function (ev) {
       var d; try { d = JSON.parse(ev.data); } catch (e) { return; }
       if (gen !== state.generation) return;
-      if (d.type === "ready") { state.wsRetry = 0; setView(d.conversation); (d.messages || []).forEach(render); }
-      else if (d.type === "message") { if (d.message.sender === "agent") hideAgentTyping(); render(d.message); }
+      if (d.type === "ready") { state.wsRetry = 0; setView(d.conversation); (d.messages || []).forEach(function (m) { render(m, true); }); }
+      else if (d.type === "message") { if (d.message.sender === "agent") hideAgentTyping(); render(d.message, true); }
       else if (d.type === "typing" && d.who === "agent") showAgentTyping(d.name);
       else if (d.type === "state") setView(d.conversation);
       else if (d.type === "error" && d.error !== "rate_limited") showError(d.message);
@@ -504,6 +585,7 @@
     state.generation += 1;
     if (state.ws) { try { state.ws.close(); } catch (e) { /* ignore */ } state.ws = null; }
     clearTimeout(state.wsTimer);
+    clearTimeout(state.sendTimer); state.pending = null; state.sending = false; state.sendRetry = 0;
     state.conv = null; state.view = null; state.seen = {}; state.lastId = 0; state.readUpTo = 0; state.shownUpTo = 0; state.anchor = null;
     setView({ state: "bot" });
     showError("");
@@ -518,12 +600,24 @@
     var saved = load();
     if (saved && saved.id) {
       state.conv = saved;
-      loadHistory().catch(function (e) {
-        if (handleAuthError(e)) return;
-        forget(); state.conv = null; welcome();
-      });
+      var gen = state.generation, tries = 0;
+      var resume = function () {
+        loadHistory().catch(function (e) {
+          if (gen !== state.generation || handleAuthError(e)) return;
+          if (transient(e)) {  // offline at reload: keep the conversation, try again
+            showError("Connection lost. Trying to reconnect…");
+            state.wsTimer = setTimeout(resume, Math.min(30000, 1000 * Math.pow(2, tries++)));
+            return;
+          }
+          forget(); state.conv = null; welcome();
+          var p = loadPending(); if (p) deliver(p);
+        });
+      };
+      resume();
     } else {
       welcome();
+      var p = loadPending(); // typed before the conversation could even be opened
+      if (p) deliver(p);
     }
   }
 
