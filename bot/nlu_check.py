@@ -329,14 +329,20 @@ def model_settings(config_path: Path = Path("config.yml")) -> Tuple[float, float
     return threshold, ambiguity, guard
 
 
-SET_NAMES = ["held", "held_oos", "blind", "article", "long", "off", "multi"]
+SET_NAMES = ["held", "held_oos", "blind", "article", "long", "off", "multi",
+             "dev_article", "dev_long", "dev_off", "dev_multi"]
+# the four kinds of file of a stranger-style set (tests/nlu_stranger/, tests/nlu_dev/)
+STRANGER_FILES = {"article": "article.yml", "long": "long.yml", "off": "off_topic.txt", "multi": "multi.tsv"}
 
 
-def load_sets(held: Path, blind: Path, stranger: Path) -> Tuple[Dict[str, list], List[str]]:
-    """Every evaluation set; a missing file is a problem (the check fails, it does not pass)."""
+def load_sets(held: Path, blind: Path, stranger: Path,
+              dev: Optional[Path] = None) -> Tuple[Dict[str, list], List[str]]:
+    """Every evaluation set; a missing file is a problem (the check fails, it does not pass).
+    `dev`: the team's own stranger-style dev set (tests/nlu_dev/), optional."""
     problems = []
-    files = {"held_oos": held / "out_of_scope_messages.txt", "blind": blind, "article": stranger / "article.yml",
-             "long": stranger / "long.yml", "off": stranger / "off_topic.txt", "multi": stranger / "multi.tsv"}
+    files = {"held_oos": held / "out_of_scope_messages.txt", "blind": blind,
+             **{k: stranger / f for k, f in STRANGER_FILES.items()},
+             **({f"dev_{k}": dev / f for k, f in STRANGER_FILES.items()} if dev is not None else {})}
     for p in files.values():
         if not p.exists():
             problems.append(f"missing evaluation file {p}")
@@ -350,6 +356,14 @@ def load_sets(held: Path, blind: Path, stranger: Path) -> Tuple[Dict[str, list],
         "off": load_oos(files["off"]) if ok["off"] else [],
         "multi": load_multi(files["multi"]) if ok["multi"] else [],
     }
+    for k in STRANGER_FILES:
+        key = f"dev_{k}"
+        if not ok.get(key):
+            sets[key] = []
+        elif k in ("article", "long"):
+            sets[key] = load_file(files[key])
+        else:
+            sets[key] = load_oos(files[key]) if k == "off" else load_multi(files[key])
     return sets, problems
 
 
@@ -383,7 +397,7 @@ def split_parts(P: Dict[str, List[Dict[str, Any]]], sets: Dict[str, list], part_
 
 def score_sets(sets: Dict[str, list], P: Dict[str, List[Dict[str, Any]]], known: Set[str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Every figure of the report from the parses of each set (used by main() and bench/)."""
-    held_ex, held_oos, blind_ex, art, long_, off, multi = (sets[n] for n in SET_NAMES)
+    held_ex, held_oos, blind_ex, art, long_, off, multi = (sets[n] for n in SET_NAMES[:7])
     held_s = score_labelled(held_ex, P["held"], known, P.get("held_parts"))
     held_o = score_oos(held_oos, P["held_oos"], P.get("held_oos_parts"))
     ent_acc, ent_fails = entity_accuracy(held_ex, P["held"])
@@ -428,10 +442,25 @@ def score_sets(sets: Dict[str, list], P: Dict[str, List[Dict[str, Any]]], known:
             sum(r["kind"] == "clarify" for r in in_scope_rows) / len(in_scope_rows) if in_scope_rows else 0.0),
         "stranger.unscorable": art_s["unscorable"] + long_s["unscorable"] + multi_s["unscorable"],
     }
-    metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     details = {"held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
                "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
                "entity_failures": ent_fails}
+    if sets.get("dev_article"):
+        dev_art = score_labelled(sets["dev_article"], P["dev_article"], known, P.get("dev_article_parts"))
+        dev_long = score_labelled(sets["dev_long"], P["dev_long"], known, P.get("dev_long_parts"))
+        dev_off = score_oos(sets["dev_off"], P["dev_off"], P.get("dev_off_parts"))
+        dev_multi = score_multi(sets["dev_multi"], P["dev_multi"], known, P.get("dev_multi_parts"))
+        metrics.update({
+            "dev.article_questions": dev_art["n"],
+            "dev.article_answered_right": dev_art["answered_right"],
+            "dev.long_answered_right": dev_long["answered_right"],
+            "dev.off_topic_kept_out": dev_off["kept_out"],
+            "dev.multi_all_answered": dev_multi["all_answered"],
+            "dev.multi_label_coverage": dev_multi["label_coverage"],
+        })
+        details.update({"dev_article": dev_art, "dev_long": dev_long, "dev_off_topic": dev_off,
+                        "dev_multi": dev_multi})
+    metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     return metrics, details
 
 
@@ -441,6 +470,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--data", default="tests/nlu", help="held-out split (yml + out_of_scope_messages.txt)")
     ap.add_argument("--blind", default="tests/nlu_blind")
     ap.add_argument("--stranger", default="tests/nlu_stranger")
+    ap.add_argument("--dev", default="tests/nlu_dev", help="the team's own stranger-style dev set")
     ap.add_argument("--out", default="results/nlu")
     ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
     ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
@@ -461,7 +491,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not model.exists():
         print(f"model not found: {model} (run make train)", file=sys.stderr)
         return 2
-    sets, problems = load_sets(held, blind, stranger)
+    sets, problems = load_sets(held, blind, stranger, Path(args.dev))
     if not sets["held"]:
         print(f"no held-out examples under {held}", file=sys.stderr)
         return 2
@@ -487,7 +517,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("\nNLU check: held-out split", held, "| blind", blind, "| stranger", stranger)
     for k, v in metrics.items():
         print(f"  {k:45s} {v}")
-    for title, s in (("held-out", held_s), ("blind", blind_s), ("stranger article+account", art_s), ("stranger long", long_s)):
+    sections = [("held-out", held_s), ("blind", blind_s), ("stranger article+account", art_s), ("stranger long", long_s)]
+    sections += [(f"dev {k}", d[f"dev_{k}"]) for k in ("article", "long") if f"dev_{k}" in d]
+    for title, s in sections:
         print(f"\nAnswered right per label, {title} (only labels below 1.00):")
         for label in sorted(s["per_label"]):
             c = s["per_label"][label]
@@ -504,8 +536,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     for r in held_o["rows"] + off_s["rows"]:
         if not r["kept_out"]:
             print(f"  [{r['got']} {r['confidence']}] {r['text']}")
+    for r in d.get("dev_off_topic", {}).get("rows", []):
+        if not r["kept_out"]:
+            print(f"  dev [{r['got']} {r['confidence']}] {r['text']}")
     print("\nTwo-question messages not fully answered:")
-    for r in multi_s["rows"]:
+    for r in multi_s["rows"] + d.get("dev_multi", {}).get("rows", []):
         if r["covered"] < r["asked"]:
             print(f"  {','.join(r['gold'])} -> {','.join(r['answers']) or r['kind']}: {r['text']}")
     if ent_fails:
@@ -536,6 +571,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
         "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
         "entity_failures": ent_fails, "sweep": sweep_rows,
+        **{k: d[k] for k in ("dev_article", "dev_long", "dev_off_topic", "dev_multi") if k in d},
     }, indent=1, default=str))
 
     for key, minimum in GATES.items():
