@@ -45,22 +45,27 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    # measured on the issue-10 round-2 model (question focus keeps order-id sentences and does not
-    # split at decimal points; ResponseSelector 100 epochs; 2026-11-30) -> gate. Round-1 figures
-    # in docs/ADDING_AN_FAQ.md.
-    "held_out.intent_accuracy": 0.92,            # 0.959
-    "held_out.label_accuracy": 0.91,             # 0.945
-    "held_out.answered_right": 0.92,             # 0.952
-    "held_out.entity_accuracy": 0.96,            # 1.000 (was 0.976: ids in a story sentence were cut)
+    # measured on the issue-10 round-3 model (faq_round3.yml, the guard's vocabulary check,
+    # 2026-11-30) -> gate. Rounds 1-2 in docs/ADDING_AN_FAQ.md.
+    "held_out.intent_accuracy": 0.93,            # 0.964
+    "held_out.label_accuracy": 0.92,             # 0.950
+    "held_out.answered_right": 0.93,             # 0.959
+    "held_out.entity_accuracy": 0.92,            # 0.951 (was 1.000: DIET splits 2 spelled-out amounts;
+                                                 #        the loan-cost action reads amounts from the text)
     "held_out.oos_kept_out": 0.96,               # 1.000 (32 messages: one leak passes, two fail)
-    "blind.answered_right": 0.92,                # 0.947 (main 0.957: dropped, see docs)
-    "stranger.article_answered_right": 0.90,     # 0.927 (main 0.942: dropped, see docs)
-    "stranger.long_answered_right": 0.82,        # 0.849
-    "stranger.off_topic_kept_out": 0.93,         # 0.943 (= main; 123 messages)
-    "stranger.multi_all_answered": 0.53,         # 0.5625 (main 0.594: one message fewer; 32 messages)
+    "blind.answered_right": 0.92,                # 0.947
+    "stranger.article_answered_right": 0.91,     # 0.936
+    "stranger.long_answered_right": 0.80,        # 0.826 (round 2: 0.849, see docs)
+    "stranger.off_topic_kept_out": 0.94,         # 0.968 (123 messages)
+    "stranger.multi_all_answered": 0.59,         # 0.625 (32 messages)
     "stranger.multi_label_coverage": 0.75,       # 0.781
-    "stranger.clarify_rate_max": 0.05,           # 0.014; a maximum: asking too often is a regression too
-    "blind.clarify_rate_max": 0.03,              # 0.016
+    "stranger.clarify_rate_max": 0.05,           # 0.005; a maximum: asking too often is a regression too
+    "blind.clarify_rate_max": 0.03,              # 0.005
+    # the team's own dev set (tests/nlu_dev/)
+    "dev.article_answered_right": 0.92,          # 0.953 (169)
+    "dev.long_answered_right": 0.92,             # 0.964 (28: one more miss passes, two fail)
+    "dev.off_topic_kept_out": 0.96,              # 1.000 (50: one leak passes, two fail)
+    "dev.multi_all_answered": 0.83,              # 0.917 (12)
 }
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
