@@ -66,7 +66,7 @@ class RetrievalGuard(GraphComponent):
 
     def _set_vocab(self, vocab: Set[str]) -> None:
         self._vocab = set(vocab)
-        self._long = sorted(w for w in self._vocab if len(w) >= 4)
+        self._index = decide.length_index(self._vocab)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -96,7 +96,7 @@ class RetrievalGuard(GraphComponent):
     def _off_topic(self, message: Message, intent_name: Optional[str]) -> bool:
         if self._min_known <= 0 or not self._vocab or intent_name not in decide.DOMAIN_INTENTS:
             return False
-        share = decide.domain_share(message.get(TEXT) or "", self._vocab, self._long)
+        share = decide.domain_share(message.get(TEXT) or "", self._vocab, self._index)
         return share < self._min_known
 
     def process(self, messages: List[Message]) -> List[Message]:

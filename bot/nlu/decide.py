@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -70,16 +71,35 @@ def vocabulary(texts: Iterable[str]) -> Set[str]:
     return {w.strip("'") for w in out} - STOP_WORDS
 
 
-def domain_share(text: str, vocab: Set[str], long_words: Optional[List[str]] = None) -> float:
+def length_index(vocab: Set[str]) -> Dict[int, List[str]]:
+    """Known words of 4+ letters by length: a typo is looked up only among the lengths that can
+    reach difflib's ratio 0.85 (2*min/(a+b) >= 0.85: between 0.74 and 1.35 times its length),
+    the same answer as searching every word, several times faster."""
+    index: Dict[int, List[str]] = {}
+    for w in sorted(vocab):
+        if len(w) >= 4:
+            index.setdefault(len(w), []).append(w)
+    return index
+
+
+def _is_known(word: str, vocab: Set[str], index: Dict[int, List[str]]) -> bool:
+    if word in vocab:
+        return True
+    if len(word) < 5:
+        return False
+    n = len(word)
+    near = [w for k in range(math.ceil(n * 0.85 / 1.15), math.floor(n * 1.15 / 0.85) + 1) for w in index.get(k, ())]
+    return bool(difflib.get_close_matches(word, near, n=1, cutoff=0.85))
+
+
+def domain_share(text: str, vocab: Set[str], index: Optional[Dict[int, List[str]]] = None) -> float:
     """Share of the message's content words that the vocabulary knows; a typo of a known word of
     5+ letters counts ("finacing"). 1.0 for a message without content words ("and?")."""
     words = content_words(text)
     if not words or not vocab:
         return 1.0
-    longs = long_words if long_words is not None else sorted(w for w in vocab if len(w) >= 4)
-    known = sum(1 for w in words if w in vocab
-                or (len(w) >= 5 and difflib.get_close_matches(w, longs, n=1, cutoff=0.85)))
-    return known / len(words)
+    index = index if index is not None else length_index(vocab)
+    return sum(1 for w in words if _is_known(w, vocab, index)) / len(words)
 
 
 # Clarify: offer buttons when the best reading has at least `min_best` and the runner-up
