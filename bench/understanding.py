@@ -209,7 +209,7 @@ def evaluate_sets(parse: Callable[[str], dict]) -> dict:
     if nc is None or not hasattr(nc, "score_sets"):
         return {"status": "bot.nlu_check.score_sets not available"}
     root = PROJECT_ROOT / "tests"
-    sets, problems = nc.load_sets(root / "nlu", root / "nlu_blind", root / "nlu_stranger")
+    sets, problems = nc.load_sets(root / "nlu", root / "nlu_blind", root / "nlu_stranger", root / "nlu_dev")
     parses = {name: [parse(t) for t in nc.set_texts(sets, name)] for name in nc.SET_NAMES}
     nc.split_parts(parses, sets, [parse(t) for t in nc.part_texts(sets)])
     known = nc.project_labels(PROJECT_ROOT / "domain.yml")

@@ -45,22 +45,27 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    # measured on the issue-10 round-2 model (question focus keeps order-id sentences and does not
-    # split at decimal points; ResponseSelector 100 epochs; 2026-11-30) -> gate. Round-1 figures
-    # in docs/ADDING_AN_FAQ.md.
-    "held_out.intent_accuracy": 0.92,            # 0.959
-    "held_out.label_accuracy": 0.91,             # 0.945
-    "held_out.answered_right": 0.92,             # 0.952
-    "held_out.entity_accuracy": 0.96,            # 1.000 (was 0.976: ids in a story sentence were cut)
+    # measured on the issue-10 round-3 model (faq_round3.yml, the guard's vocabulary check,
+    # 2026-11-30) -> gate. Rounds 1-2 in docs/ADDING_AN_FAQ.md.
+    "held_out.intent_accuracy": 0.93,            # 0.964
+    "held_out.label_accuracy": 0.92,             # 0.950
+    "held_out.answered_right": 0.93,             # 0.959
+    "held_out.entity_accuracy": 0.92,            # 0.951 (was 1.000: DIET splits 2 spelled-out amounts;
+                                                 #        the loan-cost action reads amounts from the text)
     "held_out.oos_kept_out": 0.96,               # 1.000 (32 messages: one leak passes, two fail)
-    "blind.answered_right": 0.92,                # 0.947 (main 0.957: dropped, see docs)
-    "stranger.article_answered_right": 0.90,     # 0.927 (main 0.942: dropped, see docs)
-    "stranger.long_answered_right": 0.82,        # 0.849
-    "stranger.off_topic_kept_out": 0.93,         # 0.943 (= main; 123 messages)
-    "stranger.multi_all_answered": 0.53,         # 0.5625 (main 0.594: one message fewer; 32 messages)
+    "blind.answered_right": 0.92,                # 0.947
+    "stranger.article_answered_right": 0.91,     # 0.936
+    "stranger.long_answered_right": 0.80,        # 0.826 (round 2: 0.849, see docs)
+    "stranger.off_topic_kept_out": 0.94,         # 0.968 (123 messages)
+    "stranger.multi_all_answered": 0.59,         # 0.625 (32 messages)
     "stranger.multi_label_coverage": 0.75,       # 0.781
-    "stranger.clarify_rate_max": 0.05,           # 0.014; a maximum: asking too often is a regression too
-    "blind.clarify_rate_max": 0.03,              # 0.016
+    "stranger.clarify_rate_max": 0.05,           # 0.005; a maximum: asking too often is a regression too
+    "blind.clarify_rate_max": 0.03,              # 0.005
+    # the team's own dev set (tests/nlu_dev/)
+    "dev.article_answered_right": 0.92,          # 0.953 (169)
+    "dev.long_answered_right": 0.92,             # 0.964 (28: one more miss passes, two fail)
+    "dev.off_topic_kept_out": 0.96,              # 1.000 (50: one leak passes, two fail)
+    "dev.multi_all_answered": 0.83,              # 0.917 (12)
 }
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
@@ -329,14 +334,20 @@ def model_settings(config_path: Path = Path("config.yml")) -> Tuple[float, float
     return threshold, ambiguity, guard
 
 
-SET_NAMES = ["held", "held_oos", "blind", "article", "long", "off", "multi"]
+SET_NAMES = ["held", "held_oos", "blind", "article", "long", "off", "multi",
+             "dev_article", "dev_long", "dev_off", "dev_multi"]
+# the four kinds of file of a stranger-style set (tests/nlu_stranger/, tests/nlu_dev/)
+STRANGER_FILES = {"article": "article.yml", "long": "long.yml", "off": "off_topic.txt", "multi": "multi.tsv"}
 
 
-def load_sets(held: Path, blind: Path, stranger: Path) -> Tuple[Dict[str, list], List[str]]:
-    """Every evaluation set; a missing file is a problem (the check fails, it does not pass)."""
+def load_sets(held: Path, blind: Path, stranger: Path,
+              dev: Optional[Path] = None) -> Tuple[Dict[str, list], List[str]]:
+    """Every evaluation set; a missing file is a problem (the check fails, it does not pass).
+    `dev`: the team's own stranger-style dev set (tests/nlu_dev/), optional."""
     problems = []
-    files = {"held_oos": held / "out_of_scope_messages.txt", "blind": blind, "article": stranger / "article.yml",
-             "long": stranger / "long.yml", "off": stranger / "off_topic.txt", "multi": stranger / "multi.tsv"}
+    files = {"held_oos": held / "out_of_scope_messages.txt", "blind": blind,
+             **{k: stranger / f for k, f in STRANGER_FILES.items()},
+             **({f"dev_{k}": dev / f for k, f in STRANGER_FILES.items()} if dev is not None else {})}
     for p in files.values():
         if not p.exists():
             problems.append(f"missing evaluation file {p}")
@@ -350,6 +361,14 @@ def load_sets(held: Path, blind: Path, stranger: Path) -> Tuple[Dict[str, list],
         "off": load_oos(files["off"]) if ok["off"] else [],
         "multi": load_multi(files["multi"]) if ok["multi"] else [],
     }
+    for k in STRANGER_FILES:
+        key = f"dev_{k}"
+        if not ok.get(key):
+            sets[key] = []
+        elif k in ("article", "long"):
+            sets[key] = load_file(files[key])
+        else:
+            sets[key] = load_oos(files[key]) if k == "off" else load_multi(files[key])
     return sets, problems
 
 
@@ -383,7 +402,7 @@ def split_parts(P: Dict[str, List[Dict[str, Any]]], sets: Dict[str, list], part_
 
 def score_sets(sets: Dict[str, list], P: Dict[str, List[Dict[str, Any]]], known: Set[str]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Every figure of the report from the parses of each set (used by main() and bench/)."""
-    held_ex, held_oos, blind_ex, art, long_, off, multi = (sets[n] for n in SET_NAMES)
+    held_ex, held_oos, blind_ex, art, long_, off, multi = (sets[n] for n in SET_NAMES[:7])
     held_s = score_labelled(held_ex, P["held"], known, P.get("held_parts"))
     held_o = score_oos(held_oos, P["held_oos"], P.get("held_oos_parts"))
     ent_acc, ent_fails = entity_accuracy(held_ex, P["held"])
@@ -428,10 +447,25 @@ def score_sets(sets: Dict[str, list], P: Dict[str, List[Dict[str, Any]]], known:
             sum(r["kind"] == "clarify" for r in in_scope_rows) / len(in_scope_rows) if in_scope_rows else 0.0),
         "stranger.unscorable": art_s["unscorable"] + long_s["unscorable"] + multi_s["unscorable"],
     }
-    metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     details = {"held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
                "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
                "entity_failures": ent_fails}
+    if sets.get("dev_article"):
+        dev_art = score_labelled(sets["dev_article"], P["dev_article"], known, P.get("dev_article_parts"))
+        dev_long = score_labelled(sets["dev_long"], P["dev_long"], known, P.get("dev_long_parts"))
+        dev_off = score_oos(sets["dev_off"], P["dev_off"], P.get("dev_off_parts"))
+        dev_multi = score_multi(sets["dev_multi"], P["dev_multi"], known, P.get("dev_multi_parts"))
+        metrics.update({
+            "dev.article_questions": dev_art["n"],
+            "dev.article_answered_right": dev_art["answered_right"],
+            "dev.long_answered_right": dev_long["answered_right"],
+            "dev.off_topic_kept_out": dev_off["kept_out"],
+            "dev.multi_all_answered": dev_multi["all_answered"],
+            "dev.multi_label_coverage": dev_multi["label_coverage"],
+        })
+        details.update({"dev_article": dev_art, "dev_long": dev_long, "dev_off_topic": dev_off,
+                        "dev_multi": dev_multi})
+    metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     return metrics, details
 
 
@@ -441,6 +475,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--data", default="tests/nlu", help="held-out split (yml + out_of_scope_messages.txt)")
     ap.add_argument("--blind", default="tests/nlu_blind")
     ap.add_argument("--stranger", default="tests/nlu_stranger")
+    ap.add_argument("--dev", default="tests/nlu_dev", help="the team's own stranger-style dev set")
     ap.add_argument("--out", default="results/nlu")
     ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
     ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
@@ -461,7 +496,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not model.exists():
         print(f"model not found: {model} (run make train)", file=sys.stderr)
         return 2
-    sets, problems = load_sets(held, blind, stranger)
+    sets, problems = load_sets(held, blind, stranger, Path(args.dev))
     if not sets["held"]:
         print(f"no held-out examples under {held}", file=sys.stderr)
         return 2
@@ -487,7 +522,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("\nNLU check: held-out split", held, "| blind", blind, "| stranger", stranger)
     for k, v in metrics.items():
         print(f"  {k:45s} {v}")
-    for title, s in (("held-out", held_s), ("blind", blind_s), ("stranger article+account", art_s), ("stranger long", long_s)):
+    sections = [("held-out", held_s), ("blind", blind_s), ("stranger article+account", art_s), ("stranger long", long_s)]
+    sections += [(f"dev {k}", d[f"dev_{k}"]) for k in ("article", "long") if f"dev_{k}" in d]
+    for title, s in sections:
         print(f"\nAnswered right per label, {title} (only labels below 1.00):")
         for label in sorted(s["per_label"]):
             c = s["per_label"][label]
@@ -504,8 +541,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     for r in held_o["rows"] + off_s["rows"]:
         if not r["kept_out"]:
             print(f"  [{r['got']} {r['confidence']}] {r['text']}")
+    for r in d.get("dev_off_topic", {}).get("rows", []):
+        if not r["kept_out"]:
+            print(f"  dev [{r['got']} {r['confidence']}] {r['text']}")
     print("\nTwo-question messages not fully answered:")
-    for r in multi_s["rows"]:
+    for r in multi_s["rows"] + d.get("dev_multi", {}).get("rows", []):
         if r["covered"] < r["asked"]:
             print(f"  {','.join(r['gold'])} -> {','.join(r['answers']) or r['kind']}: {r['text']}")
     if ent_fails:
@@ -536,6 +576,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
         "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
         "entity_failures": ent_fails, "sweep": sweep_rows,
+        **{k: d[k] for k in ("dev_article", "dev_long", "dev_off_topic", "dev_multi") if k in d},
     }, indent=1, default=str))
 
     for key, minimum in GATES.items():

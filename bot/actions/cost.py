@@ -14,13 +14,19 @@ from bot.parsing import find_amount, find_term, parse_amount
 
 
 def amount_from(tracker):
+    """The buyer's words first (bot.parsing reads "twenty five thousand" and "USD 50,000" whole),
+    then DIET's amount entity, then the slot: DIET can tag a spelled-out amount in pieces
+    ("twenty" / "thousand"), and the first piece must never become a $20.00 quote."""
+    text = (tracker.latest_message or {}).get("text")
+    found = find_amount(text)
+    if found:
+        return found
     for entity in (tracker.latest_message or {}).get("entities") or []:
         if entity.get("entity") == "amount":
             value = parse_amount(str(entity.get("value", "")))
             if value:
                 return value
-    text = (tracker.latest_message or {}).get("text")
-    return find_amount(text) or parse_amount(tracker.get_slot("amount"))
+    return parse_amount(tracker.get_slot("amount"))
 
 
 def term_and_notes(w: Wording, asked: Optional[int], amount_text: str):

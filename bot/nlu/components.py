@@ -7,10 +7,15 @@
   intent classifier and the response selector agree confidently (bot.nlu.decide.faq_passes);
   otherwise the message becomes `nlu_fallback` (ranking kept), so action_fallback clarifies
   with buttons or says honestly it can't help. What is not a Pay Later answer is never guessed.
+  It is trained: it keeps the vocabulary of the Pay Later training examples, and a Pay Later
+  reading (faq or an account intent) of a message whose content words are mostly unknown to it
+  (`min_known_share`, bot.nlu.decide.domain_share) becomes `out_of_scope`: trivia gets the
+  honest "not here" with what the bot can do and a person, not a Pay Later fact.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import json
+from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -20,6 +25,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import decide
 from bot.nlu.focus import question_spans
@@ -43,30 +49,77 @@ class QuestionFocusTokenizer(WhitespaceTokenizer):
         return kept or tokens
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class RetrievalGuard(GraphComponent):
+    VOCAB_FILE = "vocabulary.json"
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return dict(decide.GUARD)
+        return {**decide.GUARD, **decide.VOCAB}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
+                 resource: Optional[Resource] = None, vocab: Optional[Set[str]] = None) -> None:
         self._guard = {k: float(config.get(k, v)) for k, v in decide.GUARD.items()}
+        self._min_known = float(config.get("min_known_share", decide.VOCAB["min_known_share"]))
+        self._storage, self._resource = model_storage, resource
+        self._set_vocab(vocab or set())
+
+    def _set_vocab(self, vocab: Set[str]) -> None:
+        self._vocab = set(vocab)
+        self._index = decide.length_index(self._vocab)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "RetrievalGuard":
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "RetrievalGuard":
+        vocab: Set[str] = set()
+        try:
+            with model_storage.read_from(resource) as path:
+                vocab = set(json.loads((path / cls.VOCAB_FILE).read_text(encoding="utf-8")))
+        except (ValueError, OSError):
+            pass  # a model trained before the vocabulary check: the check is off
+        return cls(config, model_storage, resource, vocab)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts = [m.get(TEXT) for m in training_data.intent_examples
+                 if (m.get(INTENT) or "") in decide.DOMAIN_INTENTS]
+        self._set_vocab(decide.vocabulary(texts))
+        if self._storage is not None and self._resource is not None:
+            with self._storage.write_to(self._resource) as path:
+                (path / self.VOCAB_FILE).write_text(json.dumps(sorted(self._vocab)), encoding="utf-8")
+        return self._resource
+
+    def _off_topic(self, message: Message, intent_name: Optional[str]) -> bool:
+        if self._min_known <= 0 or not self._vocab or intent_name not in decide.DOMAIN_INTENTS:
+            return False
+        share = decide.domain_share(message.get(TEXT) or "", self._vocab, self._index)
+        return share < self._min_known
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
+            name = intent.get("name")
+            if name == "nlu_fallback":  # the FallbackClassifier's: judge the reading under it
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "nlu_fallback"]
+                name = ranking[0].get("name") if ranking else None
+            if self._off_topic(message, name):
+                self._replace(message, "out_of_scope", 1.0)
+                continue
             if intent.get("name") != decide.FAQ:
                 continue
             parse = {"intent": intent, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
                      "response_selector": message.get("response_selector") or {}}
             if not decide.faq_passes(parse, self._guard):
-                fallback = {"name": "nlu_fallback", "confidence": float(intent.get("confidence") or 0.0)}
-                message.data[INTENT] = fallback
-                message.data.setdefault(INTENT_RANKING_KEY, [])
-                message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
+                self._replace(message, "nlu_fallback", float(intent.get("confidence") or 0.0))
         return messages
+
+    @staticmethod
+    def _replace(message: Message, name: str, confidence: float) -> None:
+        reading = {"name": name, "confidence": confidence}
+        message.data[INTENT] = reading
+        message.data.setdefault(INTENT_RANKING_KEY, [])
+        message.data[INTENT_RANKING_KEY].insert(0, dict(reading))

@@ -4,6 +4,9 @@
   response selector agree with enough confidence; otherwise the message falls back, and the
   fallback either clarifies (buttons naming the candidates) or says honestly it can't help.
 * `clarify_candidates`: the 2-3 readings worth offering as buttons, in the buyer's terms.
+* `domain_share`: the share of a message's content words that Pay Later training examples use;
+  a Pay Later reading of a message made mostly of words the bot never learned ("who painted the
+  sistine chapel ceiling") is the honest "not here" instead (the guard's vocabulary check).
 * `question_parts` / `extra_topics`: a message with two questions is split into its question
   clauses; each clause is parsed on its own and a confident FAQ topic not answered yet is
   answered too (retrieval intents do not mix with Rasa's multi-intent labels, "faq+faq" cannot
@@ -11,8 +14,12 @@
 """
 from __future__ import annotations
 
+import difflib
+import math
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from bot.nlu.focus import question_spans
 
 FAQ = "faq"
 NO_ANSWER = {"out_of_scope", "nlu_fallback"}
@@ -25,6 +32,76 @@ NOT_OFFERED = {"greet", "goodbye", "thank", "bot_challenge", "what_can_you_do", 
 # A topic below `min_topic` still passes when it is at least `floor_topic` and `topic_ratio` times
 # the runner-up (long messages spread the selector's confidence but keep the right topic on top).
 GUARD = {"min_intent": 0.5, "min_topic": 0.4, "min_topic_margin": 0.0, "floor_topic": 1.0, "topic_ratio": 0.0}
+# Intents whose answer is Pay Later content: the vocabulary check applies to them (issue 10).
+DOMAIN_INTENTS = {FAQ, "list_orders", "order_status", "check_pay_later", "apply_pay_later", "credit_line",
+                  "application_status", "disbursement_status", "loan_cost", "ask_refund", "report_problem"}
+# Vocabulary check: a Pay Later reading needs at least this share of the message's content words
+# to be words of the Pay Later training examples (0 = off). 0.3 from bench/nlu_sweep-style runs
+# on the team's sets and tests/nlu_dev/: it catches trivia with no in-scope message lost; 0.4-0.5
+# start losing real questions ("which company do i end up owing").
+VOCAB = {"min_known_share": 0.3}
+# Function words that say nothing about the topic (scikit-learn's English list is not used: it
+# holds "first", "six", "fifteen", "bill", "amount", which are Pay Later words here).
+STOP_WORDS = frozenset("""
+a about after again all also am an and any are as at be been before being but by can could did do
+does doing for from had has have having he her here hers him his how i i'm if in into is it it's its
+just me my myself no nor not of off on once only or other our ours out over own please pls s same
+she should so some such t than that that's the their them then there these they this those to too
+under until up very was we were what what's whats when where which while who whom why will with would
+you your yours u r im ive id dont don't can't cant isnt isn't do i'd i've ok okay hi hello hey thanks
+""".split())
+_WORD = re.compile(r"[a-z0-9$']+")
+
+
+def content_words(text: str) -> List[str]:
+    """The words of the question sentence(s) that can carry a topic (no function words)."""
+    spans = question_spans(text or "")
+    if spans:
+        text = " ".join(text[s:e] for s, e in spans)
+    words = [w.strip("'") for w in _WORD.findall((text or "").lower())]
+    # numbers and amounts ("$200", "25000", order ids) are neither known nor unknown
+    return [w for w in words if len(w) > 1 and w not in STOP_WORDS and not any(c.isdigit() for c in w)]
+
+
+def vocabulary(texts: Iterable[str]) -> Set[str]:
+    """The content words of the Pay Later training examples (built when the model is trained)."""
+    out: Set[str] = set()
+    for text in texts:
+        out.update(w for w in _WORD.findall((text or "").lower()) if len(w.strip("'")) > 1)
+    return {w.strip("'") for w in out} - STOP_WORDS
+
+
+def length_index(vocab: Set[str]) -> Dict[int, List[str]]:
+    """Known words of 4+ letters by length: a typo is looked up only among the lengths that can
+    reach difflib's ratio 0.85 (2*min/(a+b) >= 0.85: between 0.74 and 1.35 times its length),
+    the same answer as searching every word, several times faster."""
+    index: Dict[int, List[str]] = {}
+    for w in sorted(vocab):
+        if len(w) >= 4:
+            index.setdefault(len(w), []).append(w)
+    return index
+
+
+def _is_known(word: str, vocab: Set[str], index: Dict[int, List[str]]) -> bool:
+    if word in vocab:
+        return True
+    if len(word) < 5:
+        return False
+    n = len(word)
+    near = [w for k in range(math.ceil(n * 0.85 / 1.15), math.floor(n * 1.15 / 0.85) + 1) for w in index.get(k, ())]
+    return bool(difflib.get_close_matches(word, near, n=1, cutoff=0.85))
+
+
+def domain_share(text: str, vocab: Set[str], index: Optional[Dict[int, List[str]]] = None) -> float:
+    """Share of the message's content words that the vocabulary knows; a typo of a known word of
+    5+ letters counts ("finacing"). 1.0 for a message without content words ("and?")."""
+    words = content_words(text)
+    if not words or not vocab:
+        return 1.0
+    index = index if index is not None else length_index(vocab)
+    return sum(1 for w in words if _is_known(w, vocab, index)) / len(words)
+
+
 # Clarify: offer buttons when the best reading has at least `min_best` and the runner-up
 # at least `min_other`; never when the raw top intent is out_of_scope.
 CLARIFY = {"min_best": 0.2, "min_other": 0.1, "max_buttons": 3}
@@ -145,10 +222,24 @@ def clarify_candidates(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = 
 _SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?=(?:what|who|how|when|where|which|why|whether|is|are|can|could|do|does|will|would|the|my|then|if|for\s+(?:how|what|which))\b)", re.I)
 
 
+# A clause that asks what "it" is or how "it" works, in a message to the Pay Later assistant, asks
+# about Pay Later ("what is it and who lends" -> "what is Pay Later"); other pronouns are left.
+_WHAT_IS_IT = re.compile(r"^(?:so\s+|and\s+)?(?:what|wat)(?:\s+is|'s|s)?\s+(?:it|this|that)(?:\s+exactly)?$", re.I)
+_HOW_IT_WORKS = re.compile(r"^(?:so\s+|and\s+)?how\s+does\s+(?:it|this|that)\s+work$", re.I)
+
+
+def _resolve(part: str) -> str:
+    if _WHAT_IS_IT.match(part):
+        return "what is Pay Later"
+    if _HOW_IT_WORKS.match(part):
+        return "how does Pay Later work"
+    return part
+
+
 def question_parts(text: str) -> List[str]:
     """The question clauses of a message ("what is it and who lends" -> 2)."""
     parts = [p.strip(" ,.!") for p in _SPLIT.split(text or "")]
-    return [p for p in parts if len(p.split()) >= 2]
+    return [_resolve(p) for p in parts if len(p.split()) >= 2]
 
 
 def extra_topics(first: Optional[str], part_parses: List[Dict[str, Any]],

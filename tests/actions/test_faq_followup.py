@@ -35,9 +35,10 @@ async def follow_up(text, first, answers):
 async def test_two_questions_get_the_second_answer():
     said, asked, events = await follow_up(
         "what is it and who lends the money", "faq/what_is_pay_later",
-        {"what is it": faq_parse("what is it", "faq/what_is_pay_later"),
+        {"what is Pay Later": faq_parse("what is Pay Later", "faq/what_is_pay_later"),
          "who lends the money": faq_parse("who lends the money", "faq/lender")})
-    assert said == ["utter_faq/lender"] and asked == [["what is it", "who lends the money"]] and events == []
+    # "what is it" is parsed as "what is Pay Later" (bot.nlu.decide.question_parts)
+    assert said == ["utter_faq/lender"] and asked == [["what is Pay Later", "who lends the money"]] and events == []
 
 
 async def test_an_unsure_second_clause_adds_nothing():

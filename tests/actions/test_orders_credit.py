@@ -217,6 +217,14 @@ async def test_loan_cost_from_amount_entity(backend):
     assert "$5,500.00" in texts(dispatcher)
 
 
+async def test_loan_cost_reads_a_spelled_out_amount_whole_even_when_the_entity_is_in_pieces(backend):
+    tracker = make_tracker("how much would I pay to finance twenty five thousand",
+                           entities=[{"entity": "amount", "value": "twenty"}, {"entity": "amount", "value": "thousand"}])
+    dispatcher, _ = await run(ActionLoanCost(), tracker)
+    (table,) = tables(dispatcher)
+    assert table["title"].startswith("Borrowing $25,000.00")
+
+
 async def test_loan_cost_without_amount_explains_the_cost_then_asks(backend):
     dispatcher, _ = await run(ActionLoanCost(), make_tracker("how much does pay later cost"))
     assert texts(dispatcher) == f"{W('utter_general_loan_cost')}\n{W('utter_loan_cost_ask_amount')}"
