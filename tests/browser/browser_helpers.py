@@ -28,3 +28,16 @@ def say(frame, text):
     expect(frame.locator("#send")).to_be_enabled()  # the previous message's answer is in (Enter is ignored until then)
     frame.locator("#input").fill(text)
     frame.locator("#input").press("Enter")
+
+
+def sign_in(browser, servers, username, password, height=820):
+    """An agent or supervisor signed in to the console in a context of its own: (context, page)."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": height})
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    page.goto(servers.base + "/console")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#live-dot.on")).to_be_visible()
+    return ctx, page

@@ -6,22 +6,11 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import open_demo_as, say, shot
+from browser_helpers import open_demo_as, say, shot, sign_in
 from playwright.sync_api import expect
 
 NOTE = "Private: buyer called yesterday about the same order, be patient"
 
-
-def sign_in(browser, servers, username, password):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 820})
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    page.goto(servers.base + "/console")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#live-dot.on")).to_be_visible()
-    return ctx, page
 
 
 def test_transfer_note_canned_reply_and_supervisor(browser, phone, servers):

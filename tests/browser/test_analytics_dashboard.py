@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from analytics_dataset import D1, D2, DATASET
-from browser_helpers import open_demo_as, say, shot
+from browser_helpers import open_demo_as, say, shot, sign_in
 from playwright.sync_api import expect
 
 from bot.gateway.analytics.tables import events
@@ -22,17 +22,6 @@ def keep(path: Path) -> None:
     if NOTES.is_dir():
         shutil.copy(path, NOTES / path.name)
 
-
-def sign_in(browser, servers, username, password):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    page.goto(servers.base + "/console")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#live-dot.on")).to_be_visible()
-    return ctx, page
 
 
 def test_buyer_rates_and_supervisor_reads_the_dashboard(browser, phone, servers):
@@ -55,8 +44,8 @@ def test_buyer_rates_and_supervisor_reads_the_dashboard(browser, phone, servers)
     form.locator(".csat-send").click()
     expect(frame.locator(".csat-done")).to_contain_text("Thank you")
 
-    agent_ctx, agent = sign_in(browser, servers, "agent", "agent-demo-password")
-    sup_ctx, sup = sign_in(browser, servers, "supervisor", "supervisor-demo-password")
+    agent_ctx, agent = sign_in(browser, servers, "agent", "agent-demo-password", height=900)
+    sup_ctx, sup = sign_in(browser, servers, "supervisor", "supervisor-demo-password", height=900)
     try:
         expect(agent.locator("#link-analytics")).to_be_hidden()
         agent.goto(servers.base + "/console/analytics")
