@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from browser_helpers import open_demo_as, say, shot
+from browser_helpers import open_demo_as, say, shot, sign_in
 from playwright.sync_api import expect
-from test_agent_workspace import sign_in
 
 LONG = ("Hi, I'm Dana from the support team. I've looked at order TA-100231: the balance payment of "
         "$17,360.00 is still due, and Pay Later can pay it. " * 3).strip()
