@@ -77,7 +77,7 @@ async def _drive(agent, texts: List[str], sender: str, metadata: dict, per_conve
 
 
 def profile(model: str, endpoints: Optional[str], texts: List[str], messages: int, session_length: int,
-            metadata: dict, top: int) -> dict:
+            metadata: dict, top: int, sort: str = "cumulative", dump: Optional[str] = None) -> dict:
     import logging
 
     from rasa.core.agent import load_agent
@@ -105,11 +105,13 @@ def profile(model: str, endpoints: Optional[str], texts: List[str], messages: in
     prof.disable()
     loop.close()
     stats = pstats.Stats(prof)
+    if dump:
+        stats.dump_stats(dump)
     n = len(seq)
     phases = {name: round(_cum(stats, frag, fn) * 1000 / n, 2) for name, frag, fn in PHASES}
     comps = {k: round(v * 1000 / n, 2) for k, v in list(_components(stats).items())[:15]}
     buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(prof, stream=buf).sort_stats(sort).print_stats(top)
     lat_sorted = sorted(lat)
     return {
         "model": model, "endpoints": endpoints, "messages": n, "session_length_before": session_length,
@@ -134,22 +136,28 @@ def main(argv=None) -> int:
     parser.add_argument("--texts", default=None, help="JSON list of messages (default: the product load mix, anonymous)")
     parser.add_argument("--token-buyer", default=None, help="add a buyer token (demo secret) to the metadata")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"],
+                        help="order of the printed functions (tottime: where the CPU is spent)")
     parser.add_argument("--out", default=None, help="write the JSON result here")
+    parser.add_argument("--pstats", default=None, help="also write the raw cProfile stats here (pstats format)")
     parser.add_argument("--with-actions", action="store_true", help="start backend + action server on free ports")
     parser.add_argument("--fast-validate", action="store_true", help="install bot.rasa_server's cached validation first")
     parser.add_argument("--product", action="store_true",
                         help="install everything bot.rasa_server installs per message (cached validation, slot "
-                             "upkeep inside Rasa, lean action calls), as `make run` has it")
+                             "upkeep inside Rasa, lean action calls, flat states), as `make run` has it "
+                             "(PAYLATER_FLAT_STATES=0: without the flat states)")
     args = parser.parse_args(argv)
     if args.fast_validate or args.product:
         from bot.rasa_server import install_cached_validation as install
 
         install()
     if args.product:
-        from bot.rasa_server import install_lean_action_calls, install_slot_upkeep
+        from bot.rasa_server import install_flat_states, install_lean_action_calls, install_slot_upkeep
 
         install_slot_upkeep()
         install_lean_action_calls()
+        if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
+            install_flat_states()
     support = None
     if args.with_actions:
         import subprocess
@@ -190,7 +198,8 @@ def _profile_main(args) -> int:
         from bot.auth import mint_buyer_token
 
         metadata["auth_token"] = mint_buyer_token(args.token_buyer, os.environ["PAYLATER_JWT_SECRET"])
-    result = profile(args.model, args.endpoints, texts, args.messages, args.session_length, metadata, args.top)
+    result = profile(args.model, args.endpoints, texts, args.messages, args.session_length, metadata, args.top,
+                     args.sort, args.pstats)
     print(result.pop("top_cumulative") if args.top else "", file=sys.stderr)
     print(json.dumps(result, indent=1))
     if args.out:

@@ -246,6 +246,15 @@ def install_lean_action_calls(turns: int = ACTION_EVENT_TURNS) -> None:
     RemoteAction._action_call_format = _action_call_format
 
 
+def install_flat_states() -> None:
+    """Rasa's dialogue states, applied events and tracker copies kept up to date message by
+    message instead of rebuilt from the whole session several times per message
+    (bot/flat_states.py; issue 14). Same predictions (tests/shared/test_flat_states.py)."""
+    from bot import flat_states
+
+    flat_states.install()
+
+
 def install_logging(part: str) -> None:
     """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
     import rasa.utils.io
@@ -331,6 +340,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_request_context()
         install_slot_upkeep()
         install_lean_action_calls()
+        if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
+            install_flat_states()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
     else:
