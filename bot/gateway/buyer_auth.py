@@ -41,11 +41,10 @@ class TokenCache:
         key = hashlib.sha256(token.encode()).digest()
         ident = self._ids.get(key)
         if ident is not None:
+            self._ids.move_to_end(key)
             if ident.expires_at > self.clock() - LEEWAY_S:  # as PyJWT: exp <= now - leeway is expired
-                self._ids.move_to_end(key)
                 return ident
-            del self._ids[key]
-            raise InvalidToken("expired")
+            raise InvalidToken("expired")  # kept: refused again at no cost until it ages out
         ident = verify_buyer_token(token, self.secret)
         self._ids[key] = ident
         if len(self._ids) > self.max_entries:
