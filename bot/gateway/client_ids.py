@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from bot.sensitive import redact
 
 from .db import AsyncStore, messages, metadata, utcnow, write_tx, _msg_row
+from .hot_sql import insert_stmt
 from .service import APOLOGY, GATEWAY_HANDOFF_PAYLOAD, ConversationError, ConversationService, Turn
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,8 @@ class ClaimTaken(Exception):
 
 _CLAIM_WHERE = (client_messages.c.conversation_id == sa.bindparam("cid")) & (
     client_messages.c.client_message_id == sa.bindparam("cmid"))
-_INSERT_CLAIM = sa.insert(client_messages)
+_INSERT_CLAIM = insert_stmt(client_messages, "conversation_id", "client_message_id", "digest", "message_id", "owner",
+                            "created_at", "updated_at")
 _FINISH_CLAIM = sa.update(client_messages).where(_CLAIM_WHERE, client_messages.c.owner == sa.bindparam("if_owner")).values(
     reply_ids=sa.bindparam("reply_ids"), updated_at=sa.bindparam("now"))
 
@@ -115,17 +117,17 @@ class ClaimInTurn:
     def __init__(self, cid: str, cmid: str, dig: str, owner: str):
         self.cid, self.cmid, self.digest, self.owner = cid, cmid, dig, owner
 
-    def stored(self, conn, message_id: int) -> None:
+    def stored(self, tx, message_id: int) -> None:
         now = utcnow()
         try:
-            conn.execute(_INSERT_CLAIM, dict(conversation_id=self.cid, client_message_id=self.cmid, digest=self.digest,
-                                             message_id=message_id, owner=self.owner, created_at=now, updated_at=now))
+            tx.execute(_INSERT_CLAIM, dict(conversation_id=self.cid, client_message_id=self.cmid, digest=self.digest,
+                                           message_id=message_id, owner=self.owner, created_at=now, updated_at=now))
         except sa.exc.IntegrityError:  # the whole transaction rolls back: the buyer's message too
             raise ClaimTaken() from None
 
-    def done(self, conn, message_ids: List[int]) -> None:
-        conn.execute(_FINISH_CLAIM, {"cid": self.cid, "cmid": self.cmid, "if_owner": self.owner,
-                                     "reply_ids": json.dumps(message_ids), "now": utcnow()})
+    def done(self, tx, message_ids: List[int]) -> None:
+        tx.execute(_FINISH_CLAIM, {"cid": self.cid, "cmid": self.cmid, "if_owner": self.owner,
+                                   "reply_ids": json.dumps(message_ids), "now": utcnow()})
 
 
 class ClientIdStore:

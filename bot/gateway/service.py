@@ -67,12 +67,13 @@ class Turn:
 
 
 class TurnClaim(Protocol):
-    """Client message id bookkeeping (client_ids.py), written inside the turn's own transactions."""
+    """Client message id bookkeeping (client_ids.py), written inside the turn's own transactions
+    (`tx`: a hot_sql.HotTx)."""
 
-    def stored(self, conn: Any, message_id: int) -> None:
+    def stored(self, tx: Any, message_id: int) -> None:
         """With the buyer's message; raises (rolling that transaction back) when the id is taken."""
 
-    def done(self, conn: Any, message_ids: List[int]) -> None:
+    def done(self, tx: Any, message_ids: List[int]) -> None:
         """With the turn's last messages: every message id the turn stored."""
 
 
