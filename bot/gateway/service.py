@@ -131,6 +131,7 @@ class ConversationService:
         self.gw = gw
         self._locks: Dict[str, asyncio.Lock] = {}
         self._agents_online: Optional[tuple] = None  # (monotonic time, answer)
+        self._agent_names: Dict[str, tuple] = {}  # username -> (monotonic time, display name)
 
     def lock(self, cid: str) -> asyncio.Lock:
         lock = self._locks.get(cid)
@@ -154,14 +155,25 @@ class ConversationService:
         self._agents_online = (now, online)
         return online
 
-    async def agent_name(self, username: Optional[str]) -> Optional[str]:
+    async def agent_name(self, username: Optional[str], max_age_s: float = 0.0) -> Optional[str]:
+        """The agent's display name; `max_age_s` as agents_online (a buyer writing to an agent
+        gets the name with every answer; a renamed agent shows at most that late)."""
         if not username:
             return None
+        now = time.monotonic()
+        known = self._agent_names.get(username)
+        if max_age_s > 0 and known is not None and now - known[0] < max_age_s:
+            return known[1]
         agent = await self.store.get_agent(username)
-        return agent["display_name"] if agent else username
+        name = agent["display_name"] if agent else username
+        if len(self._agent_names) > 1000:
+            self._agent_names.clear()
+        self._agent_names[username] = (now, name)
+        return name
 
     async def view_for_buyer(self, conv: Dict[str, Any], max_age_s: float = 0.0) -> Dict[str, Any]:
-        return buyer_view(conv, await self.agent_name(conv["assigned_agent"]), await self.agents_online(max_age_s))
+        return buyer_view(conv, await self.agent_name(conv["assigned_agent"], max_age_s),
+                          await self.agents_online(max_age_s))
 
     # ------------------------------------------------------------------ publishing
     async def _publish(self, channel: str, event: Dict[str, Any]) -> None:
