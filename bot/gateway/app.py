@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import socket
 import time
 import weakref
 from pathlib import Path
@@ -39,38 +38,11 @@ from .security import new_token, token_hash, tokens_equal
 from .events import routes as events_routes
 from .service import AGENTS_ONLINE_TTL_S, ConversationError, ConversationService
 from .settings import GatewaySettings
+from .tcp import client_session, one_segment_answers
 from .wire import as_json, json_object, json_response
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-
-_CORK = getattr(socket, "TCP_CORK", None)  # Linux
-
-
-@web.middleware
-async def one_packet(request: web.Request, handler):
-    """Send an answer's headers and body in one TCP segment. aiohttp 3.9 writes them with two
-    send() calls, and on loopback (a proxy or the load balancer on the host) each send also runs
-    the receiver's network stack: corking the socket while the answer is written saved ~0.4 ms
-    CPU per buyer message (bench/profile_gateway.py). Outermost, so every header is set first."""
-    resp = await handler(request)
-    if _CORK is None or type(resp) is not web.Response or resp.prepared or request.transport is None:
-        return resp
-    sock = request.transport.get_extra_info("socket")
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
-    except (AttributeError, OSError):  # not a TCP socket (unix socket, tests' transports)
-        return resp
-    try:
-        await resp.prepare(request)
-        await resp.write_eof()  # aiohttp then finds it sent and writes nothing more
-    except ConnectionError:
-        pass  # the client went away: aiohttp's own handling of the (already sent) answer follows
-    finally:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)  # uncorking sends it
-    return resp
-
 
 @web.middleware
 async def security_middleware(request: web.Request, handler):
@@ -430,7 +402,7 @@ async def _resources(app: web.Application):
     await bus.start()
     await app[LIMITS].start()
     app[BUS] = bus
-    session = aiohttp.ClientSession()
+    session = client_session()  # requests to Rasa in one TCP segment (tcp.py)
     settings = app[SETTINGS]
     app[RASA] = RasaClient(session, gw.rasa_urls or (settings.rasa_url,), settings.rasa_token, gw.rasa_timeout_s, gw.tracker_timeout_s)
     app[ANALYTICS] = AsyncStore(AnalyticsStore(engine))
@@ -470,7 +442,7 @@ async def _housekeeping(app: web.Application):
 def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or Settings.from_env()
     gw = gateway_settings or GatewaySettings.from_env(settings)
-    app = web.Application(middlewares=[one_packet, aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[one_segment_answers, aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
     app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)
