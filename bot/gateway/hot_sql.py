@@ -109,6 +109,8 @@ class HotPath:
         key = (id(stmt), returning_id)  # module-level statements: they live as long as the process
         p = self._prepared.get(key)
         if p is None:
+            if len(self._prepared) >= 256:  # statements built per call do not belong here; stay bounded
+                self._prepared.clear()
             compiled_stmt = stmt
             if returning_id and self.returning:
                 compiled_stmt = stmt.returning(*stmt.table.primary_key.columns)
