@@ -69,15 +69,16 @@ class GatewayMetrics:
                                 "(buyers and consoles)", registry=r)
         self.errors = Counter("paylater_gateway_errors", "Failures, by kind (rasa_unavailable, internal_error)",
                               ["kind"], registry=r)
-        for sender in ("buyer", "bot", "agent", "system"):
-            self.messages.labels(sender)
+        # the labelled children, looked up once (counting a message is a dict lookup and an add)
+        self._by_sender = {sender: self.messages.labels(sender) for sender in ("buyer", "bot", "agent", "system")}
         for reason in ("requested", "misunderstood", "late_disbursement", "dispute", "backend_down"):
             self.handoffs.labels(reason)
         for kind in ("rasa_unavailable", "internal_error"):
             self.errors.labels(kind)
 
     def message(self, sender: str) -> None:
-        self.messages.labels(sender).inc()
+        child = self._by_sender.get(sender)
+        (child if child is not None else self.messages.labels(sender)).inc()
 
     def handoff(self, reason: str) -> None:
         self.handoffs.labels(reason).inc()

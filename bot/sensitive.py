@@ -36,6 +36,9 @@ _PASSWORD = re.compile(
     re.I,
 )
 
+_SEPS = re.compile(rf"{_SEP}+")
+_NON_DIGITS = re.compile(r"\D")
+
 LABELS = {"card": "[card number removed]", "ssn": "[SSN removed]", "bank": "[bank number removed]",
           "password": "[password removed]"}
 _WHAT = {"card": "a card number", "ssn": "a Social Security number", "bank": "a bank account or routing number",
@@ -57,7 +60,7 @@ def _luhn_ok(digits: str) -> bool:
 def _card_shaped(text: str) -> bool:
     """Cards are written in one run or in groups of 4 (Amex/Diners 4-6-5 / 4-6-4); a group of one
     or two digits before the end means a date or a list of numbers, not a card."""
-    groups = [g for g in re.split(rf"{_SEP}+", text) if g]
+    groups = [g for g in _SEPS.split(text) if g]
     return all(len(g) >= 3 for g in groups[:-1])
 
 
@@ -73,7 +76,7 @@ def redact(text: str) -> Tuple[str, List[str]]:
     kinds: List[str] = []
 
     def card(m: re.Match) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
+        digits = _NON_DIGITS.sub("", m.group(0))
         if 13 <= len(digits) <= 19 and _card_shaped(m.group(0)) and _luhn_ok(digits):
             kinds.append("card")
             return LABELS["card"]

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
-from bot.auth import BuyerIdentity, InvalidToken, verify_buyer_token
+from bot.auth import BuyerIdentity, InvalidToken
 from bot.config import Settings
 from bot.logging_setup import aiohttp_middleware, bind, new_request_id
 
@@ -25,8 +25,9 @@ from bot.metrics import GatewayMetrics, metrics_handler, metrics_token
 
 from .analytics import routes as analytics_routes
 from .analytics.store import AnalyticsStore
-from .common import (ANALYTICS, BUS, GW, LIMITS, MAX_BODY, METRICS, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS, SOCKETS,
-                     STORE, ApiError,
+from .buyer_auth import ConversationAccess, TokenCache
+from .common import (ACCESS, ANALYTICS, BUS, GW, LIMITS, MAX_BODY, METRICS, PASSWORD_CHECKS, RASA, SERVICE, SETTINGS,
+                     SOCKETS, STORE, TOKENS, ApiError,
                      csp, enforce, json_error, message_id, origin_allowed, parse_json, read_json, validate_text)
 from .db import AsyncStore, Store, ensure_schema, make_engine
 from .openapi import openapi_document
@@ -37,6 +38,8 @@ from .security import new_token, token_hash, tokens_equal
 from .events import routes as events_routes
 from .service import AGENTS_ONLINE_TTL_S, ConversationError, ConversationService
 from .settings import GatewaySettings
+from .tcp import client_session, one_segment_answers
+from .wire import as_json, json_object, json_response
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -102,11 +105,12 @@ def bearer(request: web.Request) -> Optional[str]:
 
 
 def identify(request: web.Request, token: Optional[str]) -> Optional[BuyerIdentity]:
-    """None for anonymous; 401 for a token that is present but forged/expired/malformed."""
+    """None for anonymous; 401 for a token that is present but forged/expired/malformed.
+    Verified once per token and cached while it is live (buyer_auth.TokenCache)."""
     if token is None:
         return None
     try:
-        return verify_buyer_token(token, request.app[SETTINGS].jwt_secret)
+        return request.app[TOKENS].verify(token)
     except InvalidToken as exc:
         code = "token_expired" if str(exc) == "expired" else "invalid_token"
         raise ApiError(401, code, "Your sign-in has expired: please sign in again." if code == "token_expired"
@@ -120,15 +124,32 @@ async def conversation_for(request: web.Request, cid: str, buyer: Optional[Buyer
     conv = await request.app[STORE].get_conversation(cid) if len(cid) <= 64 else None
     if conv is None:
         raise ApiError(404, "not_found", "No such conversation.")
-    if conv["buyer_id"] is not None:
-        if buyer is None or buyer.buyer_id != conv["buyer_id"]:
+    request.app[ACCESS].remember(conv)
+    _check_access(conv["buyer_id"], conv["access_key_hash"], buyer, access_key)
+    return conv
+
+
+def _check_access(owner: Optional[str], key_hash: Optional[str], buyer: Optional[BuyerIdentity],
+                  access_key: Optional[str]) -> None:
+    if owner is not None:
+        if buyer is None or buyer.buyer_id != owner:
             raise ApiError(404, "not_found", "No such conversation.")
     else:
         if buyer is not None:
             raise ApiError(404, "not_found", "No such conversation.")
-        if not access_key or not tokens_equal(token_hash(access_key), conv["access_key_hash"]):
+        if not access_key or not tokens_equal(token_hash(access_key), key_hash):
             raise ApiError(404, "not_found", "No such conversation.")
-    return conv
+
+
+async def authorize(request: web.Request, cid: str, buyer: Optional[BuyerIdentity], access_key: Optional[str]) -> None:
+    """conversation_for's check without reading the conversation when this gateway knows who may
+    use it (those columns never change, buyer_auth.ConversationAccess). The message's own
+    transaction reads the rest."""
+    known = request.app[ACCESS].get(cid)
+    if known is None:
+        await conversation_for(request, cid, buyer, access_key)
+    else:
+        _check_access(known[0], known[1], buyer, access_key)
 
 
 # ---------------------------------------------------------------------------- buyer REST
@@ -214,15 +235,15 @@ def parse_buyer_message(app: web.Application, body: Dict[str, Any]):
 async def post_message(request: web.Request) -> web.Response:
     token = bearer(request)
     buyer = identify(request, token)
-    conv = await conversation_for(request, request.match_info["cid"], buyer, request.headers.get("X-Conversation-Token"))
+    cid = request.match_info["cid"]
+    await authorize(request, cid, buyer, request.headers.get("X-Conversation-Token"))
     body = await read_json(request)
     text, payload = parse_buyer_message(request.app, body)
-    await check_rate(request, conv["id"], buyer)
-    svc = request.app[SERVICE]
-    new = await request.app[client_ids.CLIENT_IDS].send(conv["id"], text, payload, token, body.get("client_message_id"))
-    conv = await request.app[STORE].get_conversation(conv["id"])
-    view = await svc.view_for_buyer(conv, max_age_s=AGENTS_ONLINE_TTL_S)  # per message: presence may be 2 s old
-    return web.json_response({"conversation": view, "messages": new})
+    await check_rate(request, cid, buyer)
+    turn = await request.app[client_ids.CLIENT_IDS].send(cid, text, payload, token, body.get("client_message_id"))
+    # the conversation as the message left it (no further read); presence may be 2 s old
+    view = await request.app[SERVICE].view_for_buyer(turn.conversation, max_age_s=AGENTS_ONLINE_TTL_S)
+    return json_response(json_object(conversation=view, messages=turn.messages))  # messages: JSON encoded once
 
 
 async def post_csat(request: web.Request) -> web.Response:
@@ -280,7 +301,7 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                     continue
                 if event.get("type") == "message":
                     sent_up_to = max(sent_up_to, event["message"]["id"])
-                await ws.send_json(event)
+                await ws.send_str(as_json(event))  # a message's JSON is encoded once (wire.py)
 
         async def close_at_expiry(expires_at: int):
             """Agent replies carry the buyer's data: stop pushing when the sign-in expires."""
@@ -313,14 +334,14 @@ async def buyer_ws(request: web.Request) -> web.WebSocketResponse:
                 elif kind == "message":
                     bind(new_request_id(), cid)  # one request id per buyer message
                     try:
-                        if token:  # re-check: the token may have expired since the socket opened
+                        if token:  # re-check: the token may have expired since the socket opened (cached)
                             identify(request, token)
                         text, payload = parse_buyer_message(request.app, data)
                         await check_rate(request, cid, buyer)
                         cmid = data.get("client_message_id")
-                        new = await request.app[client_ids.CLIENT_IDS].send(cid, text, payload, token, cmid)
+                        turn = await request.app[client_ids.CLIENT_IDS].send(cid, text, payload, token, cmid)
                         if cmid is not None:  # the widget's pending message is safe; a retry's replies ride along
-                            await ws.send_json({"type": "ack", "client_message_id": cmid, "messages": new})
+                            await ws.send_str(json_object(type="ack", client_message_id=cmid, messages=turn.messages))
                     except ApiError as exc:
                         err = {"type": "error", "error": exc.code, "message": exc.message_text}
                         if "Retry-After" in exc.headers:
@@ -381,7 +402,7 @@ async def _resources(app: web.Application):
     await bus.start()
     await app[LIMITS].start()
     app[BUS] = bus
-    session = aiohttp.ClientSession()
+    session = client_session()  # requests to Rasa in one TCP segment (tcp.py)
     settings = app[SETTINGS]
     app[RASA] = RasaClient(session, gw.rasa_urls or (settings.rasa_url,), settings.rasa_token, gw.rasa_timeout_s, gw.tracker_timeout_s)
     app[ANALYTICS] = AsyncStore(AnalyticsStore(engine))
@@ -421,13 +442,15 @@ async def _housekeeping(app: web.Application):
 def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or Settings.from_env()
     gw = gateway_settings or GatewaySettings.from_env(settings)
-    app = web.Application(middlewares=[aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[one_segment_answers, aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
     app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)
     app[PASSWORD_CHECKS] = asyncio.Semaphore(2)
     app[SOCKETS] = weakref.WeakSet()
     app[METRICS] = GatewayMetrics()
+    app[TOKENS] = TokenCache(settings.jwt_secret)
+    app[ACCESS] = ConversationAccess()
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_housekeeping)
 

@@ -6,7 +6,8 @@ balancer, set PAYLATER_GATEWAY_REDIS_URL and `RedisBroadcaster` carries the same
 Redis pub/sub, so a buyer connected to replica A sees the reply an agent typed on replica B.
 
 Channels: `conv:<conversation id>` (buyer widget/app) and `console` (every agent console).
-Messages are JSON-able dicts.
+Messages are JSON-able dicts; a `wire.Encoded` one carries its JSON text, which Redis and the
+sockets send as it is (encoded once however many subscribers there are).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import contextlib
 import json
 import logging
 from typing import AsyncIterator, Dict, Optional, Protocol, Set
+
+from .wire import Encoded, as_json
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +123,8 @@ class RedisBroadcaster(InProcessBroadcaster):
                 if msg is None:
                     continue
                 channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
-                self._deliver(channel[len(self.prefix):], json.loads(msg["data"]))
+                data = msg["data"].decode() if isinstance(msg["data"], bytes) else msg["data"]
+                self._deliver(channel[len(self.prefix):], Encoded(json.loads(data), data))  # sent as received
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep listening; Redis may come back
@@ -139,7 +143,7 @@ class RedisBroadcaster(InProcessBroadcaster):
     async def publish(self, channel: str, message: dict) -> None:
         assert self._redis is not None, "start() first"
         try:
-            await self._redis.publish(self.prefix + channel, json.dumps(message))
+            await self._redis.publish(self.prefix + channel, as_json(message))
         except Exception:
             # Redis down: this gateway's own sockets still get it live (others find it in the
             # history when they reconnect); the caller logs the failure

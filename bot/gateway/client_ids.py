@@ -3,9 +3,10 @@
 The widget and the app send `client_message_id` (8-64 of A-Z a-z 0-9 _ -, a UUID fits) with
 each buyer message, over REST or the WebSocket. The first time an id is seen in a
 conversation the gateway claims it (a row in `gateway_client_messages`, primary key
-(conversation, id): the database's unique constraint decides between two gateways), stores
-the buyer's message and runs it as usual (Rasa, or the agents). The claim then records the ids
-of every message that answer produced. A retry with the same id:
+(conversation, id): the database's unique constraint decides between two gateways) in the same
+transaction that stores the buyer's message, and runs it as usual (Rasa, or the agents). The
+transaction that stores the answer's last messages records the ids of every message the answer
+produced (`TurnClaim` in service.py: no transaction of its own). A retry with the same id:
 
 - after the first finished: gets the same messages back; Rasa is not asked again;
 - while the first is still running in this gateway: waits for it and gets its messages;
@@ -37,7 +38,8 @@ from sqlalchemy.engine import Engine
 from bot.sensitive import redact
 
 from .db import AsyncStore, messages, metadata, utcnow, write_tx, _msg_row
-from .service import APOLOGY, GATEWAY_HANDOFF_PAYLOAD, ConversationError, ConversationService
+from .hot_sql import insert_stmt
+from .service import APOLOGY, GATEWAY_HANDOFF_PAYLOAD, ConversationError, ConversationService, Turn
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,11 @@ def check_client_message_id(value: Any) -> Optional[str]:
 
 
 def digest(text: str, payload: Optional[str]) -> str:
-    shown, _ = redact(text)  # never a hash of a card number
+    return _digest(redact(text)[0], payload)  # never a hash of a card number
+
+
+def _digest(shown: str, payload: Optional[str]) -> str:
+    """`digest` of text already redacted."""
     return hashlib.sha256(json.dumps([shown, payload or ""]).encode()).hexdigest()
 
 
@@ -88,29 +94,47 @@ def _claim(row) -> Claim:
                  row.owner, row.updated_at)
 
 
+def _reused() -> ConversationError:
+    return ConversationError(409, "client_message_id_reused", "This message id was already used for a different "
+                             "message. Send a new message with a new id.")
+
+
+class ClaimTaken(Exception):
+    """The id was claimed first (by another attempt); nothing of this attempt was stored."""
+
+
+_CLAIM_WHERE = (client_messages.c.conversation_id == sa.bindparam("cid")) & (
+    client_messages.c.client_message_id == sa.bindparam("cmid"))
+_INSERT_CLAIM = insert_stmt(client_messages, "conversation_id", "client_message_id", "digest", "message_id", "owner",
+                            "created_at", "updated_at")
+_FINISH_CLAIM = sa.update(client_messages).where(_CLAIM_WHERE, client_messages.c.owner == sa.bindparam("if_owner")).values(
+    reply_ids=sa.bindparam("reply_ids"), updated_at=sa.bindparam("now"))
+
+
+class ClaimInTurn:
+    """The claim of one attempt, written inside the turn's transactions (service.TurnClaim)."""
+
+    def __init__(self, cid: str, cmid: str, dig: str, owner: str):
+        self.cid, self.cmid, self.digest, self.owner = cid, cmid, dig, owner
+
+    def stored(self, tx, message_id: int) -> None:
+        now = utcnow()
+        try:
+            tx.execute(_INSERT_CLAIM, dict(conversation_id=self.cid, client_message_id=self.cmid, digest=self.digest,
+                                           message_id=message_id, owner=self.owner, created_at=now, updated_at=now))
+        except sa.exc.IntegrityError:  # the whole transaction rolls back: the buyer's message too
+            raise ClaimTaken() from None
+
+    def done(self, tx, message_ids: List[int]) -> None:
+        tx.execute(_FINISH_CLAIM, {"cid": self.cid, "cmid": self.cmid, "if_owner": self.owner,
+                                   "reply_ids": json.dumps(message_ids), "now": utcnow()})
+
+
 class ClientIdStore:
     """Synchronous queries on `gateway_client_messages` (run through `AsyncStore`)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
-
-    def claim(self, cid: str, cmid: str, dig: str, owner: str) -> Optional[Claim]:
-        """Claim the id for `owner`: None when this call claimed it, else the existing claim."""
-        where = (client_messages.c.conversation_id == cid) & (client_messages.c.client_message_id == cmid)
-        for _ in range(3):
-            try:
-                with write_tx(self.engine) as c:
-                    row = c.execute(sa.select(client_messages).where(where)).first()
-                    if row is not None:
-                        return _claim(row)
-                    now = utcnow()
-                    c.execute(sa.insert(client_messages).values(
-                        conversation_id=cid, client_message_id=cmid, digest=dig, owner=owner,
-                        created_at=now, updated_at=now))
-                    return None
-            except sa.exc.IntegrityError:  # another gateway claimed it between our read and insert
-                continue
-        raise RuntimeError("client message id claim kept conflicting")
 
     def get(self, cid: str, cmid: str) -> Optional[Claim]:
         with self.engine.connect() as c:
@@ -124,9 +148,6 @@ class ClientIdStore:
         with write_tx(self.engine) as c:
             return c.execute(sa.update(client_messages).where(*cond)
                              .values(updated_at=utcnow(), **values)).rowcount == 1
-
-    def stored(self, cid: str, cmid: str, owner: str, message_id: int) -> bool:
-        return self._update(cid, cmid, owner, message_id=message_id)
 
     def done(self, cid: str, cmid: str, owner: str, reply_ids: List[int]) -> bool:
         return self._update(cid, cmid, owner, reply_ids=json.dumps(reply_ids))
@@ -163,39 +184,52 @@ class IdempotentMessages:
         self.stale_after_s = stale_after_s
         self.poll_s = poll_s
         self.owner = uuid.uuid4().hex  # this gateway process
-        self._inflight: Dict[Tuple[str, str], asyncio.Future] = {}
+        # (conversation, client id) -> (digest, future of its Turn): attempts running in this gateway
+        self._inflight: Dict[Tuple[str, str], Tuple[str, asyncio.Future]] = {}
 
     async def send(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str],
-                   client_message_id: Optional[str]) -> List[Dict[str, Any]]:
+                   client_message_id: Optional[str]) -> Turn:
         cmid = check_client_message_id(client_message_id)
+        redacted = redact(text)  # once: the stored text, what Rasa gets and the digest
         if cmid is None:
-            return await self.svc.buyer_message(cid, text, payload, auth_token)
-        dig = digest(text, payload)
+            return await self.svc.buyer_message(cid, text, payload, auth_token, redacted=redacted)
+        dig = _digest(redacted[0], payload)
         while True:
-            existing = await self.store.claim(cid, cmid, dig, self.owner)
+            running = self._inflight.get((cid, cmid))
+            if running is not None:  # the first attempt runs in this gateway: its answer is ours
+                if running[0] != dig:
+                    raise _reused()
+                outcome = (await asyncio.gather(running[1], return_exceptions=True))[0]
+                if not isinstance(outcome, BaseException):
+                    return outcome
+            else:  # the usual case: claim it with the buyer's message and run it
+                try:
+                    return await self._run(cid, cmid, dig, text, payload, auth_token, redacted)
+                except ClaimTaken:
+                    pass
+            existing = await self.store.get(cid, cmid)
             if existing is None:
-                return await self._run(cid, cmid, text, payload, auth_token)
+                continue  # dropped meanwhile (its message was never stored): claim it again
             if existing.digest != dig:
-                raise ConversationError(409, "client_message_id_reused",
-                                        "This message id was already used for a different message. "
-                                        "Send a new message with a new id.")
+                raise _reused()
             result = await self._wait(cid, cmid, existing)
             if result is not None:
-                return result
+                return Turn(await self.svc.store.get_conversation(cid), result, claim_done=True)
             # the claim was dropped (its message was never stored): claim it again
 
-    async def _run(self, cid, cmid, text, payload, auth_token) -> List[Dict[str, Any]]:
+    async def _run(self, cid, cmid, dig, text, payload, auth_token, redacted) -> Turn:
         key = (cid, cmid)
-        fut = self._inflight[key] = asyncio.get_running_loop().create_future()
-
-        async def on_stored(msg: Dict[str, Any]) -> None:
-            await self.store.stored(cid, cmid, self.owner, msg["id"])
-
+        fut = asyncio.get_running_loop().create_future()
+        self._inflight[key] = (dig, fut)
         try:
-            out = await self.svc.buyer_message(cid, text, payload, auth_token, on_stored=on_stored)
-            await self.store.done(cid, cmid, self.owner, [m["id"] for m in out])
-            fut.set_result(out)
-            return out
+            turn = await self.svc.buyer_message(cid, text, payload, auth_token,
+                                                claim=ClaimInTurn(cid, cmid, dig, self.owner), redacted=redacted)
+            fut.set_result(turn)
+            return turn
+        except ClaimTaken:  # another attempt has it; nothing of ours was stored
+            fut.set_exception(ClaimTaken())
+            fut.exception()
+            raise
         except BaseException as exc:
             fut.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
             fut.exception()  # retrieved: no "never retrieved" warning when nobody waits
@@ -207,17 +241,19 @@ class IdempotentMessages:
         finally:
             self._inflight.pop(key, None)
 
-    async def _wait(self, cid: str, cmid: str, claim: Claim) -> Optional[List[Dict[str, Any]]]:
+    async def _wait(self, cid: str, cmid: str, claim: Optional[Claim]) -> Optional[List[Dict[str, Any]]]:
         """The first attempt's messages, once it has finished (or been recovered); None when
         the claim was dropped and the caller should run the message itself."""
         while True:
+            if claim is None:
+                return None
             if claim.reply_ids is not None:
                 return await self.store.messages(cid, claim.reply_ids)
-            fut = self._inflight.get((cid, cmid))
-            if fut is not None:  # running here: wait for it (its failure is recovered below)
-                with_result = await asyncio.gather(fut, return_exceptions=True)
-                if not isinstance(with_result[0], BaseException):
-                    return with_result[0]
+            running = self._inflight.get((cid, cmid))
+            if running is not None:  # running here: wait for it (its failure is recovered below)
+                outcome = (await asyncio.gather(running[1], return_exceptions=True))[0]
+                if not isinstance(outcome, BaseException):
+                    return outcome.messages
             elif claim.owner == "" or (utcnow() - claim.updated_at).total_seconds() > self.stale_after_s:
                 recovered = await self._recover(cid, cmid, claim)
                 if recovered is not False:
@@ -225,8 +261,6 @@ class IdempotentMessages:
             else:
                 await asyncio.sleep(self.poll_s)  # another gateway is running it
             claim = await self.store.get(cid, cmid)
-            if claim is None:
-                return None
 
     async def _recover(self, cid: str, cmid: str, claim: Claim):
         """The attempt that had the claim is gone. Returns the messages, None (claim dropped:
@@ -247,7 +281,6 @@ class IdempotentMessages:
                                                    kind="bot_unavailable"))
         await self.store.done(cid, cmid, self.owner, [m["id"] for m in out])
         return out
-
 
 
 CLIENT_IDS = web.AppKey("client_ids", IdempotentMessages)

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot import jsonsafe
 from bot.config import Settings
 
+from .buyer_auth import ConversationAccess, TokenCache
 from .db import AsyncStore
 from .rasa import RasaClient
 from .limits import Limits
@@ -30,7 +31,9 @@ LIMITS = web.AppKey("limits", Limits)
 PASSWORD_CHECKS = web.AppKey("password_checks", asyncio.Semaphore)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 METRICS = web.AppKey("metrics", object)  # bot.metrics.GatewayMetrics
-ANALYTICS = web.AppKey("analytics", AsyncStore)  # AsyncStore(bot.gateway.analytics.store.AnalyticsStore)
+ANALYTICS = web.AppKey("analytics", AsyncStore)
+TOKENS = web.AppKey("buyer_tokens", TokenCache)  # verified buyer tokens (buyer_auth.py)
+ACCESS = web.AppKey("conversation_access", ConversationAccess)  # who may use a conversation (buyer_auth.py)  # AsyncStore(bot.gateway.analytics.store.AnalyticsStore)
 
 MAX_BODY = 64 * 1024
 # Message ids are 32-bit integers in the gateway's tables.
@@ -66,6 +69,8 @@ def parse_json(raw, *, max_bytes: int = MAX_BODY) -> Dict[str, Any]:
 async def read_json(request: web.Request) -> Dict[str, Any]:
     if request.content_length and request.content_length > MAX_BODY:
         raise ApiError(413, "body_too_large", "The request body is too large.")
+    if request.content.is_eof():  # already received whole (the usual small JSON body): nothing to wait for
+        return parse_json(await request.read())
     try:  # a body trickled in byte by byte must not hold the connection forever
         raw = await asyncio.wait_for(request.read(), timeout=request.app[GW].body_timeout_s)
     except asyncio.TimeoutError:
@@ -144,6 +149,15 @@ def origin_allowed(request: web.Request, origin: Optional[str], allowed) -> bool
 
 
 def csp(frame_ancestors: str = "'none'") -> str:
+    if frame_ancestors == "'none'":
+        return _CSP_NONE
+    return _csp(frame_ancestors)
+
+
+def _csp(frame_ancestors: str) -> str:
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             f"frame-ancestors {frame_ancestors}")
+
+
+_CSP_NONE = _csp("'none'")  # every API answer's header, built once

@@ -11,8 +11,9 @@ import datetime as dt
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from alembic import command
@@ -20,6 +21,8 @@ from sqlalchemy.engine import Engine
 
 from bot.adapters.db import WRITE_LOCK, make_engine  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
 from bot.adapters.migrate import alembic_config
+
+from .hot_sql import HotPath, HotTx, insert_stmt
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +195,40 @@ _GET_CONVERSATION = sa.select(conversations).where(conversations.c.id == sa.bind
 _INSERT_MESSAGE = sa.insert(messages)
 _TOUCH_CONVERSATION = sa.update(conversations).where(conversations.c.id == sa.bindparam("cid")).values(
     last_message_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
+_REOPEN = sa.update(conversations).where(conversations.c.id == sa.bindparam("cid"), conversations.c.state == "closed").values(
+    state="bot", updated_at=sa.bindparam("now"))
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to store (`Store.write_turn`); `events`: its analytics events, same transaction."""
+    sender: str
+    text: str
+    buttons: Optional[list] = None
+    agent_name: Optional[str] = None
+    kind: Optional[str] = None
+    data: Optional[Dict[str, Any]] = None
+    events: Optional[List[Dict[str, Any]]] = None
+
+
+# Called inside a turn's transaction, after its messages are inserted: (hot_sql.HotTx, the
+# conversation as read at the start, the stored messages). What it writes commits with them.
+TurnHook = Callable[[Any, Dict[str, Any], List[Dict[str, Any]]], None]
+
+
+# The same, run on the DBAPI connection (hot_sql.py): every value given explicitly.
+_HOT_INSERT_MESSAGE = insert_stmt(messages, "conversation_id", "sender", "agent_name", "text", "buttons", "kind", "data",
+                                  "created_at")
+
+
+def _insert_message(tx: HotTx, cid: str, m: NewMessage, now: dt.datetime) -> Dict[str, Any]:
+    values = dict(conversation_id=cid, sender=m.sender, text=m.text, kind=m.kind, agent_name=m.agent_name,
+                  buttons=json.dumps(m.buttons) if m.buttons else None, created_at=now,
+                  data=json.dumps(m.data) if m.data else None)
+    _analytics.record_hot(tx, cid, m.events, now)
+    mid = tx.insert(_HOT_INSERT_MESSAGE, values)
+    # the row as stored, without reading it back (one statement less per message)
+    return _msg_row(SimpleNamespace(id=mid, **values))
 
 
 @contextlib.contextmanager
@@ -211,6 +248,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.hot = HotPath(engine)  # the message path's statements (hot_sql.py)
 
     # ---------------------------------------------------------------- conversations
     def create_conversation(self, buyer_id: Optional[str], client: str, access_key_hash: Optional[str]) -> Dict[str, Any]:
@@ -306,15 +344,40 @@ class Store:
                     events: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
         """`events`: analytics events (bot/gateway/analytics) recorded in the same transaction."""
         now = utcnow()
-        values = dict(conversation_id=cid, sender=sender, text=text, kind=kind, agent_name=agent_name,
-                      buttons=json.dumps(buttons) if buttons else None, created_at=now,
-                      data=json.dumps(data) if data else None)
-        with write_tx(self.engine) as c:
-            _analytics.record(c, cid, events, now)
-            mid = c.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
-            c.execute(_TOUCH_CONVERSATION, {"cid": cid, "now": now})
-        # the row as stored, without reading it back (one statement less per message)
-        return _msg_row(SimpleNamespace(id=mid, **values))
+        with self.hot.transaction() as tx:
+            msg = _insert_message(tx, cid, NewMessage(sender, text, buttons, agent_name, kind, data, events), now)
+            tx.execute(_TOUCH_CONVERSATION, {"cid": cid, "now": now})
+        return msg
+
+    def write_turn(self, cid: str, new: Sequence[NewMessage], reopen: bool = False,
+                   hook: Optional[TurnHook] = None) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], bool]:
+        """One transaction for one step of a buyer message (bot/gateway/service.py): read the
+        conversation, reopen it if it was closed (`reopen`), store `new` with their analytics
+        events, touch the conversation, then `hook` (client message ids) on the same connection.
+        Returns (the conversation as it now is, the stored messages, whether it was reopened);
+        (None, [], False) when there is no such conversation (nothing written)."""
+        now = utcnow()
+        with self.hot.transaction() as tx:
+            row = tx.first(_GET_CONVERSATION, {"cid": cid}, conversations)
+            if row is None:
+                return None, [], False
+            conv = _conv_row(SimpleNamespace(**row))
+            reopened = reopen and conv["state"] == "closed"
+            if reopened:
+                tx.execute(_REOPEN, {"cid": cid, "now": now})
+                conv["state"], conv["updated_at"] = "bot", iso(now)
+            stored = [_insert_message(tx, cid, m, now) for m in new]
+            if stored:
+                tx.execute(_TOUCH_CONVERSATION, {"cid": cid, "now": now})
+                conv["last_message_at"] = conv["updated_at"] = iso(now)
+            if hook is not None:
+                hook(tx, conv, stored)
+        return conv, stored, reopened
+
+    def run_in_transaction(self, fn: Callable[[HotTx], Any]) -> Any:
+        """`fn(tx)` inside one write transaction (client message ids' bookkeeping)."""
+        with self.hot.transaction() as tx:
+            return fn(tx)
 
     def latest_conversation_for_buyer(self, buyer_id: str) -> Optional[Dict[str, Any]]:
         """The buyer's most recent conversation (where a proactive message goes), or None."""

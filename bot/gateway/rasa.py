@@ -101,6 +101,8 @@ class RasaClient:
 
     def replicas_for(self, sender: str) -> List[str]:
         """This conversation's replica first; replicas that just failed go last."""
+        if len(self.base_urls) == 1:  # one replica: nothing to choose (and no hashing per message)
+            return list(self.base_urls)
         order = replica_order(sender, self.base_urls)
         now = time.monotonic()
         fresh = [u for u in order if now - self._failed_at.get(u, -_SKIP_FAILED_S) >= _SKIP_FAILED_S]

@@ -10,7 +10,8 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from bot.logging_setup import REQUEST_ID_KEY, bind, current_request_id, new_request_id
 from bot.sensitive import redact, removal_notice
@@ -18,9 +19,10 @@ from bot.sensitive import redact, removal_notice
 from bot.domain.analytics import kind_for_intent
 
 from .broadcast import Broadcaster
-from .db import AsyncStore, iso, utcnow
+from .db import AsyncStore, NewMessage, utcnow
 from .rasa import RasaClient, RasaUnavailable
 from .settings import GatewaySettings
+from .wire import Encoded, message_event
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,26 @@ def turn_events(conv: Dict[str, Any], turn: Optional[Dict[str, Any]], shown: str
     elif kind == "fallback":
         ev["text"] = shown
     return [ev]
+
+
+@dataclass
+class Turn:
+    """What one buyer message did: the conversation as it now is (the buyer's view is built from
+    it, no further read) and every message it stored, in order."""
+    conversation: Dict[str, Any]
+    messages: List[Dict[str, Any]]
+    claim_done: bool = False
+
+
+class TurnClaim(Protocol):
+    """Client message id bookkeeping (client_ids.py), written inside the turn's own transactions
+    (`tx`: a hot_sql.HotTx)."""
+
+    def stored(self, tx: Any, message_id: int) -> None:
+        """With the buyer's message; raises (rolling that transaction back) when the id is taken."""
+
+    def done(self, tx: Any, message_ids: List[int]) -> None:
+        """With the turn's last messages: every message id the turn stored."""
 
 
 class ConversationError(Exception):
@@ -109,6 +131,7 @@ class ConversationService:
         self.gw = gw
         self._locks: Dict[str, asyncio.Lock] = {}
         self._agents_online: Optional[tuple] = None  # (monotonic time, answer)
+        self._agent_names: Dict[str, tuple] = {}  # username -> (monotonic time, display name)
 
     def lock(self, cid: str) -> asyncio.Lock:
         lock = self._locks.get(cid)
@@ -132,14 +155,25 @@ class ConversationService:
         self._agents_online = (now, online)
         return online
 
-    async def agent_name(self, username: Optional[str]) -> Optional[str]:
+    async def agent_name(self, username: Optional[str], max_age_s: float = 0.0) -> Optional[str]:
+        """The agent's display name; `max_age_s` as agents_online (a buyer writing to an agent
+        gets the name with every answer; a renamed agent shows at most that late)."""
         if not username:
             return None
+        now = time.monotonic()
+        known = self._agent_names.get(username)
+        if max_age_s > 0 and known is not None and now - known[0] < max_age_s:
+            return known[1]
         agent = await self.store.get_agent(username)
-        return agent["display_name"] if agent else username
+        name = agent["display_name"] if agent else username
+        if len(self._agent_names) > 1000:
+            self._agent_names.clear()
+        self._agent_names[username] = (now, name)
+        return name
 
     async def view_for_buyer(self, conv: Dict[str, Any], max_age_s: float = 0.0) -> Dict[str, Any]:
-        return buyer_view(conv, await self.agent_name(conv["assigned_agent"]), await self.agents_online(max_age_s))
+        return buyer_view(conv, await self.agent_name(conv["assigned_agent"], max_age_s),
+                          await self.agents_online(max_age_s))
 
     # ------------------------------------------------------------------ publishing
     async def _publish(self, channel: str, event: Dict[str, Any]) -> None:
@@ -155,14 +189,22 @@ class ConversationService:
                        data: Optional[Dict[str, Any]] = None,
                        events: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
         msg = await self.store.add_message(cid, sender, text, buttons, agent_name, kind, data, events)
+        return await self._published(cid, msg)
+
+    async def _published(self, cid: str, stored: Dict[str, Any]) -> Encoded:
+        """Count and publish a stored message; its JSON is encoded here once (wire.py) and reused
+        by the HTTP answer, the sockets and Redis."""
+        msg = Encoded(stored)
         if self.metrics is not None:
-            self.metrics.message(sender)
-        await self._publish(f"conv:{cid}", {"type": "message", "message": msg})
-        await self._publish("console", {"type": "message", "conversation_id": cid, "message": msg})
+            self.metrics.message(msg["sender"])
+        await self._publish(f"conv:{cid}", message_event(msg))
+        await self._publish("console", message_event(msg, cid))
         return msg
 
-    async def _state_changed(self, cid: str) -> Dict[str, Any]:
-        conv = await self.store.get_conversation(cid)
+    async def _state_changed(self, cid: str, conv: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """Publish the conversation's state (read afresh unless the caller just read it)."""
+        if conv is None:
+            conv = await self.store.get_conversation(cid)
         view = await self.view_for_buyer(conv)
         await self._publish(f"conv:{cid}", {"type": "state", "conversation": view})
         await self._publish("console", {"type": "conversation", "conversation": console_view(conv)})
@@ -185,66 +227,106 @@ class ConversationService:
 
     # ------------------------------------------------------------------ buyers
     async def buyer_message(self, cid: str, text: str, payload: Optional[str], auth_token: Optional[str],
-                            on_stored: Optional[Callable[[Dict[str, Any]], Awaitable[None]]] = None) -> List[Dict[str, Any]]:
+                            claim: Optional["TurnClaim"] = None,
+                            redacted: Optional[Tuple[str, List[str]]] = None) -> "Turn":
         """Store the buyer's message, then route it: to Rasa (bot), or to the agents only
-        (queued / with an agent). Returns the new messages in order. `on_stored` is told the
-        buyer's stored message before anything else happens (client message ids, client_ids.py)."""
+        (queued / with an agent). Returns the conversation as it now is and the new messages in
+        order. `redacted`: `redact(text)` if the caller already has it.
+
+        Database work, the common case (bench/profile_gateway.py): one transaction before Rasa
+        (read the conversation, reopen it if closed, store the buyer's message and any removal
+        notice, `claim.stored`), one after (store the replies with their analytics event, read the
+        conversation, `claim.done`). Rarer turns (handoff, rating prompt) add their own."""
+        shown, removed = redacted if redacted is not None else redact(text)
+        new = [NewMessage("buyer", shown)]
+        if removed:  # say so: the buyer sees the label, and why
+            new.append(NewMessage("system", removal_notice(removed), kind="redacted"))
         async with self.lock(cid):
-            conv = await self.store.get_conversation(cid)
+
+            def stored_hook(c, conv: Dict[str, Any], msgs: List[Dict[str, Any]]) -> None:
+                if claim is not None:
+                    claim.stored(c, msgs[0]["id"])
+                    if conv["state"] != "bot":  # the turn ends here: the agents get it, Rasa does not
+                        claim.done(c, [m["id"] for m in msgs])
+
+            conv, stored, reopened = await self.store.write_turn(cid, new, reopen=True, hook=stored_hook)
             if conv is None:
                 raise ConversationError(404, "not_found", "No such conversation.")
-            shown, removed = redact(text)
-            if conv["state"] == "closed":
-                await self.store.reopen(cid)
-                conv = await self._state_changed(cid)
-            out = [await self._message(cid, "buyer", shown)]
-            if on_stored is not None:
-                await on_stored(out[0])
-            if removed:  # say so: the buyer sees the label, and why
-                out.append(await self._message(cid, "system", removal_notice(removed), kind="redacted"))
-            if payload == GATEWAY_HANDOFF_PAYLOAD:
-                if conv["state"] == "bot":
-                    # the button is only offered with the "assistant unavailable" apology
-                    out += await self._handoff(conv, "backend_down",
-                                               "The assistant could not answer; the buyer asked for a person", None)
-                return out
+            if reopened:
+                await self._state_changed(cid, conv)
+            out: List[Dict[str, Any]] = [await self._published(cid, m) for m in stored]
+            turn = Turn(conv, out, claim_done=conv["state"] != "bot")
             if conv["state"] != "bot":
-                return out  # the agent sees it in the console; Rasa does not
-            forward, _ = redact(payload or text)
-            rid = current_request_id() or new_request_id()
-            bind(rid, cid)
-            metadata: Dict[str, Any] = {"client": conv["client"], REQUEST_ID_KEY: rid}
-            if auth_token:
-                metadata["auth_token"] = auth_token
-            started = time.perf_counter()
-            try:
-                reply = await self.rasa.send(cid, forward, metadata)
-                if self.metrics is not None:
-                    self.metrics.rasa_seconds.observe(time.perf_counter() - started)
-                    self.metrics.replies.inc()
-            except RasaUnavailable as exc:
-                log.warning("rasa unavailable for %s: %s", cid, exc)
-                if self.metrics is not None:
-                    self.metrics.error("rasa_unavailable")
-                out.append(await self._message(cid, "bot", APOLOGY,
-                                               [{"title": "Talk to a person", "payload": GATEWAY_HANDOFF_PAYLOAD}],
-                                               kind="bot_unavailable"))
-                return out
-            h = reply.handoff
-            announce = str(h.get("announce") or "")[:500] if h is not None else ""
-            events: Optional[List[Dict[str, Any]]] = turn_events(conv, reply.turn, shown)  # with the first reply
-            for m in reply.messages:
-                if announce and m["text"] == announce and not m["buttons"] and not m.get("data"):
-                    continue  # said once, in the queue notice below
-                out.append(await self._message(cid, "bot", m["text"], m["buttons"], data=m.get("data"), events=events))
-                events = None
-            if h is not None:
-                summary = h.get("summary") if isinstance(h.get("summary"), dict) else None
-                out += await self._handoff(conv, str(h.get("reason") or "requested")[:32],
-                                           str(h.get("reason_text") or "")[:500], summary, announce, events)
-            elif (reply.turn or {}).get("intent") == "feedback_helpful":
-                out += await self._ask_csat_once_a_day(conv)
-            return out
+                return turn  # the agent sees it in the console; Rasa does not (claim done above)
+            if payload == GATEWAY_HANDOFF_PAYLOAD:
+                # the button is only offered with the "assistant unavailable" apology
+                turn.messages += await self._handoff(conv, "backend_down",
+                                                     "The assistant could not answer; the buyer asked for a person",
+                                                     None, turn=turn)
+            else:
+                forward = shown if payload is None else redact(payload)[0]
+                await self._ask_rasa(conv, shown, forward, auth_token, turn, claim)
+            if claim is not None and not turn.claim_done:  # a handoff or a rating prompt came last
+                ids = [m["id"] for m in turn.messages]
+                await self.store.run_in_transaction(lambda c: claim.done(c, ids))
+                turn.claim_done = True
+            return turn
+
+    async def _ask_rasa(self, conv: Dict[str, Any], shown: str, forward: str, auth_token: Optional[str],
+                        turn: "Turn", claim: Optional["TurnClaim"]) -> None:
+        cid = conv["id"]
+        rid = current_request_id() or new_request_id()
+        bind(rid, cid)
+        metadata: Dict[str, Any] = {"client": conv["client"], REQUEST_ID_KEY: rid}
+        if auth_token:
+            metadata["auth_token"] = auth_token
+        started = time.perf_counter()
+        try:
+            reply = await self.rasa.send(cid, forward, metadata)
+            if self.metrics is not None:
+                self.metrics.rasa_seconds.observe(time.perf_counter() - started)
+                self.metrics.replies.inc()
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable for %s: %s", cid, exc)
+            if self.metrics is not None:
+                self.metrics.error("rasa_unavailable")
+            await self._write_replies(cid, [NewMessage("bot", APOLOGY, [{"title": "Talk to a person",
+                                                                         "payload": GATEWAY_HANDOFF_PAYLOAD}],
+                                                       kind="bot_unavailable")], turn, claim)
+            return
+        h = reply.handoff
+        announce = str(h.get("announce") or "")[:500] if h is not None else ""
+        events: Optional[List[Dict[str, Any]]] = turn_events(conv, reply.turn, shown)
+        replies = []
+        for m in reply.messages:
+            if announce and m["text"] == announce and not m["buttons"] and not m.get("data"):
+                continue  # said once, in the queue notice below
+            replies.append(NewMessage("bot", m["text"], m["buttons"] or None, data=m.get("data"), events=events))
+            events = None  # with the first reply
+        last = h is None and (reply.turn or {}).get("intent") != "feedback_helpful"
+        if replies:
+            await self._write_replies(cid, replies, turn, claim if last else None)
+        if h is not None:
+            summary = h.get("summary") if isinstance(h.get("summary"), dict) else None
+            turn.messages += await self._handoff(turn.conversation, str(h.get("reason") or "requested")[:32],
+                                                 str(h.get("reason_text") or "")[:500], summary, announce, events,
+                                                 turn=turn)
+        elif not last:
+            turn.messages += await self._ask_csat_once_a_day(turn.conversation)
+
+    async def _write_replies(self, cid: str, replies: List[NewMessage], turn: "Turn",
+                             claim: Optional["TurnClaim"]) -> None:
+        """The bot's replies in one transaction; with `claim`, the turn's last write (claim done)."""
+        ids = [m["id"] for m in turn.messages]
+
+        def done_hook(c, conv, msgs) -> None:
+            if claim is not None:
+                claim.done(c, ids + [m["id"] for m in msgs])
+
+        conv, stored, _ = await self.store.write_turn(cid, replies, hook=done_hook if claim is not None else None)
+        turn.conversation = conv or turn.conversation
+        turn.claim_done = claim is not None
+        turn.messages += [await self._published(cid, m) for m in stored]
 
     async def _ask_csat_once_a_day(self, conv: Dict[str, Any]) -> List[Dict[str, Any]]:
         """After a bot-resolved conversation (the buyer said it helped): the rating prompt, at
@@ -269,7 +351,8 @@ class ConversationService:
         return {"score": score, "comment": shown}
 
     async def _handoff(self, conv, reason: str, reason_text: str, summary: Optional[dict],
-                       announce: str = "", events: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+                       announce: str = "", events: Optional[List[Dict[str, Any]]] = None,
+                       turn: Optional["Turn"] = None) -> List[Dict[str, Any]]:
         cid = conv["id"]
         if summary is not None and summary.get("buyer_id") not in (None, conv["buyer_id"]):
             # the summary must describe the buyer whose verified token opened this conversation
@@ -289,7 +372,9 @@ class ConversationService:
         else:
             text = QUEUED_ONLINE if await self.agents_online() else QUEUED_OFFLINE
         notice = await self._message(cid, "system", f"{announce} {text}" if announce else text, kind="queued")
-        await self._state_changed(cid)
+        conv = await self._state_changed(cid)
+        if turn is not None:
+            turn.conversation = conv
         return [notice]
 
     # ------------------------------------------------------------------ proactive (events room)

@@ -175,3 +175,60 @@ async def test_a_message_whose_gateway_died_before_storing_it_runs_now(gateway, 
     assert r.status == 200
     assert [m["text"] for m in (await r.json())["messages"]] == ["never stored", "You said: never stored"]
     assert len(rasa_calls(fake_rasa, conv["id"])) == 1
+
+
+def claim_row(db_url, cid, cmid):
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        row = c.execute(sa.select(client_messages).where(client_messages.c.conversation_id == cid,
+                                                         client_messages.c.client_message_id == cmid)).first()
+    engine.dispose()
+    return row
+
+
+async def test_the_claim_is_written_with_the_messages_and_a_retry_gets_the_whole_answer(gateway, fake_rasa, db_url):
+    """One transaction stores the buyer's message, the removal notice and the claim; the one that
+    stores the replies records them all: a retry gets the same three messages, Rasa runs once."""
+    conv, h = await new_conversation(gateway, "buyer-001")
+    cmid = uuid.uuid4().hex
+    first = await post(gateway, conv, h, "my card is 4111 1111 1111 1111", cmid)
+    msgs = (await first.json())["messages"]
+    assert [(m["sender"], m.get("kind")) for m in msgs] == [("buyer", None), ("system", "redacted"), ("bot", None)]
+    row = claim_row(db_url, conv["id"], cmid)
+    assert row.message_id == msgs[0]["id"] and row.reply_ids == "[%s]" % ", ".join(str(m["id"]) for m in msgs)
+    for _ in range(2):
+        again = await post(gateway, conv, h, "my card is 4111 1111 1111 1111", cmid)
+        assert again.status == 200 and (await again.json())["messages"] == msgs
+        assert (await again.json())["conversation"]["state"] == "bot"
+    assert len(rasa_calls(fake_rasa, conv["id"])) == 1
+    assert [s for s, _ in stored(db_url, conv["id"])] == ["buyer", "system", "bot"]
+
+
+async def test_a_retry_while_an_agent_has_the_chat(gateway, fake_rasa, db_url):
+    """With an agent the turn ends with the buyer's message: claim and answer in one transaction."""
+    from gw_helpers import login
+
+    conv, h = await new_conversation(gateway, "buyer-001")
+    csrf = await login(gateway)
+    r = await gateway.post(f"/console/api/conversations/{conv['id']}/claim", headers={"X-CSRF-Token": csrf})
+    assert r.status == 200, await r.text()
+    cmid = uuid.uuid4().hex
+    first = await post(gateway, conv, h, "are you there?", cmid)
+    body = await first.json()
+    assert [m["sender"] for m in body["messages"]] == ["buyer"] and body["conversation"]["state"] == "agent"
+    again = await post(gateway, conv, h, "are you there?", cmid)
+    assert (await again.json())["messages"] == body["messages"]
+    assert rasa_calls(fake_rasa, conv["id"]) == []
+    assert stored(db_url, conv["id"]).count(("buyer", "are you there?")) == 1
+
+
+async def test_a_retry_after_a_handoff_gets_the_queue_notice(gateway, fake_rasa, db_url):
+    """The handoff is the turn's last write, recorded after it (the rarer path keeps its own transaction)."""
+    conv, h = await new_conversation(gateway, "buyer-001")
+    cmid = uuid.uuid4().hex
+    first = await post(gateway, conv, h, "talk to a person", cmid)
+    body = await first.json()
+    assert body["messages"][-1]["kind"] == "queued" and body["conversation"]["state"] == "queued"
+    again = await post(gateway, conv, h, "talk to a person", cmid)
+    assert (await again.json())["messages"] == body["messages"]
+    assert len(rasa_calls(fake_rasa, conv["id"])) == 1

@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable, Optional
 import sqlalchemy as sa
 
 from bot.gateway.db import metadata
+from bot.gateway.hot_sql import insert_stmt
 
 events = sa.Table(
     "gateway_analytics_events",
@@ -37,12 +38,26 @@ daily = sa.Table(
 )
 
 
-def record(conn, cid: str, evs: Optional[Iterable[Dict[str, Any]]], now: dt.datetime) -> None:
-    """Insert the events (dicts with `kind` and optional buyer_id/topic/reason/agent/value/text)
-    on the caller's connection, inside the caller's transaction: one statement."""
-    rows = [{"conversation_id": cid, "at": now, "buyer_id": e.get("buyer_id"), "kind": e["kind"],
+def _rows(cid: str, evs: Optional[Iterable[Dict[str, Any]]], now: dt.datetime):
+    return [{"conversation_id": cid, "at": now, "buyer_id": e.get("buyer_id"), "kind": e["kind"],
              "topic": (e.get("topic") or None) and str(e["topic"])[:80], "reason": e.get("reason"),
              "agent": e.get("agent"), "value": e.get("value"),
              "text": (e.get("text") or None) and str(e["text"])[:500]} for e in (evs or ())]
+
+
+_HOT_INSERT = insert_stmt(events, "conversation_id", "at", "buyer_id", "kind", "topic", "reason", "agent", "value", "text")
+
+
+def record_hot(tx, cid: str, evs: Optional[Iterable[Dict[str, Any]]], now: dt.datetime) -> None:
+    """`record` inside a message-path transaction (bot/gateway/hot_sql.HotTx)."""
+    rows = _rows(cid, evs, now)
+    if rows:
+        tx.executemany(_HOT_INSERT, rows)
+
+
+def record(conn, cid: str, evs: Optional[Iterable[Dict[str, Any]]], now: dt.datetime) -> None:
+    """Insert the events (dicts with `kind` and optional buyer_id/topic/reason/agent/value/text)
+    on the caller's connection, inside the caller's transaction: one statement."""
+    rows = _rows(cid, evs, now)
     if rows:
         conn.execute(sa.insert(events), rows)

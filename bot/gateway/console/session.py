@@ -20,6 +20,7 @@ from ..db import utcnow
 from ..reads import READS, UNREAD_FOR_AGENT, agent_reader
 from ..security import dummy_hash, hash_password, needs_rehash, new_token, token_hash, tokens_equal, verify_password
 from ..service import console_view
+from ..wire import as_json
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "pl_agent"
@@ -225,7 +226,7 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
                         await ws.send_json(event)
                     await ws.close(code=4401, message=b"session ended")
                     return
-                await ws.send_json(event)
+                await ws.send_str(as_json(event))  # a message's JSON is encoded once (wire.py)
 
         async def watch_session():
             """A socket that never pings must still stop after logout or when the agent is
