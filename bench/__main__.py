@@ -168,7 +168,7 @@ def main(argv=None) -> int:
         turns = [int(t) for t in args.session_turns.split(",")]
         log(f"session-length curve at turns {turns} (its own stack)")
         try:
-            results["session"] = session.run(turns, window=3 if args.quick else 5)
+            results["session"] = session.run(turns, window=8 if args.quick else session.DEFAULT_WINDOW)
         except Exception as exc:
             traceback.print_exc()
             results["session"] = {"status": f"failed: {exc!r}"[:300]}

@@ -76,8 +76,64 @@ async def _drive(agent, texts: List[str], sender: str, metadata: dict, per_conve
     return lat
 
 
+class Sampler:
+    """A statistical profiler without cProfile's per-call overhead (which inflates Python-heavy
+    code several times): a thread looks at the main thread's Python stack every `interval`
+    seconds (wall clock); samples where the event loop waits in `select` are idle and left out.
+    Self share = the function on top of the stack, inclusive share = anywhere in it (work of
+    TensorFlow's own threads shows as the Python call waiting for it)."""
+
+    IDLE = ("select (", "_run_once (")
+
+    def __init__(self, interval: float = 0.001):
+        import threading
+
+        self.interval = interval
+        self.stacks: Dict[tuple, int] = {}
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            frame = sys._current_frames().get(self._main)
+            stack = []
+            while frame is not None:
+                code = frame.f_code
+                path = code.co_filename.replace("\\", "/")
+                stack.append(f"{code.co_name} ({path.split('site-packages/')[-1].split('/work/')[-1]}:{code.co_firstlineno})")
+                frame = frame.f_back
+            if not stack or stack[0].startswith(self.IDLE[0]):
+                continue
+            key = tuple(stack)
+            self.stacks[key] = self.stacks.get(key, 0) + 1
+
+    def __enter__(self) -> "Sampler":
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(self.interval / 2)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        sys.setswitchinterval(self._switch)
+
+    def report(self, top: int = 30) -> dict:
+        total = sum(self.stacks.values()) or 1
+        own: Dict[str, int] = {}
+        incl: Dict[str, int] = {}
+        for stack, n in self.stacks.items():
+            own[stack[0]] = own.get(stack[0], 0) + n
+            for f in set(stack):
+                incl[f] = incl.get(f, 0) + n
+        pick = lambda d: [(round(100 * n / total, 1), f) for f, n in sorted(d.items(), key=lambda kv: -kv[1])[:top]]
+        return {"samples": total, "self_percent": pick(own), "inclusive_percent": pick(incl)}
+
+
 def profile(model: str, endpoints: Optional[str], texts: List[str], messages: int, session_length: int,
-            metadata: dict, top: int) -> dict:
+            metadata: dict, top: int, sort: str = "cumulative", dump: Optional[str] = None,
+            sample: bool = False) -> dict:
     import logging
 
     from rasa.core.agent import load_agent
@@ -98,6 +154,14 @@ def profile(model: str, endpoints: Optional[str], texts: List[str], messages: in
         loop.run_until_complete(_drive(agent, [texts[i % len(texts)] for i in range(session_length)], sender, metadata))
     else:
         loop.run_until_complete(_drive(agent, texts[:2], f"{sender}-warm", metadata))  # lazy init, not measured
+    if sample:
+        with Sampler() as sampler:
+            lat = loop.run_until_complete(_drive(agent, seq, sender, metadata, 0 if session_length else 5))
+        loop.close()
+        n = len(seq)
+        return {"model": model, "endpoints": endpoints, "messages": n, "session_length_before": session_length,
+                "latency_ms": {"mean": round(sum(lat) / n, 2), "p50": round(sorted(lat)[n // 2], 2)},
+                "sampled": sampler.report(top or 30), "top_cumulative": ""}
     prof = cProfile.Profile()
     prof.enable()
     # without --session-length: conversations of 5 messages, like the load mix
@@ -105,11 +169,13 @@ def profile(model: str, endpoints: Optional[str], texts: List[str], messages: in
     prof.disable()
     loop.close()
     stats = pstats.Stats(prof)
+    if dump:
+        stats.dump_stats(dump)
     n = len(seq)
     phases = {name: round(_cum(stats, frag, fn) * 1000 / n, 2) for name, frag, fn in PHASES}
     comps = {k: round(v * 1000 / n, 2) for k, v in list(_components(stats).items())[:15]}
     buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(prof, stream=buf).sort_stats(sort).print_stats(top)
     lat_sorted = sorted(lat)
     return {
         "model": model, "endpoints": endpoints, "messages": n, "session_length_before": session_length,
@@ -134,22 +200,34 @@ def main(argv=None) -> int:
     parser.add_argument("--texts", default=None, help="JSON list of messages (default: the product load mix, anonymous)")
     parser.add_argument("--token-buyer", default=None, help="add a buyer token (demo secret) to the metadata")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"],
+                        help="order of the printed functions (tottime: where the CPU is spent)")
     parser.add_argument("--out", default=None, help="write the JSON result here")
+    parser.add_argument("--pstats", default=None, help="also write the raw cProfile stats here (pstats format)")
+    parser.add_argument("--sample", action="store_true",
+                        help="a sampling profiler (the main thread's stack every 1 ms) instead of cProfile: "
+                             "shares without cProfile's per-call overhead")
     parser.add_argument("--with-actions", action="store_true", help="start backend + action server on free ports")
     parser.add_argument("--fast-validate", action="store_true", help="install bot.rasa_server's cached validation first")
     parser.add_argument("--product", action="store_true",
                         help="install everything bot.rasa_server installs per message (cached validation, slot "
-                             "upkeep inside Rasa, lean action calls), as `make run` has it")
+                             "upkeep inside Rasa, lean action calls, flat states, debug-only copies), as `make "
+                             "run` has it "
+                             "(PAYLATER_FLAT_STATES=0: without the flat states)")
     args = parser.parse_args(argv)
     if args.fast_validate or args.product:
         from bot.rasa_server import install_cached_validation as install
 
         install()
     if args.product:
-        from bot.rasa_server import install_lean_action_calls, install_slot_upkeep
+        from bot.rasa_server import (install_debug_only_copies, install_flat_states, install_lean_action_calls,
+                                     install_slot_upkeep)
 
         install_slot_upkeep()
         install_lean_action_calls()
+        if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
+            install_flat_states()
+            install_debug_only_copies()
     support = None
     if args.with_actions:
         import subprocess
@@ -190,7 +268,8 @@ def _profile_main(args) -> int:
         from bot.auth import mint_buyer_token
 
         metadata["auth_token"] = mint_buyer_token(args.token_buyer, os.environ["PAYLATER_JWT_SECRET"])
-    result = profile(args.model, args.endpoints, texts, args.messages, args.session_length, metadata, args.top)
+    result = profile(args.model, args.endpoints, texts, args.messages, args.session_length, metadata, args.top,
+                     args.sort, args.pstats, args.sample)
     print(result.pop("top_cumulative") if args.top else "", file=sys.stderr)
     print(json.dumps(result, indent=1))
     if args.out:

@@ -36,6 +36,12 @@ messages/s at 20 concurrent conversations.
    turns of events instead of the whole session (`install_lean_action_calls`): both costs grew with
    the session (issue 14, docs/SCALING.md "Long sessions").
 
+6. Flat states (PAYLATER_FLAT_STATES=0 turns 6 and 7 off): Rasa's dialogue states, applied events
+   and tracker copies kept up to date message by message instead of replayed from the whole
+   session several times per message (bot/flat_states.py, `install_flat_states`); same
+   predictions (tests/shared/test_flat_states.py). 7. Rasa's deep copies of what it hands to
+   structlog's debug lines are skipped while debug logging is off (`install_debug_only_copies`).
+
 Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
 checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
 rasa-sdk's handlers, and the request id / conversation id of each message on every log line
@@ -246,6 +252,60 @@ def install_lean_action_calls(turns: int = ACTION_EVENT_TURNS) -> None:
     RemoteAction._action_call_format = _action_call_format
 
 
+def install_flat_states() -> None:
+    """Rasa's dialogue states, applied events and tracker copies kept up to date message by
+    message instead of rebuilt from the whole session several times per message
+    (bot/flat_states.py; issue 14). Same predictions (tests/shared/test_flat_states.py)."""
+    from bot import flat_states
+
+    flat_states.install()
+
+
+# Rasa modules whose every `copy.deepcopy(...)` is an argument of a `structlogger.debug(...)` call
+# (tests/shared/test_rasa_server.py checks it on the installed Rasa with `ast`).
+DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.policies.memoization",
+                      "rasa.core.actions.forms")
+
+
+class _DebugOnlyCopy:
+    """`copy` for a module that deep-copies only what it hands to structlog's debug: when
+    structlog's debug is a no-op (Rasa configures a filtering logger whose `debug` is `_nop`
+    below DEBUG) the copy would be thrown away, so none is made."""
+
+    def __init__(self, module):
+        self._copy = module
+
+    def __getattr__(self, name):
+        return getattr(self._copy, name)
+
+    def deepcopy(self, x, memo=None, _nil=[]):  # noqa: B006 - copy.deepcopy's own signature
+        if _structlog_debug_is_nop():
+            return x
+        return self._copy.deepcopy(x, memo)
+
+
+def _structlog_debug_is_nop() -> bool:
+    import structlog
+    from structlog import _native
+
+    wrapper = structlog.get_config().get("wrapper_class")
+    return getattr(wrapper, "debug", None) is getattr(_native, "_nop", object())
+
+
+def install_debug_only_copies() -> None:
+    """Rasa 3.6 deep-copies events, states and parse data for every `structlogger.debug(...)`
+    line it writes, whether debug logging is on or not: ~3% of a message's time (bench.profile
+    --sample). With debug logging off those copies are skipped; with it on, nothing changes."""
+    import copy
+    import importlib
+
+    for name in DEBUG_COPY_MODULES:
+        module = importlib.import_module(name)
+        if isinstance(getattr(module, "copy", None), _DebugOnlyCopy):
+            continue
+        module.copy = _DebugOnlyCopy(copy)
+
+
 def install_logging(part: str) -> None:
     """Apply bot.logging_setup after Rasa / rasa-sdk set up their (coloured) handlers."""
     import rasa.utils.io
@@ -331,6 +391,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_request_context()
         install_slot_upkeep()
         install_lean_action_calls()
+        if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
+            install_flat_states()
+            install_debug_only_copies()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
     else:

@@ -169,10 +169,28 @@ class PayLaterTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, cache_mb: Optional[float] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._pool_sqlite_connections()
         mb = DEFAULT_CACHE_MB if cache_mb is None else float(cache_mb)
         self.cache = TrackerCache(int(mb * 1024 * 1024))
         # counters for tests and bench.profile: how each retrieve was answered
         self.stats = {"hit": 0, "incremental": 0, "full": 0, "none": 0}
+
+    def _pool_sqlite_connections(self) -> None:
+        """SQLAlchemy 1.4 gives a SQLite file a NullPool: every retrieve and save opened the
+        file, ran the connect PRAGMAs (bot/rasa_server.py: WAL) and closed it again — ~5% of a
+        message's time in Rasa (bench.profile --sample). A small pool keeps the connections
+        open; transactions, locking and what each one reads are SQLite's as before (several
+        processes on one file included). PostgreSQL keeps Rasa's pool."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return
+        from sqlalchemy.pool import QueuePool
+
+        old = self.engine
+        self.engine = sa.create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=8,
+                                       connect_args={"check_same_thread": False})
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        old.dispose()
 
     # ------------------------------------------------------------------ reading
     def _row_summary(self, session) -> Any:

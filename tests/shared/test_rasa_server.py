@@ -96,3 +96,56 @@ def test_fast_model_load_predicts_exactly_as_rasa_loads():
     finally:
         models.RasaModel.load, models.RasaModel._rasa_predict = original, original_predict
     assert fast == plain
+
+
+# ---------------------------------------------------------------- debug-only deep copies
+def _deepcopy_calls_outside_debug_logging(module_name):
+    """`copy.deepcopy(...)` calls of a Rasa module that are not inside a `structlogger.debug(...)` call."""
+    import ast
+    import importlib
+    import inspect
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(module_name)))
+    parents = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    outside = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "deepcopy"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "copy"):
+            up = parents.get(node)
+            while up is not None and not (isinstance(up, ast.Call) and isinstance(up.func, ast.Attribute)
+                                          and up.func.attr == "debug"
+                                          and getattr(up.func.value, "id", None) == "structlogger"):
+                up = parents.get(up)
+            if up is None:
+                outside.append(node.lineno)
+    return outside
+
+
+@pytest.mark.parametrize("module_name", rasa_server.DEBUG_COPY_MODULES)
+def test_the_patched_modules_deep_copy_only_for_debug_lines(module_name):
+    assert _deepcopy_calls_outside_debug_logging(module_name) == []
+
+
+def test_deep_copies_are_skipped_only_while_debug_logging_is_off(monkeypatch):
+    import copy
+    import logging
+
+    import structlog
+    from rasa.core import processor
+    from rasa.utils.log_utils import configure_structlog
+
+    monkeypatch.setattr(processor, "copy", copy)
+    rasa_server.install_debug_only_copies()
+    value = {"events": [{"a": 1}]}
+    try:
+        configure_structlog(logging.INFO)
+        assert processor.copy.deepcopy(value) is value
+        configure_structlog(logging.DEBUG)
+        copied = processor.copy.deepcopy(value)
+        assert copied == value and copied is not value
+    finally:
+        structlog.reset_defaults()
+    assert processor.copy.copy is copy.copy  # everything else is the copy module's own
