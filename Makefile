@@ -116,7 +116,7 @@ deploy-check: $(STAMP)/deploy-tools
 test: $(STAMP)/installed $(STAMP)/browsers $(MODEL) deploy-check
 	$(RASA) data validate --fail-on-warnings
 	$(BIN)/pytest -q -ra
-	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/core
+	$(PY) -m bot.rasa_server test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/core
 	$(PY) -m bot.nlu_check --model $(MODEL) --data tests/nlu --out results/nlu
 
 BENCH_ARGS ?= --compare-plain-rasa
