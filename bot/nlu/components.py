@@ -3,6 +3,11 @@
 * `QuestionFocusTokenizer`: the WhitespaceTokenizer, keeping only the tokens of the question
   sentence(s) of a long message (bot.nlu.focus). Token offsets still point into the full text,
   so entity extraction and the parse output are unchanged; training and parsing tokenize alike.
+* `LongMessageReader`: a long message is read twice. With `whole_reading: true` the tokenizer
+  adds a second message holding the whole text (not focused) at parse time only; every
+  featurizer and classifier reads both; after the ResponseSelector, this component keeps, per
+  head (intent ranking, FAQ topic ranking), the more confident of the two readings
+  (bot.nlu.decide.whole_reading_wins) and drops the second message. Training is unchanged.
 * `RetrievalGuard`: after the FallbackClassifier. An `faq` reading is let through only when the
   intent classifier and the response selector agree confidently (bot.nlu.decide.faq_passes);
   otherwise the message becomes `nlu_fallback` (ranking kept), so action_fallback clarifies
@@ -23,7 +28,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, RESPONSE_SELECTOR, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -31,22 +36,76 @@ from bot.nlu import decide
 from bot.nlu.focus import question_spans
 
 
+# data key of the whole-text copy of a long message: the index of the message it reads
+WHOLE_OF = "paylater_whole_reading_of"
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class QuestionFocusTokenizer(WhitespaceTokenizer):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # context_sentences: sentences kept before each question sentence
-        return {**WhitespaceTokenizer.get_default_config(), "context_sentences": 0}
+        # whole_reading: at parse time, also read a focused message whole (LongMessageReader)
+        return {**WhitespaceTokenizer.get_default_config(), "context_sentences": 0, "whole_reading": False}
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        messages = super().process(messages)
+        if not self._config.get("whole_reading"):
+            return messages
+        extra = []
+        for i, message in enumerate(messages):
+            text = message.get(TEXT)
+            if isinstance(text, str) and message.get(WHOLE_OF) is None and self._spans(text):
+                extra.append(Message(data={TEXT: text, WHOLE_OF: i}))
+        if extra:
+            super().process(extra)
+            messages.extend(extra)
+        return messages
+
+    def _spans(self, text: str):
+        return question_spans(text, int(self._config.get("context_sentences", 0)))
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         tokens = super().tokenize(message, attribute)
-        if attribute != TEXT:
+        if attribute != TEXT or message.get(WHOLE_OF) is not None:
             return tokens
-        spans = question_spans(message.get(TEXT) or "", int(self._config.get("context_sentences", 0)))
+        spans = self._spans(message.get(TEXT) or "")
         if not spans:
             return tokens
         kept = [t for t in tokens if any(s <= t.start < e for s, e in spans)]
         return kept or tokens
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class LongMessageReader(GraphComponent):
+    """After the ResponseSelector, before the FallbackClassifier: merges the whole-text reading
+    of a long message into its focused reading and removes it from the batch."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LongMessageReader":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        kept = [m for m in messages if m.get(WHOLE_OF) is None]
+        for whole in messages:
+            i = whole.get(WHOLE_OF)
+            if i is None or not 0 <= i < len(messages):
+                continue
+            focus = messages[i]
+            take_intent, take_topic = decide.whole_reading_wins(self._view(focus), self._view(whole))
+            if take_intent:
+                focus.data[INTENT] = whole.get(INTENT)
+                focus.data[INTENT_RANKING_KEY] = whole.get(INTENT_RANKING_KEY)
+            if take_topic:
+                focus.data[RESPONSE_SELECTOR] = whole.get(RESPONSE_SELECTOR)
+        messages[:] = kept
+        return messages
+
+    @staticmethod
+    def _view(message: Message) -> Dict[str, Any]:
+        return {"intent": message.get(INTENT) or {}, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
+                "response_selector": message.get(RESPONSE_SELECTOR) or {}}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -112,7 +171,7 @@ class RetrievalGuard(GraphComponent):
             if intent.get("name") != decide.FAQ:
                 continue
             parse = {"intent": intent, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
-                     "response_selector": message.get("response_selector") or {}}
+                     "response_selector": message.get(RESPONSE_SELECTOR) or {}}
             if not decide.faq_passes(parse, self._guard):
                 self._replace(message, "nlu_fallback", float(intent.get("confidence") or 0.0))
         return messages

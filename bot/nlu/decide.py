@@ -7,6 +7,9 @@
 * `domain_share`: the share of a message's content words that Pay Later training examples use;
   a Pay Later reading of a message made mostly of words the bot never learned ("who painted the
   sistine chapel ceiling") is the honest "not here" instead (the guard's vocabulary check).
+* `whole_reading_wins`: a long message is read twice, as its question sentence(s) (the focus)
+  and as the whole text; per head (intent, FAQ topic) the more confident reading is kept
+  (`bot.nlu.components.LongMessageReader`).
 * `question_parts` / `extra_topics`: a message with two questions is split into its question
   clauses; each clause is parsed on its own and a confident FAQ topic not answered yet is
   answered too (retrieval intents do not mix with Rasa's multi-intent labels, "faq+faq" cannot
@@ -192,6 +195,20 @@ def faq_passes(parse: Dict[str, Any], guard: Optional[Dict[str, float]] = None) 
         if not confident_enough:
             return False
     return top - second >= g["min_topic_margin"]
+
+
+def _top(ranking: List[Tuple[str, float]]) -> float:
+    return ranking[0][1] if ranking else 0.0
+
+
+def whole_reading_wins(focus: Dict[str, Any], whole: Dict[str, Any]) -> Tuple[bool, bool]:
+    """(take the whole text's intents, take its FAQ topics): a long message's focus (question
+    sentence(s)) keeps each head unless the whole text's reading of that head is more confident.
+    The focus drops background sentences, which often name the topic ("our supplier wants a
+    bank transfer ... how long does it take?"): the whole text's topic is then far surer (issue
+    10 round 4: stranger long messages 0.814 -> 0.907, dev 0.929 -> 1.000, nothing else moved)."""
+    return (_top(intent_ranking(whole)) > _top(intent_ranking(focus)),
+            _top(topic_ranking(whole)) > _top(topic_ranking(focus)))
 
 
 def readings(parse: Dict[str, Any]) -> List[Tuple[str, float]]:
