@@ -21,6 +21,7 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 def norm(text: str) -> str:
     text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\{[^}]+\}", r"\1", text)
     return re.sub(r"[^a-z0-9$]+", " ", text.lower()).strip()
 
 
@@ -50,7 +51,14 @@ def test_stranger_set_is_present():
         assert (STRANGER / name).exists(), name
 
 
-@pytest.mark.parametrize("name", ["faq_buyers.yml", "out_of_scope_near.yml"])
+# account.yml, chitchat.yml and faq.yml predate the stranger set: their short questions ("what
+# is pay later") collide with it by nature. Every file written since is checked (this test once
+# covered two of them, and a copy sat in account_rules.yml).
+WRITTEN_BEFORE_THE_STRANGER_SET = {"account.yml", "chitchat.yml", "faq.yml"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "data" / "nlu").glob("*.yml")
+                                        if p.name not in WRITTEN_BEFORE_THE_STRANGER_SET))
 def test_issue10_training_data_copies_nothing_from_the_stranger_set(name):
     seen = stranger_texts("article.yml", "long.yml", "off_topic.txt", "multi.tsv")
     copied = [t for t in examples(ROOT / "data" / "nlu" / name) if norm(t) in seen]
