@@ -206,10 +206,14 @@ def install_slot_upkeep() -> None:
 
 
 # Custom actions receive the events since this many user messages back (plus slots, active loop
-# and latest message in full, as always). The product's actions look back at most a few turns
-# (bot/actions/handoff.py: the last two turns, trailing misunderstandings, orders named for the
-# agent's summary).
+# and latest message in full, as always). The handoff looks furthest back (bot/actions/handoff.py:
+# orders named anywhere recently, for the agent's summary); the others read the latest message,
+# the last two turns (trailing misunderstandings: 2 is the threshold), the form's last slot event
+# or the proactive context (at most 3 buyer messages old, bot/slot_upkeep.py), so 5 turns cover
+# them. The window is what grew the action server's cost with the session (bench/session.py).
 ACTION_EVENT_TURNS = 20
+ACTION_EVENT_TURNS_BY_ACTION = {"action_handoff": ACTION_EVENT_TURNS}
+DEFAULT_ACTION_EVENT_TURNS = 5
 
 
 def recent_events(events: List, turns: int) -> List:
@@ -225,7 +229,11 @@ def recent_events(events: List, turns: int) -> List:
     return list(events)
 
 
-def install_lean_action_calls(turns: int = ACTION_EVENT_TURNS) -> None:
+def action_event_turns(action_name: str) -> int:
+    return ACTION_EVENT_TURNS_BY_ACTION.get(action_name, DEFAULT_ACTION_EVENT_TURNS)
+
+
+def install_lean_action_calls(turns: Optional[int] = None) -> None:
     """A custom action call carries the recent events only, not the whole session: Rasa 3.6 sends
     `tracker.current_state(EventVerbosity.ALL)`, so every action call serialised (and the action
     server parsed) every event of the session — cost growing with its length (bench/session.py).
@@ -238,9 +246,10 @@ def install_lean_action_calls(turns: int = ACTION_EVENT_TURNS) -> None:
 
     def _action_call_format(self, tracker, domain):
         events = tracker.events
-        if len(events) <= 4 * turns:  # short sessions: exactly as Rasa does it
+        window = turns if turns is not None else action_event_turns(self.name())
+        if len(events) <= 4 * window:  # short sessions: exactly as Rasa does it
             return original(self, tracker, domain)
-        recent = recent_events(events, turns)
+        recent = recent_events(events, window)
         saved = tracker.events
         try:
             tracker.events = type(saved)(recent)  # only for the duration of the serialisation
