@@ -114,7 +114,9 @@ def with_token(args: List[str], environ=os.environ) -> List[str]:
     token = environ.get("PAYLATER_RASA_TOKEN")
     if not token:
         raise SystemExit("refusing to enable Rasa's HTTP API without PAYLATER_RASA_TOKEN")
-    return [*args, "--auth-token", token]
+    # one argument, `--auth-token=<token>`: a token_urlsafe token starts with "-" one time in 64, and
+    # argparse reads a separate "-..." word as an option ("expected one argument")
+    return [*args, f"--auth-token={token}"]
 
 
 def install_fast_model_load() -> None:

@@ -7,7 +7,17 @@ from bot.stack import Ports, default_specs, stack_env
 
 def test_token_is_added_in_process_from_the_environment():
     args = with_token(["run", "--enable-api", "--port", "5005"], {"PAYLATER_RASA_TOKEN": "t0k"})
-    assert args[-2:] == ["--auth-token", "t0k"]
+    assert args[-1] == "--auth-token=t0k"
+
+
+@pytest.mark.parametrize("token", ["t0k", "-starts-with-a-dash", "--two", "_x"])
+def test_rasa_reads_any_urlsafe_token(token):
+    """token_urlsafe() starts with "-" one time in 64: as a separate word argparse took it for an
+    option and Rasa refused to start ("argument -t/--auth-token: expected one argument")."""
+    from rasa.__main__ import create_argument_parser
+
+    args = with_token(["run", "--enable-api", "--port", "5005"], {"PAYLATER_RASA_TOKEN": token})
+    assert create_argument_parser().parse_args(args).auth_token == token
 
 
 def test_api_is_not_enabled_without_a_token():
