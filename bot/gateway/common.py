@@ -31,9 +31,9 @@ LIMITS = web.AppKey("limits", Limits)
 PASSWORD_CHECKS = web.AppKey("password_checks", asyncio.Semaphore)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 METRICS = web.AppKey("metrics", object)  # bot.metrics.GatewayMetrics
-ANALYTICS = web.AppKey("analytics", AsyncStore)
+ANALYTICS = web.AppKey("analytics", AsyncStore)  # AsyncStore(bot.gateway.analytics.store.AnalyticsStore)
 TOKENS = web.AppKey("buyer_tokens", TokenCache)  # verified buyer tokens (buyer_auth.py)
-ACCESS = web.AppKey("conversation_access", ConversationAccess)  # who may use a conversation (buyer_auth.py)  # AsyncStore(bot.gateway.analytics.store.AnalyticsStore)
+ACCESS = web.AppKey("conversation_access", ConversationAccess)  # who may use a conversation (buyer_auth.py)
 
 MAX_BODY = 64 * 1024
 # Message ids are 32-bit integers in the gateway's tables.
