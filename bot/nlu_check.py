@@ -45,26 +45,28 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    # measured on the merged round-4 model of 2026-11-30 after 12 training examples that
-    # paraphrased stranger texts were removed (docs/ADDING_AN_FAQ.md "Round 4", "Leak removed"):
-    # clean `make train` on main -> gate. Rounds 1-3 and every variant in docs/ADDING_AN_FAQ.md.
-    "held_out.intent_accuracy": 0.90,            # 0.933
-    "held_out.label_accuracy": 0.89,             # 0.915
-    "held_out.answered_right": 0.90,             # 0.928
-    "held_out.entity_accuracy": 0.97,            # 1.000 (the loan-cost action reads amounts from the text)
-    "held_out.oos_kept_out": 0.93,               # 0.969 (32 messages: one more leak passes, two fail)
-    "blind.answered_right": 0.92,                # 0.944
-    "stranger.article_answered_right": 0.89,     # 0.921 (329)
-    "stranger.long_answered_right": 0.78,        # 0.814 (86: two more misses pass, three fail)
-    "stranger.off_topic_kept_out": 0.895,        # 0.919 (123: two more leaks pass, three fail)
+    # measured on the round-5 model of 2026-11-30 (DIET batches 128 -> 512, round-5 data; a cold
+    # `make train` in the nlu5 worktree, docs/ADDING_AN_FAQ.md "Round 5") -> gate, about 0.03 under.
+    # Rounds 1-4 and every variant tried are in docs/ADDING_AN_FAQ.md.
+    "held_out.intent_accuracy": 0.92,            # 0.954
+    "held_out.label_accuracy": 0.91,             # 0.938
+    "held_out.answered_right": 0.91,             # 0.945
+    # 0.951: DIET splits two spelled-out amounts ("twenty five thousand"); the loan-cost action
+    # reads the amount from the text first (bot/parsing), so the quote is right (as in round 3)
+    "held_out.entity_accuracy": 0.92,
+    "held_out.oos_kept_out": 0.96,               # 1.000 (32 messages: one leak passes, two fail)
+    "blind.answered_right": 0.925,               # 0.955
+    "stranger.article_answered_right": 0.875,    # 0.906 (329)
+    "stranger.long_answered_right": 0.83,        # 0.860 (86: two more misses pass, three fail)
+    "stranger.off_topic_kept_out": 0.915,        # 0.943 (123: three more leaks pass, four fail)
     "stranger.multi_all_answered": 0.56,         # 0.594 (32: one more miss passes, two fail)
-    "stranger.multi_label_coverage": 0.72,       # 0.750
-    "stranger.clarify_rate_max": 0.04,           # 0.018; a maximum: asking too often is a regression too
-    "blind.clarify_rate_max": 0.03,              # 0.011
+    "stranger.multi_label_coverage": 0.73,       # 0.766
+    "stranger.clarify_rate_max": 0.04,           # 0.007; a maximum: asking too often is a regression too
+    "blind.clarify_rate_max": 0.03,              # 0.008
     # the team's own dev set (tests/nlu_dev/)
-    "dev.article_answered_right": 0.87,          # 0.899 (169)
-    "dev.long_answered_right": 0.96,             # 1.000 (28: one miss passes, two fail)
-    "dev.off_topic_kept_out": 0.94,              # 0.960 (50: one more leak passes, two fail)
+    "dev.article_answered_right": 0.90,          # 0.929 (169)
+    "dev.long_answered_right": 0.93,             # 0.964 (28: 27 pass, 26 fail)
+    "dev.off_topic_kept_out": 0.95,              # 0.980 (50: one more leak passes, two fail)
     "dev.multi_all_answered": 0.91,              # 1.000 (12: one miss passes, two fail)
 }
 

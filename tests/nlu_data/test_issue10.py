@@ -240,3 +240,29 @@ def test_a_missing_evaluation_file_is_a_failure_not_a_pass(tmp_path):
     assert sets["held"] and sets["held_oos"] == []
     assert any("out_of_scope_messages.txt" in p for p in problems)
     assert sum("missing evaluation file" in p for p in problems) == 6
+
+
+def _words(text: str) -> set:
+    return set(norm(text).split())
+
+
+@pytest.mark.parametrize("name", ["out_of_scope_round5.yml", "faq_round5.yml"])
+def test_round5_examples_are_not_near_any_evaluation_text(name):
+    """Round 5's examples (written after the stranger set was found contaminated) are not within
+    0.6 token Jaccard of any stranger, dev, held-out or blind text: a new question, not a
+    one-word swap of an evaluation text."""
+    texts = stranger_texts("article.yml", "long.yml", "off_topic.txt", "multi.tsv") | stranger_texts(
+        "article.yml", "long.yml", "off_topic.txt", "multi.tsv", root=DEV)
+    for folder in (ROOT / "tests" / "nlu", ROOT / "tests" / "nlu_blind"):
+        for path in folder.glob("*.yml"):
+            texts |= {norm(t) for t in examples(path)}
+        for path in folder.glob("*.txt"):
+            texts |= {norm(l) for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
+    evaluation = [set(t.split()) for t in texts if t]
+    near = []
+    for example in examples(ROOT / "data" / "nlu" / name):
+        a = _words(example)
+        score = max(len(a & b) / len(a | b) for b in evaluation)
+        if score >= 0.6:
+            near.append((round(score, 2), example))
+    assert not near, near
