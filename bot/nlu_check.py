@@ -70,6 +70,12 @@ GATES: Dict[str, float] = {
     "dev.multi_all_answered": 0.91,              # 1.000 (12: one miss passes, two fail)
 }
 
+# The exam (tests/nlu_stranger2/): a second stranger set, written after the first one was found
+# paraphrased in training data, by a writer who never opened data/ or tests/. Only its totals are
+# printed and kept (no texts, no per-label list, no confusion list), so nobody writes training
+# data from it; gates about 0.03 under the shipped model's figures (filled in at the merge).
+EXAM_GATES: Dict[str, float] = {}
+
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
 # Kept small; tests/nlu_data/test_equivalence.py checks each answer contains the facts.
 EQUIVALENT: Dict[str, Set[str]] = {
@@ -374,6 +380,57 @@ def load_sets(held: Path, blind: Path, stranger: Path,
     return sets, problems
 
 
+EXAM_KINDS = ("article", "long", "off", "multi")
+
+
+def load_exam(folder: Path) -> Tuple[Optional[Dict[str, list]], List[str]]:
+    """The exam's four files, and every text to parse: messages, then their question clauses."""
+    files = {k: folder / STRANGER_FILES[k] for k in EXAM_KINDS}
+    if not all(p.exists() for p in files.values()):
+        return None, []
+    exam = {"article": load_file(files["article"]), "long": load_file(files["long"]),
+            "off": load_oos(files["off"]), "multi": load_multi(files["multi"])}
+    texts = [t for k in EXAM_KINDS for t in set_texts(exam, k)]
+    parts = [p for k in EXAM_KINDS for t in set_texts(exam, k)
+             for p in (decide.question_parts(t) if len(decide.question_parts(t)) >= 2 else [])]
+    return exam, texts + parts
+
+
+def score_exam(exam: Dict[str, list], parses: List[Dict[str, Any]], known: Set[str]) -> Dict[str, Any]:
+    """The exam's totals, from the parses in load_exam's order."""
+    P: Dict[str, Any] = {}
+    i = 0
+    for k in EXAM_KINDS:
+        n = len(exam[k])
+        P[k], i = parses[i:i + n], i + n
+    for k in EXAM_KINDS:
+        out = []
+        for text in set_texts(exam, k):
+            n = len(decide.question_parts(text))
+            n = n if n >= 2 else 0
+            out.append(parses[i:i + n])
+            i += n
+        P[f"{k}_parts"] = out
+    art = score_labelled(exam["article"], P["article"], known, P["article_parts"])
+    faq = [r for r in art["rows"] if r["gold"].startswith("faq/")]
+    acc = [r for r in art["rows"] if not r["gold"].startswith("faq/")]
+    long_ = score_labelled(exam["long"], P["long"], known, P["long_parts"])
+    off = score_oos(exam["off"], P["off"], P["off_parts"])
+    multi = score_multi(exam["multi"], P["multi"], known, P["multi_parts"])
+    rate = lambda rows: round(sum(r["ok"] for r in rows) / len(rows), 4) if rows else 0.0  # noqa: E731
+    return {
+        "exam.article_questions": len(faq),
+        "exam.article_answered_right": rate(faq),
+        "exam.account_dialogue_answered_right": rate(acc),
+        "exam.long_messages": long_["n"],
+        "exam.long_answered_right": round(long_["answered_right"], 4),
+        "exam.off_topic_messages": off["n"],
+        "exam.off_topic_kept_out": round(off["kept_out"], 4),
+        "exam.multi_messages": multi["n"],
+        "exam.multi_all_answered": round(multi["all_answered"], 4),
+    }
+
+
 def set_texts(sets: Dict[str, list], name: str) -> List[str]:
     return [x if isinstance(x, str) else x["text"] for x in sets[name]]
 
@@ -478,6 +535,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--blind", default="tests/nlu_blind")
     ap.add_argument("--stranger", default="tests/nlu_stranger")
     ap.add_argument("--dev", default="tests/nlu_dev", help="the team's own stranger-style dev set")
+    ap.add_argument("--exam", default="tests/nlu_stranger2",
+                    help="a stranger set reported by its totals only (empty string: none)")
     ap.add_argument("--out", default="results/nlu")
     ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
     ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
@@ -504,7 +563,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     texts = [t for name in SET_NAMES for t in set_texts(sets, name)]
     parts = part_texts(sets)
-    parses, known = asyncio.run(parse_all(str(model), texts + parts))
+    exam, exam_texts = load_exam(Path(args.exam)) if args.exam else (None, [])
+    if exam is None and args.exam:
+        problems.append(f"missing exam set {args.exam}")
+    parses, known = asyncio.run(parse_all(str(model), texts + parts + exam_texts))
+    exam_parses = parses[len(texts) + len(parts):]
+    parses = parses[:len(texts) + len(parts)]
     known |= project_labels()  # a label the project answers but this model does not know is a miss
     P: Dict[str, List[Dict[str, Any]]] = {}
     i = 0
@@ -555,6 +619,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         for f in ent_fails:
             print(f"  {f['gold']} in {f['text']!r}: got {f['got']}")
 
+    exam_m: Dict[str, Any] = {}
+    if exam is not None:
+        exam_m = score_exam(exam, exam_parses, known)
+        print(f"\nExam {args.exam} (totals only; never train on it, never read it to write data):")
+        for k, v in exam_m.items():
+            print(f"  {k:45s} {v}")
+
     threshold, ambiguity, guard = model_settings()
     sweep_rows = []
     team = list(zip(held_ex, P["held"])) + list(zip(blind_ex, P["blind"]))
@@ -574,20 +645,21 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "nlu_check.json").write_text(json.dumps({
-        "metrics": metrics, "gates": GATES, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
+        "metrics": metrics, "gates": GATES, "exam": exam_m, "exam_gates": EXAM_GATES, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
         "held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
         "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
         "entity_failures": ent_fails, "sweep": sweep_rows,
         **{k: d[k] for k in ("dev_article", "dev_long", "dev_off_topic", "dev_multi") if k in d},
     }, indent=1, default=str))
 
-    for key, minimum in GATES.items():
+    for key, minimum in list(GATES.items()) + list(EXAM_GATES.items() if exam_m else []):
+        metrics_k = exam_m if key.startswith("exam.") else metrics
         if key.endswith("_max"):
             k = key[: -len("_max")]
-            if k in metrics and metrics[k] > minimum:
-                problems.append(f"{k} {metrics[k]} > {minimum}")
-        elif key in metrics and metrics[key] < minimum:
-            problems.append(f"{key} {metrics[key]} < {minimum}")
+            if k in metrics_k and metrics_k[k] > minimum:
+                problems.append(f"{k} {metrics_k[k]} > {minimum}")
+        elif key in metrics_k and metrics_k[key] < minimum:
+            problems.append(f"{key} {metrics_k[key]} < {minimum}")
     if problems:
         print("\nBELOW GATES: " + "; ".join(problems))
         return 0 if args.no_fail else 1
