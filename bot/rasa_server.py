@@ -263,6 +263,188 @@ def install_lean_action_calls(turns: Optional[int] = None) -> None:
     RemoteAction._action_call_format = _action_call_format
 
 
+def install_local_followup_check() -> None:
+    """`action_faq_followup` runs after every FAQ answer (data/rules/chitchat.yml) but does
+    anything only for a message of two or more question clauses. Rasa asks the same predicate
+    (bot/actions/faq.py `has_second_question`) before calling the action server and, when it says
+    no, returns the action's answer itself: no events, no messages, as the action server would.
+    Saves one action-server round trip (the tracker serialised, sent, parsed) on most FAQ answers."""
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.actions.faq import ActionFaqFollowup, has_second_question
+
+    original = RemoteAction.run
+    if getattr(original, "_paylater_followup", False):
+        return
+    name = ActionFaqFollowup().name()
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        if self.name() == name and self.action_endpoint:
+            latest = tracker.latest_message
+            if not has_second_question({"text": getattr(latest, "text", None)}):
+                return []
+        return await original(self, output_channel, nlg, tracker, domain)
+
+    run._paylater_followup = True
+    RemoteAction.run = run
+
+
+# Custom actions that only compute events from the tracker (no backend, no other service): Rasa
+# runs them itself, through rasa-sdk's own executor, instead of over HTTP.
+LOCAL_ACTIONS = ("bot.actions.session:ActionSessionStart",)
+
+
+def install_local_actions(paths=LOCAL_ACTIONS) -> None:
+    """`action_session_start` (every new conversation) computes its events from the tracker
+    alone. Rasa runs it in its own process through rasa-sdk's ActionExecutor, with the call body
+    Rasa would have sent (`_action_call_format`, so the same event window), and takes the answer
+    through the same JSON form, validation and deserialisation as an answer over HTTP. Saves the
+    round trip and the action server's work (HTTP, Sanic, parsing the call) per conversation."""
+    import importlib
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core import events as core_events
+    from rasa_sdk.executor import ActionExecutor
+
+    original = RemoteAction.run
+    if getattr(original, "_paylater_local", False):
+        return
+    executor = ActionExecutor()
+    for path in paths:
+        module, _, cls = path.partition(":")
+        executor.register_action(getattr(importlib.import_module(module), cls))
+    local = set(executor.actions)
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        if self.name() not in local or not self.action_endpoint:
+            return await original(self, output_channel, nlg, tracker, domain)
+        body = self._action_call_format(tracker, domain)
+        response = json.loads(json.dumps(await executor.run(body)))  # as it would come over the wire
+        self._validate_action_result(response)
+        bot_messages = await self._utter_responses(response.get("responses", []), output_channel, nlg, tracker)
+        return bot_messages + core_events.deserialise_events(response.get("events", []))
+
+    run._paylater_local = True
+    RemoteAction.run = run
+
+
+# Messages Rasa works on at once (PAYLATER_RASA_MESSAGE_CONCURRENCY; 0 = no limit, as Rasa).
+DEFAULT_MESSAGE_CONCURRENCY = 3
+
+
+class MessageGate:
+    """First come, first served admission of messages into Rasa's processing.
+
+    Rasa's event loop runs every message it has accepted side by side, switching at each await
+    (an action-server call, the tracker store): with 20 conversations a message that calls the
+    action server goes back behind all the others after each call and again after the answer,
+    so the messages with action calls made the p95 (bench: latency by script position). Letting
+    `limit` messages in at once, in arrival order, finishes a message before starting later ones;
+    a few at once keep Rasa busy while one waits for the action server. One gate per event loop;
+    the lock of each conversation is still Rasa's (taken inside), so no order changes within a
+    conversation and no deadlock (a message waiting for its conversation's lock holds a place,
+    the lock's holder already has one)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._semaphores = {}
+        self.inside = 0
+        self.most_inside = 0
+
+    def _semaphore(self):
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            self._semaphores = {k: v for k, v in self._semaphores.items() if not k.is_closed()}
+            sem = self._semaphores[loop] = asyncio.Semaphore(self.limit)
+        return sem
+
+    async def run(self, coro_fn):
+        if self.limit <= 0:
+            return await coro_fn()
+        async with self._semaphore():
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            try:
+                return await coro_fn()
+            finally:
+                self.inside -= 1
+
+
+def message_concurrency(environ=os.environ) -> int:
+    raw = environ.get("PAYLATER_RASA_MESSAGE_CONCURRENCY", "")
+    try:
+        return max(0, int(raw)) if raw.strip() else DEFAULT_MESSAGE_CONCURRENCY
+    except ValueError:
+        return DEFAULT_MESSAGE_CONCURRENCY
+
+
+def install_message_gate(limit: Optional[int] = None) -> "MessageGate":
+    """Agent.handle_message (every channel's messages) through a MessageGate."""
+    from rasa.core.agent import Agent
+
+    original = Agent.handle_message
+    if getattr(original, "_paylater_gate", None) is not None:
+        return original._paylater_gate
+    gate = MessageGate(message_concurrency() if limit is None else limit)
+
+    async def handle_message(self, message, *args, **kwargs):
+        return await gate.run(lambda: original(self, message, *args, **kwargs))
+
+    handle_message._paylater_gate = gate
+    Agent.handle_message = handle_message
+    return gate
+
+
+def install_pooled_action_connections() -> None:
+    """Rasa 3.6 opens a new aiohttp session, so a new TCP connection, for every call to an
+    endpoint (`EndpointConfig.request`: every custom action). Here the sessions are kept, one per
+    event loop and configuration (headers, basic auth), so action calls reuse keep-alive
+    connections. Idle connections are dropped after 2 s, before the action server's own keep-alive
+    timeout (Sanic: 5 s) could close one under a request. Requests, answers and errors are
+    Rasa's: the same `request` runs, only `session()` hands out the kept session."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    original = EndpointConfig.session
+    if getattr(original, "_paylater", False):
+        return
+    kept = {}
+
+    class _Kept:
+        def __init__(self, session):
+            self._session = session
+
+        async def __aenter__(self):
+            return self._session
+
+        async def __aexit__(self, *exc):
+            return False  # the session stays open for the next call
+
+    def session(self):
+        loop = asyncio.get_running_loop()
+        auth = tuple(sorted(self.basic_auth.items())) if self.basic_auth else None
+        key = (loop, tuple(sorted((str(k), str(v)) for k, v in self.headers.items())), auth)
+        s = kept.get(key)
+        if s is None or s.closed:
+            for k in [k for k in kept if k[0].is_closed()]:
+                kept.pop(k)
+            s = kept[key] = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+            )
+        return _Kept(s)
+
+    session._paylater = True
+    EndpointConfig.session = session
+
+
 def install_flat_states() -> None:
     """Rasa's dialogue states, applied events and tracker copies kept up to date message by
     message instead of rebuilt from the whole session several times per message
@@ -402,6 +584,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_request_context()
         install_slot_upkeep()
         install_lean_action_calls()
+        install_local_followup_check()
+        install_local_actions()
+        install_pooled_action_connections()
+        install_message_gate()
         if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
             install_flat_states()
             install_debug_only_copies()

@@ -1,0 +1,277 @@
+"""bot/rasa_server.py, the per-message path of Rasa (issue 14, CPU and p95 under load):
+- `install_local_followup_check`: `action_faq_followup` is not sent to the action server for a
+  message of one question; the answer is the one the action server would give (nothing);
+- `install_pooled_action_connections`: action calls reuse a kept connection, answers and errors
+  are Rasa's own;
+- `install_local_actions`: `action_session_start` runs inside Rasa with the events the action
+  server would answer;
+- `install_message_gate`: every message is answered, in arrival order, at most `limit` at once,
+  and messages of one conversation still take turns."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+from aiohttp import web
+from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.actions.faq import ActionFaqFollowup, has_second_question
+from bot.actions.session import ActionSessionStart
+from bot.config import PROJECT_ROOT
+from bot.rasa_server import (
+    MessageGate,
+    install_local_actions,
+    install_local_followup_check,
+    install_message_gate,
+    install_pooled_action_connections,
+    message_concurrency,
+)
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+def tracker_after(domain, text):
+    tracker = DialogueStateTracker("c", domain.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text, {"name": "faq", "confidence": 0.9}, []))
+    tracker.update(ActionExecuted("utter_faq"))
+    return tracker
+
+
+class RecordingEndpoint(EndpointConfig):
+    def __init__(self):
+        super().__init__("http://127.0.0.1:1/webhook")
+        self.calls = []
+
+    async def request(self, **kwargs):
+        self.calls.append(kwargs["json"]["next_action"])
+        return {"events": [], "responses": [{"text": "and the second answer"}]}
+
+
+@pytest.fixture
+def followup_check(monkeypatch):
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)  # restored after the test
+    install_local_followup_check()
+
+
+@pytest.mark.parametrize("text", ["what is pay later?", "is there a processing fee", "", "hi"])
+async def test_a_one_question_message_gets_the_actions_empty_answer_without_a_call(domain, followup_check, text):
+    endpoint = RecordingEndpoint()
+    events = await RemoteAction("action_faq_followup", endpoint).run(None, None, tracker_after(domain, text), domain)
+    assert events == []
+    assert endpoint.calls == []
+    # ... which is what the action itself answers for that message
+    assert not has_second_question({"text": text})
+
+
+async def test_a_two_question_message_still_goes_to_the_action_server(domain, followup_check):
+    endpoint = RecordingEndpoint()
+    text = "what is pay later and who is the lender?"
+    assert has_second_question({"text": text})
+    tracker = tracker_after(domain, text)
+
+    class Nlg:
+        async def generate(self, *a, **k):
+            return None
+
+    events = await RemoteAction("action_faq_followup", endpoint).run(None, Nlg(), tracker, domain)
+    assert endpoint.calls == ["action_faq_followup"]
+    assert [e.text for e in events] == ["and the second answer"]
+
+
+async def test_other_actions_are_always_called(domain, followup_check):
+    endpoint = RecordingEndpoint()
+    await RemoteAction("action_order_status", endpoint).run(None, None, tracker_after(domain, "hi"), domain)
+    assert endpoint.calls == ["action_order_status"]
+
+
+async def test_the_action_agrees_with_the_check():
+    class Tracker:
+        latest_message = {"text": "what is pay later?"}
+
+    calls = []
+
+    async def parser(parts, settings):
+        calls.append(parts)
+        return []
+
+    action = ActionFaqFollowup()
+    action.parser = parser
+    assert await action.run(None, Tracker(), {}) == []
+    assert calls == []  # nothing parsed: one question, as the check says
+
+
+@pytest.fixture
+def pooled(monkeypatch):
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
+    install_pooled_action_connections()
+
+
+async def test_action_calls_reuse_one_connection_and_keep_rasas_answers_and_errors(pooled, aiohttp_server):
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        body = await request.json()
+        if body.get("next_action") == "rejected":
+            return web.json_response({"action_name": "rejected", "error": "no"}, status=400)
+        return web.json_response({"events": [], "responses": [{"text": f"ran {body['next_action']}"}],
+                                  "token": request.query.get("token")})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    server = await aiohttp_server(app)
+    endpoint = EndpointConfig(str(server.make_url("/webhook")), token="secret")
+    for name in ("a", "b", "c"):
+        answer = await endpoint.request(json={"next_action": name}, method="post")
+        assert answer["responses"] == [{"text": f"ran {name}"}]
+        assert answer["token"] == "secret"
+    assert len(peers) == 3 and len(set(peers)) == 1  # one kept connection
+    with pytest.raises(Exception) as err:
+        await endpoint.request(json={"next_action": "rejected"}, method="post")
+    assert getattr(err.value, "status", None) == 400  # Rasa's ClientResponseError, as before
+    await server.close()
+    with pytest.raises(aiohttp.ClientConnectionError):  # the server gone: what Rasa handles as before
+        await endpoint.request(json={"next_action": "d"}, method="post")
+
+
+async def test_a_remote_action_with_no_server_fails_as_in_rasa(domain, pooled):
+    endpoint = EndpointConfig("http://127.0.0.1:1/webhook")
+    with pytest.raises(RasaException):
+        await RemoteAction("action_order_status", endpoint).run(None, None, tracker_after(domain, "hi"), domain)
+
+
+async def test_the_gate_answers_every_message_in_arrival_order_a_few_at_a_time():
+    gate = MessageGate(2)
+    started, finished = [], []
+
+    async def message(i):
+        started.append(i)
+        for _ in range(3):  # awaits, like action calls
+            await asyncio.sleep(0)
+        finished.append(i)
+        return f"answer {i}"
+
+    answers = await asyncio.gather(*(gate.run(lambda i=i: message(i)) for i in range(10)))
+    assert answers == [f"answer {i}" for i in range(10)]
+    assert started == list(range(10))
+    assert gate.most_inside == 2 and gate.inside == 0
+
+
+async def test_a_failing_message_gives_its_place_back():
+    gate = MessageGate(1)
+
+    async def boom():
+        raise ValueError("no")
+
+    async def fine():
+        return "ok"
+
+    with pytest.raises(ValueError):
+        await gate.run(boom)
+    assert await asyncio.wait_for(gate.run(fine), 5) == "ok"
+
+
+async def test_the_gate_wraps_rasas_handle_message_and_one_conversation_still_takes_turns(monkeypatch):
+    inside = {"now": 0, "most": 0}
+    locks = {}
+    order = []
+
+    async def handle_message(self, message, *args, **kwargs):  # stands in for Rasa's, with its lock per conversation
+        lock = locks.setdefault(message[0], asyncio.Lock())
+        async with lock:
+            inside["now"] += 1
+            inside["most"] = max(inside["most"], inside["now"])
+            await asyncio.sleep(0)
+            order.append(message)
+            inside["now"] -= 1
+        return [{"text": message}]
+
+    monkeypatch.setattr(Agent, "handle_message", handle_message)
+    gate = install_message_gate(limit=2)
+    assert install_message_gate(limit=5) is gate  # installed once
+    messages = [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("c", 1), ("a", 4)]
+    answers = await asyncio.gather(*(Agent.handle_message(None, m) for m in messages))
+    assert answers == [[{"text": m}] for m in messages]
+    assert [m for m in order if m[0] == "a"] == [("a", 1), ("a", 2), ("a", 3), ("a", 4)]
+    assert inside["most"] <= 2
+
+
+def test_the_limit_comes_from_the_environment():
+    assert message_concurrency({}) == 3
+    assert message_concurrency({"PAYLATER_RASA_MESSAGE_CONCURRENCY": "0"}) == 0  # no gate, as Rasa
+    assert message_concurrency({"PAYLATER_RASA_MESSAGE_CONCURRENCY": "5"}) == 5
+    assert message_concurrency({"PAYLATER_RASA_MESSAGE_CONCURRENCY": "many"}) == 3
+
+
+@pytest.fixture
+def local_actions(monkeypatch):
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    install_local_actions()
+
+
+def session_tracker(domain, *events):
+    tracker = DialogueStateTracker("c", domain.slots)
+    for e in events:
+        tracker.update(e)
+    return tracker
+
+
+def untimed(event):
+    d = event.as_dict()
+    d.pop("timestamp", None)  # each event is stamped when it is made
+    return d
+
+
+async def over_the_wire(action, tracker, domain):
+    """What the action server answers for this call, and Rasa's events from that answer."""
+    from rasa.shared.core import events as core_events
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_action(ActionSessionStart)
+    body = json.loads(json.dumps(action._action_call_format(tracker, domain)))  # sent as JSON
+    return core_events.deserialise_events(json.loads(json.dumps(await executor.run(body)))["events"])
+
+
+@pytest.mark.parametrize("case", ["new", "expired_with_slots", "context_unread", "context_read"])
+async def test_session_start_runs_in_rasa_with_the_action_servers_events(domain, local_actions, case):
+    from rasa.shared.core.events import SessionStarted, SlotSet
+
+    md = {"client": "whatsapp"}
+    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1.0}, [], metadata=md)]
+    if case != "new":
+        events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                  SlotSet("order_id", "TA-100231"), SlotSet("client", "web"), SlotSet("requested_slot", "amount")]
+        if case.startswith("context"):
+            events += [SlotSet("proactive_event", "disbursed"), SlotSet("proactive_context", {"order_id": "TA-100231"})]
+        if case == "context_read":
+            events += [UserUttered("when exactly?", {"name": "faq", "confidence": 0.9}, [])]
+        events += [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1.0}, [], metadata=md)]
+    tracker = session_tracker(domain, *events)
+    endpoint = RecordingEndpoint()
+    action = RemoteAction("action_session_start", endpoint)
+    got = await action.run(None, None, tracker, domain)
+    assert endpoint.calls == []  # no HTTP call
+    want = await over_the_wire(action, tracker, domain)
+    assert [untimed(e) for e in got] == [untimed(e) for e in want]
+    assert isinstance(got[0], SessionStarted) and got[-1] == ActionExecuted("action_listen")
+    if case != "new":
+        assert SlotSet("order_id", "TA-100231") in got  # carried over, as the action does
+
+
+async def test_other_actions_still_go_to_the_action_server(domain, local_actions):
+    endpoint = RecordingEndpoint()
+    await RemoteAction("action_order_status", endpoint).run(None, None, tracker_after(domain, "hi"), domain)
+    assert endpoint.calls == ["action_order_status"]
