@@ -328,49 +328,108 @@ def install_local_actions(paths=LOCAL_ACTIONS) -> None:
     RemoteAction.run = run
 
 
-# Messages Rasa works on at once (PAYLATER_RASA_MESSAGE_CONCURRENCY; 0 = no limit, as Rasa).
-DEFAULT_MESSAGE_CONCURRENCY = 3
+# Messages Rasa computes at once (PAYLATER_RASA_MESSAGE_CONCURRENCY; 0 = no limit, as Rasa).
+DEFAULT_MESSAGE_CONCURRENCY = 1
 
 
 class MessageGate:
-    """First come, first served admission of messages into Rasa's processing.
+    """First come, first served processing of messages in Rasa, without idle waits.
 
-    Rasa's event loop runs every message it has accepted side by side, switching at each await
-    (an action-server call, the tracker store): with 20 conversations a message that calls the
-    action server goes back behind all the others after each call and again after the answer,
-    so the messages with action calls made the p95 (bench: latency by script position). Letting
-    `limit` messages in at once, in arrival order, finishes a message before starting later ones;
-    a few at once keep Rasa busy while one waits for the action server. One gate per event loop;
-    the lock of each conversation is still Rasa's (taken inside), so no order changes within a
-    conversation and no deadlock (a message waiting for its conversation's lock holds a place,
-    the lock's holder already has one)."""
+    Rasa's event loop runs every message it has accepted side by side, switching at each await:
+    with 20 conversations a message that calls the action server goes back behind all the others
+    after the call, and a burst of new conversations finishes all together, late. Here a message
+    computes only while it holds one of `limit` places; it gives its place back while it waits
+    for the action server (`EndpointConfig.request`) and, when the answer is in, gets one back
+    before any message that has not started (`returning` first, then arrival order). The gate sits
+    inside Rasa's lock of the conversation (around `MessageProcessor.handle_message`), so a
+    message holding a place never waits for a lock. One gate state per event loop."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._semaphores = {}
-        self.inside = 0
+        self._state = {}
         self.most_inside = 0
 
-    def _semaphore(self):
+    def _loop_state(self):
         import asyncio
+        from collections import deque
 
         loop = asyncio.get_running_loop()
-        sem = self._semaphores.get(loop)
-        if sem is None:
-            self._semaphores = {k: v for k, v in self._semaphores.items() if not k.is_closed()}
-            sem = self._semaphores[loop] = asyncio.Semaphore(self.limit)
-        return sem
+        st = self._state.get(loop)
+        if st is None:
+            self._state = {k: v for k, v in self._state.items() if not k.is_closed()}
+            st = self._state[loop] = {"busy": 0, "new": deque(), "returning": deque()}
+        return st
+
+    @property
+    def inside(self) -> int:
+        import asyncio
+
+        try:
+            return self._state.get(asyncio.get_running_loop(), {}).get("busy", 0)
+        except RuntimeError:
+            return 0
+
+    async def acquire(self, returning: bool = False) -> None:
+        import asyncio
+
+        st = self._loop_state()
+        if st["busy"] < self.limit and not st["returning"] and (returning or not st["new"]):
+            st["busy"] += 1
+            self.most_inside = max(self.most_inside, st["busy"])
+            return
+        fut = asyncio.get_running_loop().create_future()
+        queue = st["returning" if returning else "new"]
+        queue.append(fut)
+        try:
+            await fut  # resolved by release(): the place is handed over, busy unchanged
+        except asyncio.CancelledError:
+            if fut in queue:
+                queue.remove(fut)
+            elif fut.done() and not fut.cancelled():
+                self.release()  # handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        st = self._loop_state()
+        for queue in (st["returning"], st["new"]):
+            while queue:
+                fut = queue.popleft()
+                if not fut.done():
+                    fut.set_result(None)
+                    return
+        st["busy"] -= 1
 
     async def run(self, coro_fn):
         if self.limit <= 0:
             return await coro_fn()
-        async with self._semaphore():
-            self.inside += 1
-            self.most_inside = max(self.most_inside, self.inside)
-            try:
-                return await coro_fn()
-            finally:
-                self.inside -= 1
+        await self.acquire()
+        held = {"gate": self, "held": True}
+        token = _HOLDING.set(held)
+        try:
+            return await coro_fn()
+        finally:
+            _HOLDING.reset(token)
+            if held["held"]:
+                self.release()
+
+    async def waiting_outside(self, held: dict, coro):
+        """Await `coro` (I/O to another process) without holding a place; the place back after."""
+        self.release()
+        held["held"] = False
+        try:
+            return await coro
+        finally:
+            await self.acquire(returning=True)
+            held["held"] = True
+
+
+def _holding_var():
+    import contextvars
+
+    return contextvars.ContextVar("paylater_gate", default=None)
+
+
+_HOLDING = _holding_var()
 
 
 def message_concurrency(environ=os.environ) -> int:
@@ -382,10 +441,12 @@ def message_concurrency(environ=os.environ) -> int:
 
 
 def install_message_gate(limit: Optional[int] = None) -> "MessageGate":
-    """Agent.handle_message (every channel's messages) through a MessageGate."""
-    from rasa.core.agent import Agent
+    """MessageProcessor.handle_message (inside the conversation's lock) through a MessageGate;
+    calls to endpoints (the action server) made while holding a place wait outside it."""
+    from rasa.core.processor import MessageProcessor
+    from rasa.utils.endpoints import EndpointConfig
 
-    original = Agent.handle_message
+    original = MessageProcessor.handle_message
     if getattr(original, "_paylater_gate", None) is not None:
         return original._paylater_gate
     gate = MessageGate(message_concurrency() if limit is None else limit)
@@ -393,8 +454,17 @@ def install_message_gate(limit: Optional[int] = None) -> "MessageGate":
     async def handle_message(self, message, *args, **kwargs):
         return await gate.run(lambda: original(self, message, *args, **kwargs))
 
+    original_request = EndpointConfig.request
+
+    async def request(self, *args, **kwargs):
+        held = _HOLDING.get()
+        if held is None or not held["held"]:
+            return await original_request(self, *args, **kwargs)
+        return await held["gate"].waiting_outside(held, original_request(self, *args, **kwargs))
+
     handle_message._paylater_gate = gate
-    Agent.handle_message = handle_message
+    MessageProcessor.handle_message = handle_message
+    EndpointConfig.request = request
     return gate
 
 
