@@ -470,6 +470,65 @@ def install_message_gate(limit: Optional[int] = None) -> "MessageGate":
     return gate
 
 
+_NLU_THREAD = None
+
+
+def nlu_executor():
+    """One worker thread for NLU inference (created on first use, never at import)."""
+    global _NLU_THREAD
+    if _NLU_THREAD is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paylater-nlu")
+    return _NLU_THREAD
+
+
+def install_nlu_off_loop() -> None:
+    """Rasa 3.6 parses each message (the NLU graph: tokenizers, featurizers, two TensorFlow
+    models) synchronously on its event loop: ~10 ms per message during which no other request is
+    even read. Under 20 concurrent conversations a request on a new connection needs several loop
+    turns before Rasa reads it, each turn running other messages' parses: the first message of a
+    conversation waited up to seconds before Rasa saw it (bench: gateway send -> Rasa's request
+    middleware), while Rasa's own handling took ~40 ms. Here the same `_parse_message_with_graph`
+    runs in one dedicated thread (TensorFlow releases the GIL; one thread keeps NLU calls in order
+    and never concurrent), and the loop keeps serving sockets meanwhile. Same function, same
+    inputs: same parse (tests/shared/test_rasa_message_path.py compares on the product model).
+    PAYLATER_NLU_THREAD=0 turns it off."""
+    import asyncio
+    import contextvars
+
+    from rasa.core.processor import MessageProcessor
+
+    from rasa.core import processor as rasa_processor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if getattr(MessageProcessor.parse_message, "_paylater", False):
+        return
+    original_parse = MessageProcessor.parse_message
+
+    async def parse_message(self, message, tracker=None, only_output_properties=True):
+        if self.http_interpreter:
+            return await original_parse(self, message, tracker, only_output_properties)
+        if tracker is None:
+            tracker = DialogueStateTracker.from_events(message.sender_id, [])
+        ctx = contextvars.copy_context()  # the log lines' request / conversation ids
+        parse_data = await asyncio.get_running_loop().run_in_executor(
+            nlu_executor(), lambda: ctx.run(self._parse_message_with_graph, message, tracker, only_output_properties))
+        # the rest of Rasa 3.6's parse_message, as it is
+        self._update_full_retrieval_intent(parse_data)
+        rasa_processor.structlogger.debug(
+            "processor.message.parse",
+            parse_data_text=rasa_processor.copy.deepcopy(parse_data["text"]),
+            parse_data_intent=parse_data["intent"],
+            parse_data_entities=rasa_processor.copy.deepcopy(parse_data["entities"]),
+        )
+        self._check_for_unseen_features(parse_data)
+        return parse_data
+
+    parse_message._paylater = True
+    MessageProcessor.parse_message = parse_message
+
+
 def install_pooled_action_connections() -> None:
     """Rasa 3.6 opens a new aiohttp session, so a new TCP connection, for every call to an
     endpoint (`EndpointConfig.request`: every custom action). Here the sessions are kept, one per
@@ -659,6 +718,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_local_followup_check()
         install_local_actions()
         install_pooled_action_connections()
+        if os.environ.get("PAYLATER_NLU_THREAD", "1") != "0":
+            install_nlu_off_loop()
         if message_concurrency() > 0:
             install_message_gate()
         if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":

@@ -311,3 +311,47 @@ async def test_other_actions_still_go_to_the_action_server(domain, local_actions
     endpoint = RecordingEndpoint()
     await RemoteAction("action_order_status", endpoint).run(None, None, tracker_after(domain, "hi"), domain)
     assert endpoint.calls == ["action_order_status"]
+
+
+# our own texts (not from any evaluation set): short, long, two questions, entities, off topic
+NLU_TEXTS = [
+    "hi", "thanks a lot", "what does pay later cost me", "is there a fee if I pay late?",
+    "where is my money for TA-100231", "status of order TA-100245", "can I use pay later for TA-100198?",
+    "how much credit do I have left", "I want to talk to a person", "what's the weather in Paris",
+    "what is pay later and who lends the money?", "my supplier says they never got paid for TA-100212, "
+    "it has been two weeks and I am getting worried. when will they receive it?", "refund for ta100231 please",
+    "bye", "which currencies are supported?", "I paid by bank transfer yesterday, when will the deposit show up?",
+    "ok", "no", "yes please", "asdf qwer",
+]
+
+
+@pytest.mark.stack
+def test_nlu_in_its_thread_parses_exactly_as_on_the_loop(monkeypatch):
+    """install_nlu_off_loop moves the parse, not its result: intents, confidences, rankings,
+    entities and response selections are identical, also with parses running side by side."""
+    from rasa.core.agent import load_agent
+    from rasa.core.processor import MessageProcessor
+    from rasa.utils.tensorflow import models
+
+    from bot import rasa_server
+
+    model = PROJECT_ROOT / "models" / "paylater.tar.gz"
+    if not model.exists():
+        pytest.skip("no trained model: run `make train` (make test does)")
+    monkeypatch.setattr(models.RasaModel, "load", models.RasaModel.__dict__["load"])
+    monkeypatch.setattr(models.RasaModel, "_rasa_predict", models.RasaModel._rasa_predict)
+    monkeypatch.setattr(MessageProcessor, "parse_message", MessageProcessor.parse_message)
+    rasa_server.install_fast_model_load()
+
+    async def run():
+        agent = await load_agent(model_path=str(model))
+        on_loop = [await agent.parse_message(t) for t in NLU_TEXTS]
+        rasa_server.install_nlu_off_loop()
+        assert getattr(MessageProcessor.parse_message, "_paylater", False)
+        in_thread = [await agent.parse_message(t) for t in NLU_TEXTS]
+        side_by_side = await asyncio.gather(*(agent.parse_message(t) for t in NLU_TEXTS))
+        return on_loop, in_thread, list(side_by_side)
+
+    on_loop, in_thread, side_by_side = asyncio.new_event_loop().run_until_complete(run())
+    assert in_thread == on_loop
+    assert side_by_side == on_loop
