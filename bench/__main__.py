@@ -62,7 +62,9 @@ def run_speed(systems: List[System], cfg: dict, stamp: str) -> None:
                     # where the time goes: CPU milliseconds each process spent per answered message
                     cpu_ms = {n: round((cpu1[n] - cpu0[n]) * 1000 / max(r.ok, 1), 1) for n in cpu1}
                     s.runs[key] = {**r.summary(), "load_before": load, "cpu_ms_per_message": cpu_ms,
-                                   "latencies_ms": r.latencies_ms}
+                                   "latencies_ms": r.latencies_ms, "by_message": r.by_message(s.scripts)}
+                    log(f"{s.name} {key}: p50 {r.p50_ms} p95 {r.p95_ms} ms, {r.throughput_mps} msg/s, "
+                        f"CPU ms/msg {cpu_ms}, load {load}")
     for s in systems:
         s.runs["memory_mb"] = samplers[s.name].peak
 

@@ -78,12 +78,29 @@ class LoadResult:
     max_ms: Optional[float]
     empty_replies: int
     latencies_ms: List[float] = field(default_factory=list, repr=False)
+    # (script index, position in the script, latency ms) of every answered message
+    samples: List[tuple] = field(default_factory=list, repr=False)
     error_samples: List[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         d = asdict(self)
         d.pop("latencies_ms")
+        d.pop("samples")
         return d
+
+    def by_message(self, scripts: Sequence[Script]) -> List[dict]:
+        """Latency per script position (which messages make the tail): count, p50, p95, max, and
+        how many of the run's messages slower than its p95 each position holds."""
+        cut = percentile(self.latencies_ms, 95)
+        groups: Dict[tuple, List[float]] = {}
+        for script, pos, ms in self.samples:
+            groups.setdefault((script, pos), []).append(ms)
+        rows = []
+        for (script, pos), values in sorted(groups.items()):
+            rows.append({"script": script, "position": pos, "text": scripts[script][pos], "n": len(values),
+                         "p50_ms": _r(percentile(values, 50)), "p95_ms": _r(percentile(values, 95)),
+                         "max_ms": _r(max(values)), "over_run_p95": sum(1 for v in values if cut is not None and v > cut)})
+        return rows
 
 
 def percentile(values: Sequence[float], q: float) -> Optional[float]:
@@ -118,6 +135,7 @@ async def run_load(
     Stops starting new messages at the deadline (messages in flight still finish or time out).
     """
     latencies: List[float] = []
+    samples: List[tuple] = []
     errors: List[str] = []
     counters = {"sent": 0, "ok": 0, "errors": 0, "timeouts": 0, "empty": 0}
     stop_at = time.monotonic() + deadline_s
@@ -141,7 +159,7 @@ async def run_load(
             if len(errors) < 5:
                 errors.append(f"open: {exc!r}"[:200])
             return
-        for text in scripts[i % len(scripts)]:
+        for pos, text in enumerate(scripts[i % len(scripts)]):
             if time.monotonic() > stop_at:
                 return
             req = target.request(conv, text)
@@ -167,6 +185,7 @@ async def run_load(
                 continue
             counters["ok"] += 1
             latencies.append(elapsed)
+            samples.append((i % len(scripts), pos, round(elapsed, 2)))
             if not target.ok(body):
                 counters["empty"] += 1
 
@@ -191,6 +210,7 @@ async def run_load(
         max_ms=_r(max(latencies)) if latencies else None,
         empty_replies=counters["empty"],
         latencies_ms=[round(x, 2) for x in latencies],
+        samples=samples,
         error_samples=errors,
     )
 

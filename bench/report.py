@@ -317,6 +317,24 @@ def session_rows(results: dict) -> List[List[str]]:
     return rows
 
 
+def tail_rows(results: dict, key: str = "c20") -> List[List[str]]:
+    """Latency at `key` by position in the conversation (product and plain bot): which messages
+    make the p95. Runs before the per-message breakdown have none."""
+    out = []
+    for name in ("product", "baseline"):
+        rows = _get(results, name, key, "by_message") or []
+        by_pos: Dict[int, List[dict]] = {}
+        for r in rows:
+            by_pos.setdefault(r["position"], []).append(r)
+        for pos, group in sorted(by_pos.items()):
+            n = sum(r["n"] for r in group)
+            over = sum(r["over_run_p95"] for r in group)
+            worst = max(group, key=lambda r: r["p95_ms"] or 0)
+            out.append([name, str(pos + 1), str(n), _fmt(max(r["p50_ms"] or 0 for r in group), " ms"),
+                        _fmt(worst["p95_ms"], " ms") + f" ({worst['text'][:40]})", f"{over} of {n}"])
+    return out
+
+
 def summary_md(results: dict, chart_name: Optional[str]) -> str:
     out = ["# Benchmark summary", "",
            f"Measured {results['timestamp']} on this machine ({results['machine']['cpus']} cores, shared; "
@@ -335,6 +353,12 @@ def summary_md(results: dict, chart_name: Optional[str]) -> str:
                 "throughput and latency move with its load, CPU milliseconds per message are the stable "
                 "measure of cost. The product starts Rasa through `bot/rasa_server.py` (cached action-response "
                 "validation, SQLite WAL); \"plain rasa run\" = the same stack started with `rasa run`, for comparison.", ""]
+    if tail_rows(results):
+        out += ["### Which messages make the p95 at 20 conversations", "",
+                table(tail_rows(results), ["", "message of the conversation", "messages", "highest p50 of a script",
+                                           "highest p95 of a script (message)", "slower than the run's p95"]), "",
+                "The first message of a conversation includes its session start; at the start of the level all "
+                "20 conversations begin at once.", ""]
     if results.get("understanding"):
         out += ["## Understanding", "", table(understanding_rows(results), ["", "value"]), ""]
     header, rows = target_rows(results, no="**no**")

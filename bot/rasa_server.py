@@ -263,6 +263,319 @@ def install_lean_action_calls(turns: Optional[int] = None) -> None:
     RemoteAction._action_call_format = _action_call_format
 
 
+def install_local_followup_check() -> None:
+    """`action_faq_followup` runs after every FAQ answer (data/rules/chitchat.yml) but does
+    anything only for a message of two or more question clauses. Rasa asks the same predicate
+    (bot/actions/faq.py `has_second_question`) before calling the action server and, when it says
+    no, returns the action's answer itself: no events, no messages, as the action server would.
+    Saves one action-server round trip (the tracker serialised, sent, parsed) on most FAQ answers."""
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.actions.faq import ActionFaqFollowup, has_second_question
+
+    original = RemoteAction.run
+    if getattr(original, "_paylater_followup", False):
+        return
+    name = ActionFaqFollowup().name()
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        if self.name() == name and self.action_endpoint:
+            latest = tracker.latest_message
+            if not has_second_question({"text": getattr(latest, "text", None)}):
+                return []
+        return await original(self, output_channel, nlg, tracker, domain)
+
+    run._paylater_followup = True
+    RemoteAction.run = run
+
+
+# Custom actions that only compute events from the tracker (no backend, no other service): Rasa
+# runs them itself, through rasa-sdk's own executor, instead of over HTTP.
+LOCAL_ACTIONS = ("bot.actions.session:ActionSessionStart",)
+
+
+def install_local_actions(paths=LOCAL_ACTIONS) -> None:
+    """`action_session_start` (every new conversation) computes its events from the tracker
+    alone. Rasa runs it in its own process through rasa-sdk's ActionExecutor, with the call body
+    Rasa would have sent (`_action_call_format`, so the same event window), and takes the answer
+    through the same JSON form, validation and deserialisation as an answer over HTTP. Saves the
+    round trip and the action server's work (HTTP, Sanic, parsing the call) per conversation."""
+    import importlib
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core import events as core_events
+    from rasa_sdk.executor import ActionExecutor
+
+    original = RemoteAction.run
+    if getattr(original, "_paylater_local", False):
+        return
+    executor = ActionExecutor()
+    for path in paths:
+        module, _, cls = path.partition(":")
+        executor.register_action(getattr(importlib.import_module(module), cls))
+    local = set(executor.actions)
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        if self.name() not in local or not self.action_endpoint:
+            return await original(self, output_channel, nlg, tracker, domain)
+        body = self._action_call_format(tracker, domain)
+        response = json.loads(json.dumps(await executor.run(body)))  # as it would come over the wire
+        self._validate_action_result(response)
+        bot_messages = await self._utter_responses(response.get("responses", []), output_channel, nlg, tracker)
+        return bot_messages + core_events.deserialise_events(response.get("events", []))
+
+    run._paylater_local = True
+    RemoteAction.run = run
+
+
+# Messages Rasa computes at once (PAYLATER_RASA_MESSAGE_CONCURRENCY; 0 = no limit, as Rasa). Off
+# by default: in interleaved runs (docs/SCALING.md "Where issue 14 stands") it did not lower the
+# p95 at 20 conversations and cost 5-20 % of throughput; the tail was not inside Rasa's handling.
+DEFAULT_MESSAGE_CONCURRENCY = 0
+
+
+class MessageGate:
+    """First come, first served processing of messages in Rasa, without idle waits.
+
+    Rasa's event loop runs every message it has accepted side by side, switching at each await:
+    with 20 conversations a message that calls the action server goes back behind all the others
+    after the call, and a burst of new conversations finishes all together, late. Here a message
+    computes only while it holds one of `limit` places; it gives its place back while it waits
+    for the action server (`EndpointConfig.request`) and, when the answer is in, gets one back
+    before any message that has not started (`returning` first, then arrival order). The gate sits
+    inside Rasa's lock of the conversation (around `MessageProcessor.handle_message`), so a
+    message holding a place never waits for a lock. One gate state per event loop."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._state = {}
+        self.most_inside = 0
+
+    def _loop_state(self):
+        import asyncio
+        from collections import deque
+
+        loop = asyncio.get_running_loop()
+        st = self._state.get(loop)
+        if st is None:
+            self._state = {k: v for k, v in self._state.items() if not k.is_closed()}
+            st = self._state[loop] = {"busy": 0, "new": deque(), "returning": deque()}
+        return st
+
+    @property
+    def inside(self) -> int:
+        import asyncio
+
+        try:
+            return self._state.get(asyncio.get_running_loop(), {}).get("busy", 0)
+        except RuntimeError:
+            return 0
+
+    async def acquire(self, returning: bool = False) -> None:
+        import asyncio
+
+        st = self._loop_state()
+        if st["busy"] < self.limit and not st["returning"] and (returning or not st["new"]):
+            st["busy"] += 1
+            self.most_inside = max(self.most_inside, st["busy"])
+            return
+        fut = asyncio.get_running_loop().create_future()
+        queue = st["returning" if returning else "new"]
+        queue.append(fut)
+        try:
+            await fut  # resolved by release(): the place is handed over, busy unchanged
+        except asyncio.CancelledError:
+            if fut in queue:
+                queue.remove(fut)
+            elif fut.done() and not fut.cancelled():
+                self.release()  # handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        st = self._loop_state()
+        for queue in (st["returning"], st["new"]):
+            while queue:
+                fut = queue.popleft()
+                if not fut.done():
+                    fut.set_result(None)
+                    return
+        st["busy"] -= 1
+
+    async def run(self, coro_fn):
+        if self.limit <= 0:
+            return await coro_fn()
+        await self.acquire()
+        held = {"gate": self, "held": True}
+        token = _HOLDING.set(held)
+        try:
+            return await coro_fn()
+        finally:
+            _HOLDING.reset(token)
+            if held["held"]:
+                self.release()
+
+    async def waiting_outside(self, held: dict, coro):
+        """Await `coro` (I/O to another process) without holding a place; the place back after."""
+        self.release()
+        held["held"] = False
+        try:
+            return await coro
+        finally:
+            await self.acquire(returning=True)
+            held["held"] = True
+
+
+def _holding_var():
+    import contextvars
+
+    return contextvars.ContextVar("paylater_gate", default=None)
+
+
+_HOLDING = _holding_var()
+
+
+def message_concurrency(environ=os.environ) -> int:
+    raw = environ.get("PAYLATER_RASA_MESSAGE_CONCURRENCY", "")
+    try:
+        return max(0, int(raw)) if raw.strip() else DEFAULT_MESSAGE_CONCURRENCY
+    except ValueError:
+        return DEFAULT_MESSAGE_CONCURRENCY
+
+
+def install_message_gate(limit: Optional[int] = None) -> "MessageGate":
+    """MessageProcessor.handle_message (inside the conversation's lock) through a MessageGate;
+    calls to endpoints (the action server) made while holding a place wait outside it."""
+    from rasa.core.processor import MessageProcessor
+    from rasa.utils.endpoints import EndpointConfig
+
+    original = MessageProcessor.handle_message
+    if getattr(original, "_paylater_gate", None) is not None:
+        return original._paylater_gate
+    gate = MessageGate(message_concurrency() if limit is None else limit)
+
+    async def handle_message(self, message, *args, **kwargs):
+        return await gate.run(lambda: original(self, message, *args, **kwargs))
+
+    original_request = EndpointConfig.request
+
+    async def request(self, *args, **kwargs):
+        held = _HOLDING.get()
+        if held is None or not held["held"]:
+            return await original_request(self, *args, **kwargs)
+        return await held["gate"].waiting_outside(held, original_request(self, *args, **kwargs))
+
+    handle_message._paylater_gate = gate
+    MessageProcessor.handle_message = handle_message
+    EndpointConfig.request = request
+    return gate
+
+
+_NLU_THREAD = None
+
+
+def nlu_executor():
+    """One worker thread for NLU inference (created on first use, never at import)."""
+    global _NLU_THREAD
+    if _NLU_THREAD is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paylater-nlu")
+    return _NLU_THREAD
+
+
+def install_nlu_off_loop() -> None:
+    """Rasa 3.6 parses each message (the NLU graph: tokenizers, featurizers, two TensorFlow
+    models) synchronously on its event loop: ~10 ms per message during which no other request is
+    even read. Under 20 concurrent conversations a request on a new connection needs several loop
+    turns before Rasa reads it, each turn running other messages' parses: the first message of a
+    conversation waited up to seconds before Rasa saw it (bench: gateway send -> Rasa's request
+    middleware), while Rasa's own handling took ~40 ms. Here the same `_parse_message_with_graph`
+    runs in one dedicated thread (TensorFlow releases the GIL; one thread keeps NLU calls in order
+    and never concurrent), and the loop keeps serving sockets meanwhile. Same function, same
+    inputs: same parse (tests/shared/test_rasa_message_path.py compares on the product model).
+    PAYLATER_NLU_THREAD=0 turns it off."""
+    import asyncio
+    import contextvars
+
+    from rasa.core.processor import MessageProcessor
+
+    from rasa.core import processor as rasa_processor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if getattr(MessageProcessor.parse_message, "_paylater", False):
+        return
+    original_parse = MessageProcessor.parse_message
+
+    async def parse_message(self, message, tracker=None, only_output_properties=True):
+        if self.http_interpreter:
+            return await original_parse(self, message, tracker, only_output_properties)
+        if tracker is None:
+            tracker = DialogueStateTracker.from_events(message.sender_id, [])
+        ctx = contextvars.copy_context()  # the log lines' request / conversation ids
+        parse_data = await asyncio.get_running_loop().run_in_executor(
+            nlu_executor(), lambda: ctx.run(self._parse_message_with_graph, message, tracker, only_output_properties))
+        # the rest of Rasa 3.6's parse_message, as it is
+        self._update_full_retrieval_intent(parse_data)
+        rasa_processor.structlogger.debug(
+            "processor.message.parse",
+            parse_data_text=rasa_processor.copy.deepcopy(parse_data["text"]),
+            parse_data_intent=parse_data["intent"],
+            parse_data_entities=rasa_processor.copy.deepcopy(parse_data["entities"]),
+        )
+        self._check_for_unseen_features(parse_data)
+        return parse_data
+
+    parse_message._paylater = True
+    MessageProcessor.parse_message = parse_message
+
+
+def install_pooled_action_connections() -> None:
+    """Rasa 3.6 opens a new aiohttp session, so a new TCP connection, for every call to an
+    endpoint (`EndpointConfig.request`: every custom action). Here the sessions are kept, one per
+    event loop and configuration (headers, basic auth), so action calls reuse keep-alive
+    connections. Idle connections are dropped after 2 s, before the action server's own keep-alive
+    timeout (Sanic: 5 s) could close one under a request. Requests, answers and errors are
+    Rasa's: the same `request` runs, only `session()` hands out the kept session."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    original = EndpointConfig.session
+    if getattr(original, "_paylater", False):
+        return
+    kept = {}
+
+    class _Kept:
+        def __init__(self, session):
+            self._session = session
+
+        async def __aenter__(self):
+            return self._session
+
+        async def __aexit__(self, *exc):
+            return False  # the session stays open for the next call
+
+    def session(self):
+        loop = asyncio.get_running_loop()
+        auth = tuple(sorted(self.basic_auth.items())) if self.basic_auth else None
+        key = (loop, tuple(sorted((str(k), str(v)) for k, v in self.headers.items())), auth)
+        s = kept.get(key)
+        if s is None or s.closed:
+            for k in [k for k in kept if k[0].is_closed()]:
+                kept.pop(k)
+            s = kept[key] = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+            )
+        return _Kept(s)
+
+    session._paylater = True
+    EndpointConfig.session = session
+
+
 def install_flat_states() -> None:
     """Rasa's dialogue states, applied events and tracker copies kept up to date message by
     message instead of rebuilt from the whole session several times per message
@@ -402,6 +715,13 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_request_context()
         install_slot_upkeep()
         install_lean_action_calls()
+        install_local_followup_check()
+        install_local_actions()
+        install_pooled_action_connections()
+        if os.environ.get("PAYLATER_NLU_THREAD", "1") != "0":
+            install_nlu_off_loop()
+        if message_concurrency() > 0:
+            install_message_gate()
         if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
             install_flat_states()
             install_debug_only_copies()

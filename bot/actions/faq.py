@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 from rasa_sdk import Action, Tracker
@@ -43,6 +43,13 @@ async def parse_parts(parts: List[str], settings: Settings) -> List[Dict[str, An
         return []
 
 
+def has_second_question(parse: Optional[Dict[str, Any]]) -> bool:
+    """Whether the followup has anything to do for this parse of the latest message: a message
+    of one question clause gets nothing added. Rasa checks this before calling the action server
+    (bot/rasa_server.py `install_local_followup_check`), so the two can't disagree."""
+    return len(question_parts((parse or {}).get("text") or "")) >= 2
+
+
 class ActionFaqFollowup(Action):
     parser = staticmethod(parse_parts)  # tests replace it
 
@@ -51,9 +58,9 @@ class ActionFaqFollowup(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         parse = tracker.latest_message or {}
-        parts = question_parts(parse.get("text") or "")
-        if len(parts) < 2:
+        if not has_second_question(parse):
             return []
+        parts = question_parts(parse.get("text") or "")
         topics = topic_ranking(parse)
         first = topics[0][0] if topics else None
         responses = (domain or {}).get("responses") or {}

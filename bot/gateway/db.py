@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Engine
 
-from bot.adapters.db import WRITE_LOCK, make_engine  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
+from bot.adapters.db import WRITE_LOCK, make_engine, one_writer  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
 from bot.adapters.migrate import alembic_config
 
 from .hot_sql import HotPath, HotTx, insert_stmt
@@ -237,7 +237,7 @@ def write_tx(engine: Engine):
     one, a read followed by a write fails at once with "database is locked" when another writer
     committed in between (busy_timeout does not help there); IMMEDIATE waits its turn instead.
     PostgreSQL: a plain transaction."""
-    with engine.connect() as c:
+    with one_writer(engine), engine.connect() as c:  # SQLite: this process's writers take turns
         c.info[WRITE_LOCK] = True
         with c.begin():
             yield c

@@ -26,6 +26,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.adapters.db import one_writer
+
 
 class Prepared:
     """One statement compiled for one dialect: its SQL text, parameter order and bind processors."""
@@ -143,7 +145,14 @@ class HotPath:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[HotTx]:
         """One write transaction on a pooled connection: committed when the block ends, rolled
-        back when it raises."""
+        back when it raises. SQLite: this process's writers take turns (bot/adapters/db.py
+        `one_writer`) instead of sleeping in SQLite's busy handler."""
+        with one_writer(self.engine):
+            with self._transaction() as tx:
+                yield tx
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[HotTx]:
         conn = self.engine.raw_connection()
         try:
             cursor = conn.cursor()
