@@ -74,7 +74,14 @@ GATES: Dict[str, float] = {
 # paraphrased in training data, by a writer who never opened data/ or tests/. Only its totals are
 # printed and kept (no texts, no per-label list, no confusion list), so nobody writes training
 # data from it; gates about 0.03 under the shipped model's figures (filled in at the merge).
-EXAM_GATES: Dict[str, float] = {}
+EXAM_GATES: Dict[str, float] = {
+    # main's model before round 5: 0.850 / 0.816 / 0.765 / 0.884 / 0.469; round 5 (shipped):
+    "exam.article_answered_right": 0.81,            # 0.840 (299)
+    "exam.account_dialogue_answered_right": 0.77,   # 0.803 (152)
+    "exam.long_answered_right": 0.79,               # 0.827 (81: two more misses pass, three fail)
+    "exam.off_topic_kept_out": 0.87,                # 0.901 (121: three more leaks pass, four fail)
+    "exam.multi_all_answered": 0.43,                # 0.469 (32: one more miss passes, two fail)
+}
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
 # Kept small; tests/nlu_data/test_equivalence.py checks each answer contains the facts.
