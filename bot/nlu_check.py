@@ -35,7 +35,7 @@ import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -410,14 +410,7 @@ def score_exam(exam: Dict[str, list], parses: List[Dict[str, Any]], known: Set[s
     for k in EXAM_KINDS:
         n = len(exam[k])
         P[k], i = parses[i:i + n], i + n
-    for k in EXAM_KINDS:
-        out = []
-        for text in set_texts(exam, k):
-            n = len(decide.question_parts(text))
-            n = n if n >= 2 else 0
-            out.append(parses[i:i + n])
-            i += n
-        P[f"{k}_parts"] = out
+    split_parts(P, exam, parses[i:], EXAM_KINDS)
     art = score_labelled(exam["article"], P["article"], known, P["article_parts"])
     faq = [r for r in art["rows"] if r["gold"].startswith("faq/")]
     acc = [r for r in art["rows"] if not r["gold"].startswith("faq/")]
@@ -453,10 +446,11 @@ def part_texts(sets: Dict[str, list]) -> List[str]:
     return out
 
 
-def split_parts(P: Dict[str, List[Dict[str, Any]]], sets: Dict[str, list], part_parses: List[Dict[str, Any]]) -> None:
+def split_parts(P: Dict[str, List[Dict[str, Any]]], sets: Dict[str, list], part_parses: List[Dict[str, Any]],
+                names: Sequence[str] = tuple(SET_NAMES)) -> None:
     """P["<set>_parts"]: per message, the parses of its clauses ([] for a one-question message)."""
     i = 0
-    for name in SET_NAMES:
+    for name in names:
         out = []
         for text in set_texts(sets, name):
             n = len(decide.question_parts(text))
