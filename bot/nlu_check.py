@@ -398,9 +398,7 @@ def load_exam(folder: Path) -> Tuple[Optional[Dict[str, list]], List[str]]:
     exam = {"article": load_file(files["article"]), "long": load_file(files["long"]),
             "off": load_oos(files["off"]), "multi": load_multi(files["multi"])}
     texts = [t for k in EXAM_KINDS for t in set_texts(exam, k)]
-    parts = [p for k in EXAM_KINDS for t in set_texts(exam, k)
-             for p in (decide.question_parts(t) if len(decide.question_parts(t)) >= 2 else [])]
-    return exam, texts + parts
+    return exam, texts + part_texts(exam, EXAM_KINDS)
 
 
 def score_exam(exam: Dict[str, list], parses: List[Dict[str, Any]], known: Set[str]) -> Dict[str, Any]:
@@ -435,11 +433,11 @@ def set_texts(sets: Dict[str, list], name: str) -> List[str]:
     return [x if isinstance(x, str) else x["text"] for x in sets[name]]
 
 
-def part_texts(sets: Dict[str, list]) -> List[str]:
+def part_texts(sets: Dict[str, list], names: Sequence[str] = tuple(SET_NAMES)) -> List[str]:
     """The question clauses of every message of several questions, set by set (parsed too:
     action_faq_followup and action_fallback answer confident clauses)."""
     out = []
-    for name in SET_NAMES:
+    for name in names:
         for text in set_texts(sets, name):
             parts = decide.question_parts(text)
             out += parts if len(parts) >= 2 else []
