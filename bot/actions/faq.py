@@ -58,9 +58,9 @@ class ActionFaqFollowup(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         parse = tracker.latest_message or {}
-        if not has_second_question(parse):
-            return []
         parts = question_parts(parse.get("text") or "")
+        if len(parts) < 2:  # has_second_question's test, on the parts already split
+            return []
         topics = topic_ranking(parse)
         first = topics[0][0] if topics else None
         responses = (domain or {}).get("responses") or {}
