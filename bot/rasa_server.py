@@ -708,6 +708,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not actions:
         args = with_token(args)
     check_or_exit("actions" if actions else "rasa")
+    from bot.profiling import maybe_start
+
+    maybe_start("actions" if actions else "rasa")  # PAYLATER_PROFILE_DIR (bench/stack_cpu.py)
     if not actions:
         install_cached_validation()
         if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
