@@ -585,6 +585,69 @@ def install_flat_states() -> None:
     flat_states.install()
 
 
+def _run_order(schema, targets) -> List[tuple]:
+    """(node name, the names it needs in order) for every node `targets` depend on, each after
+    the nodes it needs (depth-first from the targets, in the schema's own order of needs)."""
+    order, seen = [], set()
+
+    def visit(name):
+        if name in seen or name not in schema.nodes:
+            return
+        seen.add(name)
+        needs = list(schema.nodes[name].needs.values())
+        for need in needs:
+            visit(need)
+        order.append((name, needs))
+
+    for target in targets:
+        visit(target)
+    return order
+
+
+def install_sequential_graph_runner() -> None:
+    """Rasa 3.6 runs its model graph through dask (`DaskGraphRunner.run`) for every parse and
+    every next-action prediction (3-4 runs per message): each run builds the minimal schema and
+    a dask graph, orders it and goes through dask's local scheduler, only to call the nodes one
+    after another in this one thread. Here the order is worked out once per set of targets and
+    the nodes are called in it with the same arguments: each node gets its needs as the
+    `(node name, output)` pairs dask handed it (an input as `(input name, value)`, a need that is
+    neither as its bare name), and the result is the targets' pairs, as `dict(dask.get(...))`.
+    Same nodes, same inputs: same parses and predictions (tests/shared/test_graph_runner.py)."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    if getattr(DaskGraphRunner.run, "_paylater", False):
+        return
+
+    def run(self, inputs=None, targets=None):
+        run_targets = targets if targets else self._graph_schema.target_names
+        plans = self.__dict__.setdefault("_paylater_plans", {})
+        key = tuple(run_targets)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _run_order(self._graph_schema.minimal_graph_schema(run_targets), run_targets)
+        values = {}
+        if inputs:
+            names = {name for name, _ in plan}
+            for input_name, input_value in inputs.items():
+                if isinstance(input_value, str) and (input_value in names or input_value in values):
+                    raise GraphRunError(
+                        f"Input value '{input_value}' clashes with a node name. Make sure that none of the input "
+                        f"names passed to the `run` method are the same as node names in the graph schema.")
+                values[input_name] = (input_name, input_value)
+        nodes = self._instantiated_nodes
+        try:
+            for name, needs in plan:
+                values[name] = nodes[name](*[values.get(need, need) for need in needs])
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+        return dict(values[target] for target in run_targets)
+
+    run._paylater = True
+    run._original = DaskGraphRunner.run
+    DaskGraphRunner.run = run
+
+
 # Rasa modules whose every `copy.deepcopy(...)` is an argument of a `structlogger.debug(...)` call
 # (tests/shared/test_rasa_server.py checks it on the installed Rasa with `ast`).
 DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.policies.memoization",
@@ -730,6 +793,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             install_debug_only_copies()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
+        if os.environ.get("PAYLATER_SEQUENTIAL_GRAPH", "1") != "0":
+            install_sequential_graph_runner()
     else:
         install_action_context()
     install_logging("actions" if actions else "rasa")
