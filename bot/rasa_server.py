@@ -462,6 +462,22 @@ def _run_order(schema, targets) -> List[tuple]:
     return order
 
 
+# TensorFlow's thread pools for `rasa run` (the environment variables Rasa itself reads at start)
+TF_THREAD_VARS = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
+
+
+def single_threaded_inference(environ=os.environ) -> None:
+    """One thread per TensorFlow operation when serving, unless the operator set otherwise. By
+    default TensorFlow splits each operation of DIET and the ResponseSelector (small matrices,
+    one message at a time) over a pool of one thread per core: under 20 conversations the pool's
+    threads took 3.7-4.3 ms CPU per message (handing work over, spinning while waiting for
+    more) on top of the NLU thread's own. The parse itself is the same computation
+    (tests/shared/test_tf_threads.py compares the product model's parses both ways). Training
+    (`rasa train`) keeps TensorFlow's defaults."""
+    for var in TF_THREAD_VARS:
+        environ.setdefault(var, "1")
+
+
 def install_sequential_graph_runner() -> None:
     """Rasa 3.6 runs its model graph through dask (`DaskGraphRunner.run`) for every parse and
     every next-action prediction (3-4 runs per message): each run builds the minimal schema and
@@ -633,6 +649,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     maybe_start("actions" if actions else "rasa")  # PAYLATER_PROFILE_DIR (bench/stack_cpu.py)
     if not actions:
+        if args[:1] == ["run"]:
+            single_threaded_inference()
         install_cached_validation()
         if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
             install_sqlite_wal()
