@@ -393,16 +393,33 @@ def install_pooled_action_connections() -> None:
     event loop and configuration (headers, basic auth), so action calls reuse keep-alive
     connections. Idle connections are dropped after 2 s, before the action server's own keep-alive
     timeout (Sanic: 5 s) could close one under a request. Requests, answers and errors are
-    Rasa's: the same `request` runs, only `session()` hands out the kept session."""
+    Rasa's: the same `request` runs, only `session()` hands out the kept session.
+
+    A kept connection the action server closed (it restarted) may still be picked before this
+    process has read the close: a call that fails with `ServerDisconnectedError` on a reused
+    connection is sent once more, through Rasa's own one-off session (a new connection; that
+    error only: the old server closed the connection without answering). tests/shared/test_action_server_restart.py restarts a real action server between
+    two calls."""
     import asyncio
 
     import aiohttp
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
+    import contextvars
+
     original = EndpointConfig.session
     if getattr(original, "_paylater", False):
         return
     kept = {}
+    reused = contextvars.ContextVar("paylater_action_connection_reused", default=False)
+    fresh = contextvars.ContextVar("paylater_action_fresh_session", default=False)
+
+    async def on_reuse(_session, _ctx, _params):
+        reused.set(True)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_reuseconn.append(on_reuse)
+    trace.freeze()
 
     class _Kept:
         def __init__(self, session):
@@ -415,6 +432,8 @@ def install_pooled_action_connections() -> None:
             return False  # the session stays open for the next call
 
     def session(self):
+        if fresh.get():
+            return original(self)  # Rasa's own: a new session and connection, closed after the call
         loop = asyncio.get_running_loop()
         auth = tuple(sorted(self.basic_auth.items())) if self.basic_auth else None
         key = (loop, tuple(sorted((str(k), str(v)) for k, v in self.headers.items())), auth)
@@ -427,11 +446,29 @@ def install_pooled_action_connections() -> None:
                 auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+                trace_configs=[trace],
             )
         return _Kept(s)
 
+    original_request = EndpointConfig.request
+
+    async def request(self, *args, **kwargs):
+        reused.set(False)
+        try:
+            return await original_request(self, *args, **kwargs)
+        except aiohttp.ServerDisconnectedError:
+            if not reused.get():
+                raise
+        token = fresh.set(True)
+        try:
+            return await original_request(self, *args, **kwargs)  # on a new connection
+        finally:
+            fresh.reset(token)
+
     session._paylater = True
+    session._original_request = original_request
     EndpointConfig.session = session
+    EndpointConfig.request = request
 
 
 def install_flat_states() -> None:
