@@ -133,6 +133,9 @@ def main(argv=None) -> int:
     check_or_exit("actions")
     configure("actions")  # PAYLATER_LOG_FORMAT, request and conversation ids on every line
     install_action_context()
+    from bot.profiling import maybe_start
+
+    maybe_start("actions")  # PAYLATER_PROFILE_DIR (bench/stack_cpu.py)
     token = os.environ.get("PAYLATER_ACTION_TOKEN")
     if not token:
         print("action server not started: PAYLATER_ACTION_TOKEN is not set (Rasa sends it with every call, "

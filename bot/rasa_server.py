@@ -328,148 +328,6 @@ def install_local_actions(paths=LOCAL_ACTIONS) -> None:
     RemoteAction.run = run
 
 
-# Messages Rasa computes at once (PAYLATER_RASA_MESSAGE_CONCURRENCY; 0 = no limit, as Rasa). Off
-# by default: in interleaved runs (docs/SCALING.md "Where issue 14 stands") it did not lower the
-# p95 at 20 conversations and cost 5-20 % of throughput; the tail was not inside Rasa's handling.
-DEFAULT_MESSAGE_CONCURRENCY = 0
-
-
-class MessageGate:
-    """First come, first served processing of messages in Rasa, without idle waits.
-
-    Rasa's event loop runs every message it has accepted side by side, switching at each await:
-    with 20 conversations a message that calls the action server goes back behind all the others
-    after the call, and a burst of new conversations finishes all together, late. Here a message
-    computes only while it holds one of `limit` places; it gives its place back while it waits
-    for the action server (`EndpointConfig.request`) and, when the answer is in, gets one back
-    before any message that has not started (`returning` first, then arrival order). The gate sits
-    inside Rasa's lock of the conversation (around `MessageProcessor.handle_message`), so a
-    message holding a place never waits for a lock. One gate state per event loop."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self._state = {}
-        self.most_inside = 0
-
-    def _loop_state(self):
-        import asyncio
-        from collections import deque
-
-        loop = asyncio.get_running_loop()
-        st = self._state.get(loop)
-        if st is None:
-            self._state = {k: v for k, v in self._state.items() if not k.is_closed()}
-            st = self._state[loop] = {"busy": 0, "new": deque(), "returning": deque()}
-        return st
-
-    @property
-    def inside(self) -> int:
-        import asyncio
-
-        try:
-            return self._state.get(asyncio.get_running_loop(), {}).get("busy", 0)
-        except RuntimeError:
-            return 0
-
-    async def acquire(self, returning: bool = False) -> None:
-        import asyncio
-
-        st = self._loop_state()
-        if st["busy"] < self.limit and not st["returning"] and (returning or not st["new"]):
-            st["busy"] += 1
-            self.most_inside = max(self.most_inside, st["busy"])
-            return
-        fut = asyncio.get_running_loop().create_future()
-        queue = st["returning" if returning else "new"]
-        queue.append(fut)
-        try:
-            await fut  # resolved by release(): the place is handed over, busy unchanged
-        except asyncio.CancelledError:
-            if fut in queue:
-                queue.remove(fut)
-            elif fut.done() and not fut.cancelled():
-                self.release()  # handed over just as we were cancelled: pass it on
-            raise
-
-    def release(self) -> None:
-        st = self._loop_state()
-        for queue in (st["returning"], st["new"]):
-            while queue:
-                fut = queue.popleft()
-                if not fut.done():
-                    fut.set_result(None)
-                    return
-        st["busy"] -= 1
-
-    async def run(self, coro_fn):
-        if self.limit <= 0:
-            return await coro_fn()
-        await self.acquire()
-        held = {"gate": self, "held": True}
-        token = _HOLDING.set(held)
-        try:
-            return await coro_fn()
-        finally:
-            _HOLDING.reset(token)
-            if held["held"]:
-                self.release()
-
-    async def waiting_outside(self, held: dict, coro):
-        """Await `coro` (I/O to another process) without holding a place; the place back after."""
-        self.release()
-        held["held"] = False
-        try:
-            return await coro
-        finally:
-            await self.acquire(returning=True)
-            held["held"] = True
-
-
-def _holding_var():
-    import contextvars
-
-    return contextvars.ContextVar("paylater_gate", default=None)
-
-
-_HOLDING = _holding_var()
-
-
-def message_concurrency(environ=os.environ) -> int:
-    raw = environ.get("PAYLATER_RASA_MESSAGE_CONCURRENCY", "")
-    try:
-        return max(0, int(raw)) if raw.strip() else DEFAULT_MESSAGE_CONCURRENCY
-    except ValueError:
-        return DEFAULT_MESSAGE_CONCURRENCY
-
-
-def install_message_gate(limit: Optional[int] = None) -> "MessageGate":
-    """MessageProcessor.handle_message (inside the conversation's lock) through a MessageGate;
-    calls to endpoints (the action server) made while holding a place wait outside it."""
-    from rasa.core.processor import MessageProcessor
-    from rasa.utils.endpoints import EndpointConfig
-
-    original = MessageProcessor.handle_message
-    if getattr(original, "_paylater_gate", None) is not None:
-        return original._paylater_gate
-    gate = MessageGate(message_concurrency() if limit is None else limit)
-
-    async def handle_message(self, message, *args, **kwargs):
-        return await gate.run(lambda: original(self, message, *args, **kwargs))
-
-    original_request = EndpointConfig.request
-
-    async def request(self, *args, **kwargs):
-        held = _HOLDING.get()
-        if held is None or not held["held"]:
-            return await original_request(self, *args, **kwargs)
-        return await held["gate"].waiting_outside(held, original_request(self, *args, **kwargs))
-
-    handle_message._paylater_gate = gate
-    MessageProcessor.handle_message = handle_message
-    EndpointConfig.request = request
-    return gate
-
-
 _NLU_THREAD = None
 
 
@@ -535,16 +393,33 @@ def install_pooled_action_connections() -> None:
     event loop and configuration (headers, basic auth), so action calls reuse keep-alive
     connections. Idle connections are dropped after 2 s, before the action server's own keep-alive
     timeout (Sanic: 5 s) could close one under a request. Requests, answers and errors are
-    Rasa's: the same `request` runs, only `session()` hands out the kept session."""
+    Rasa's: the same `request` runs, only `session()` hands out the kept session.
+
+    A kept connection the action server closed (it restarted) may still be picked before this
+    process has read the close: a call that fails with `ServerDisconnectedError` on a reused
+    connection is sent once more, through Rasa's own one-off session (a new connection; that
+    error only: the old server closed the connection without answering). tests/shared/test_action_server_restart.py restarts a real action server between
+    two calls."""
     import asyncio
 
     import aiohttp
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
+    import contextvars
+
     original = EndpointConfig.session
     if getattr(original, "_paylater", False):
         return
     kept = {}
+    reused = contextvars.ContextVar("paylater_action_connection_reused", default=False)
+    fresh = contextvars.ContextVar("paylater_action_fresh_session", default=False)
+
+    async def on_reuse(_session, _ctx, _params):
+        reused.set(True)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_reuseconn.append(on_reuse)
+    trace.freeze()
 
     class _Kept:
         def __init__(self, session):
@@ -557,6 +432,8 @@ def install_pooled_action_connections() -> None:
             return False  # the session stays open for the next call
 
     def session(self):
+        if fresh.get():
+            return original(self)  # Rasa's own: a new session and connection, closed after the call
         loop = asyncio.get_running_loop()
         auth = tuple(sorted(self.basic_auth.items())) if self.basic_auth else None
         key = (loop, tuple(sorted((str(k), str(v)) for k, v in self.headers.items())), auth)
@@ -569,11 +446,29 @@ def install_pooled_action_connections() -> None:
                 auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+                trace_configs=[trace],
             )
         return _Kept(s)
 
+    original_request = EndpointConfig.request
+
+    async def request(self, *args, **kwargs):
+        reused.set(False)
+        try:
+            return await original_request(self, *args, **kwargs)
+        except aiohttp.ServerDisconnectedError:
+            if not reused.get():
+                raise
+        token = fresh.set(True)
+        try:
+            return await original_request(self, *args, **kwargs)  # on a new connection
+        finally:
+            fresh.reset(token)
+
     session._paylater = True
+    session._original_request = original_request
     EndpointConfig.session = session
+    EndpointConfig.request = request
 
 
 def install_flat_states() -> None:
@@ -583,6 +478,135 @@ def install_flat_states() -> None:
     from bot import flat_states
 
     flat_states.install()
+
+
+def _run_order(schema, targets) -> List[tuple]:
+    """(node name, the names it needs in order) for every node `targets` depend on, each after
+    the nodes it needs (depth-first from the targets, in the schema's own order of needs)."""
+    order, seen = [], set()
+
+    def visit(name):
+        if name in seen or name not in schema.nodes:
+            return
+        seen.add(name)
+        needs = list(schema.nodes[name].needs.values())
+        for need in needs:
+            visit(need)
+        order.append((name, needs))
+
+    for target in targets:
+        visit(target)
+    return order
+
+
+def hstack_coo(a, b):
+    """`scipy.sparse.hstack([a, b])` for two COO matrices with the same number of rows: the same
+    steps as scipy 1.10's `bmat` (dtype upcast, index dtype from the larger dimension, the
+    blocks' entries in order, columns of `b` shifted by `a`'s width), without converting each
+    block again and the generic block-grid checks."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse._sputils import get_index_dtype, upcast
+
+    shape = (a.shape[0], a.shape[1] + b.shape[1])
+    dtype = upcast(a.dtype, b.dtype)
+    idx_dtype = get_index_dtype(maxval=max(shape))
+    na, nb = a.nnz, b.nnz
+    data = np.empty(na + nb, dtype=dtype)
+    row = np.empty(na + nb, dtype=idx_dtype)
+    col = np.empty(na + nb, dtype=idx_dtype)
+    data[:na], data[na:] = a.data, b.data
+    zero, width = np.int64(0), np.int64(a.shape[1])
+    np.add(a.row, zero, out=row[:na], dtype=idx_dtype)
+    np.add(b.row, zero, out=row[na:], dtype=idx_dtype)
+    np.add(a.col, zero, out=col[:na], dtype=idx_dtype)
+    np.add(b.col, width, out=col[na:], dtype=idx_dtype)
+    return coo_matrix((data, (row, col)), shape=shape)
+
+
+def install_fast_sparse_combine() -> None:
+    """Rasa combines each message's sparse features (regex, lexical, two count vectorizers) with
+    `scipy.sparse.hstack`, i.e. scipy's general `bmat`, five times per classifier and message:
+    ~10% of the NLU thread under cProfile. Two COO matrices (what the featurizers give) go
+    through `hstack_coo` instead; anything else through scipy as before. Same matrices, same
+    parses (tests/shared/test_sparse_combine.py)."""
+    from rasa.shared.nlu.training_data.features import Features
+    from scipy.sparse import hstack, isspmatrix_coo
+
+    if getattr(Features._combine_sparse_features, "_paylater", False):
+        return
+
+    def _combine_sparse_features(self, additional_features):
+        a, b = self.features, additional_features.features
+        if a.shape[0] != b.shape[0]:
+            raise ValueError(
+                f"Cannot combine sparse features as sequence dimensions do not match: {a.shape[0]} != {b.shape[0]}.")
+        self.features = hstack_coo(a, b) if isspmatrix_coo(a) and isspmatrix_coo(b) else hstack([a, b])
+        self._cached_fingerprint = None
+
+    _combine_sparse_features._paylater = True
+    _combine_sparse_features._original = Features._combine_sparse_features
+    Features._combine_sparse_features = _combine_sparse_features
+
+
+# TensorFlow's thread pools for `rasa run` (the environment variables Rasa itself reads at start)
+TF_THREAD_VARS = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
+
+
+def single_threaded_inference(environ=os.environ) -> None:
+    """One thread per TensorFlow operation when serving, unless the operator set otherwise. By
+    default TensorFlow splits each operation of DIET and the ResponseSelector (small matrices,
+    one message at a time) over a pool of one thread per core: under 20 conversations the pool's
+    threads took 3.7-4.3 ms CPU per message (handing work over, spinning while waiting for
+    more) on top of the NLU thread's own. The parse itself is the same computation
+    (tests/shared/test_tf_threads.py compares the product model's parses both ways). Training
+    (`rasa train`) keeps TensorFlow's defaults."""
+    for var in TF_THREAD_VARS:
+        environ.setdefault(var, "1")
+
+
+def install_sequential_graph_runner() -> None:
+    """Rasa 3.6 runs its model graph through dask (`DaskGraphRunner.run`) for every parse and
+    every next-action prediction (3-4 runs per message): each run builds the minimal schema and
+    a dask graph, orders it and goes through dask's local scheduler, only to call the nodes one
+    after another in this one thread. Here the order is worked out once per set of targets and
+    the nodes are called in it with the same arguments: each node gets its needs as the
+    `(node name, output)` pairs dask handed it (an input as `(input name, value)`, a need that is
+    neither as its bare name), and the result is the targets' pairs, as `dict(dask.get(...))`.
+    Same nodes, same inputs: same parses and predictions (tests/shared/test_graph_runner.py)."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    if getattr(DaskGraphRunner.run, "_paylater", False):
+        return
+
+    def run(self, inputs=None, targets=None):
+        run_targets = targets if targets else self._graph_schema.target_names
+        plans = self.__dict__.setdefault("_paylater_plans", {})
+        key = tuple(run_targets)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _run_order(self._graph_schema.minimal_graph_schema(run_targets), run_targets)
+        values = {}
+        if inputs:
+            names = {name for name, _ in plan}
+            for input_name, input_value in inputs.items():
+                if isinstance(input_value, str) and (input_value in names or input_value in values):
+                    raise GraphRunError(
+                        f"Input value '{input_value}' clashes with a node name. Make sure that none of the input "
+                        f"names passed to the `run` method are the same as node names in the graph schema.")
+                values[input_name] = (input_name, input_value)
+        nodes = self._instantiated_nodes
+        try:
+            for name, needs in plan:
+                values[name] = nodes[name](*[values.get(need, need) for need in needs])
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+        return dict(values[target] for target in run_targets)
+
+    run._paylater = True
+    run._original = DaskGraphRunner.run
+    DaskGraphRunner.run = run
 
 
 # Rasa modules whose every `copy.deepcopy(...)` is an argument of a `structlogger.debug(...)` call
@@ -708,7 +732,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not actions:
         args = with_token(args)
     check_or_exit("actions" if actions else "rasa")
+    from bot.profiling import maybe_start
+
+    maybe_start("actions" if actions else "rasa")  # PAYLATER_PROFILE_DIR (bench/stack_cpu.py)
     if not actions:
+        if args[:1] == ["run"]:
+            single_threaded_inference()
         install_cached_validation()
         if os.environ.get("PAYLATER_SQLITE_WAL", "1") == "1":
             install_sqlite_wal()
@@ -720,13 +749,15 @@ def main(argv: Optional[List[str]] = None) -> None:
         install_pooled_action_connections()
         if os.environ.get("PAYLATER_NLU_THREAD", "1") != "0":
             install_nlu_off_loop()
-        if message_concurrency() > 0:
-            install_message_gate()
         if os.environ.get("PAYLATER_FLAT_STATES", "1") != "0":
             install_flat_states()
             install_debug_only_copies()
         if os.environ.get("PAYLATER_FAST_MODEL_LOAD", "1") == "1":
             install_fast_model_load()
+        if os.environ.get("PAYLATER_SEQUENTIAL_GRAPH", "1") != "0":
+            install_sequential_graph_runner()
+        if os.environ.get("PAYLATER_FAST_SPARSE", "1") != "0":
+            install_fast_sparse_combine()
     else:
         install_action_context()
     install_logging("actions" if actions else "rasa")

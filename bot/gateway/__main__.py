@@ -7,6 +7,7 @@ import os
 
 from bot.config import Settings
 from bot.logging_setup import configure
+from bot.profiling import maybe_start
 from bot.startup_checks import check_or_exit, demo_agent_still_open, listen_host
 
 from .app import create_app
@@ -22,6 +23,7 @@ def main(argv=None) -> None:
     os.umask(0o077)  # databases and logs this process creates are readable by its user only
     check_or_exit("gateway")
     configure("gateway")
+    maybe_start("gateway")  # PAYLATER_PROFILE_DIR: where its CPU goes (bench/stack_cpu.py)
     settings = Settings.from_env()
     try:
         gw = GatewaySettings.from_env(settings)

@@ -45,6 +45,13 @@ def test_a_turn_reads_back_through_core_as_it_was_returned(store):
     assert isinstance(ev.at, dt.datetime)
 
 
+def test_a_new_conversation_reads_back_through_core_as_it_was_returned(store):
+    for buyer, client, key in (("buyer-001", "web", None), (None, "app", "h" * 64)):
+        conv = store.create_conversation(buyer, client, key)
+        assert conv == store.get_conversation(conv["id"])
+        assert conv["state"] == "bot" and conv["buyer_id"] == buyer and conv["access_key_hash"] == key
+
+
 def test_reopen_and_a_missing_conversation(store):
     cid = store.create_conversation(None, "app", "h" * 64)["id"]
     with store.engine.begin() as c:
@@ -58,7 +65,7 @@ def test_sqlite_stores_datetimes_in_cores_format(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
     ensure_schema(engine, "create")
     store = Store(engine)
-    cid = store.create_conversation("buyer-001", "web", None)["id"]  # Core
+    cid = store.create_conversation("buyer-001", "web", None)["id"]
     store.write_turn(cid, [NewMessage("buyer", "hi")])  # hot path
     with engine.connect() as c:
         created = c.exec_driver_sql("SELECT created_at FROM gateway_conversations").scalar()

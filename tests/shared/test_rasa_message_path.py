@@ -4,9 +4,7 @@
 - `install_pooled_action_connections`: action calls reuse a kept connection, answers and errors
   are Rasa's own;
 - `install_local_actions`: `action_session_start` runs inside Rasa with the events the action
-  server would answer;
-- `install_message_gate`: every message is answered, in arrival order, at most `limit` computing
-  at once; one waiting for the action server lets others in and comes back before new ones."""
+  server would answer."""
 from __future__ import annotations
 
 import asyncio
@@ -27,12 +25,9 @@ from bot.actions.faq import ActionFaqFollowup, has_second_question
 from bot.actions.session import ActionSessionStart
 from bot.config import PROJECT_ROOT
 from bot.rasa_server import (
-    MessageGate,
     install_local_actions,
     install_local_followup_check,
-    install_message_gate,
     install_pooled_action_connections,
-    message_concurrency,
 )
 
 
@@ -150,105 +145,6 @@ async def test_a_remote_action_with_no_server_fails_as_in_rasa(domain, pooled):
     endpoint = EndpointConfig("http://127.0.0.1:1/webhook")
     with pytest.raises(RasaException):
         await RemoteAction("action_order_status", endpoint).run(None, None, tracker_after(domain, "hi"), domain)
-
-
-async def test_the_gate_answers_every_message_in_arrival_order_a_few_at_a_time():
-    gate = MessageGate(2)
-    started, finished = [], []
-
-    async def message(i):
-        started.append(i)
-        for _ in range(3):  # awaits, like Rasa's own
-            await asyncio.sleep(0)
-        finished.append(i)
-        return f"answer {i}"
-
-    answers = await asyncio.gather(*(gate.run(lambda i=i: message(i)) for i in range(10)))
-    assert answers == [f"answer {i}" for i in range(10)]
-    assert started == list(range(10))
-    assert gate.most_inside == 2 and gate.inside == 0
-
-
-async def test_a_failing_or_cancelled_message_gives_its_place_back():
-    gate = MessageGate(1)
-
-    async def boom():
-        raise ValueError("no")
-
-    async def fine():
-        return "ok"
-
-    with pytest.raises(ValueError):
-        await gate.run(boom)
-    hold = asyncio.Event()
-
-    async def slow():
-        await hold.wait()
-
-    first = asyncio.ensure_future(gate.run(slow))
-    waiting = asyncio.ensure_future(gate.run(fine))
-    await asyncio.sleep(0)
-    waiting.cancel()  # cancelled while queued
-    first.cancel()  # cancelled while inside
-    await asyncio.gather(first, waiting, return_exceptions=True)
-    assert await asyncio.wait_for(gate.run(fine), 5) == "ok"
-    assert gate.inside == 0
-
-
-@pytest.fixture
-def gated(monkeypatch):
-    from rasa.core.processor import MessageProcessor
-
-    order = []
-
-    async def handle_message(self, message):  # stands in for Rasa's (inside the conversation's lock)
-        order.append(("start", message))
-        if message.startswith("action"):
-            await EndpointConfig("http://127.0.0.1:1/webhook").request(json={})  # an action call
-        else:
-            time.sleep(0.03)  # computing (NLU, policies): blocks the event loop, as in Rasa
-        await asyncio.sleep(0)
-        order.append(("end", message))
-        return [{"text": message}]
-
-    async def request(self, *args, **kwargs):  # the action server, answering after a while
-        await asyncio.sleep(0.05)
-        return {"events": []}
-
-    monkeypatch.setattr(MessageProcessor, "handle_message", handle_message)
-    monkeypatch.setattr(EndpointConfig, "request", request)
-    gate = install_message_gate(limit=1)
-    assert install_message_gate(limit=5) is gate  # installed once
-    return MessageProcessor, gate, order
-
-
-async def test_a_message_waiting_for_the_action_server_lets_others_in_and_comes_back_first(gated):
-    processor, gate, order = gated
-    first = asyncio.ensure_future(processor.handle_message(None, "action 1"))
-    await asyncio.sleep(0.01)  # action 1 waits for the action server (50 ms), outside the gate
-    others = [asyncio.ensure_future(processor.handle_message(None, f"faq {i}")) for i in range(3)]
-    late = [asyncio.ensure_future(processor.handle_message(None, f"late {i}")) for i in range(3)]
-    answers = await asyncio.gather(first, *others, *late)
-    assert answers == [[{"text": m}] for m in ["action 1", "faq 0", "faq 1", "faq 2", "late 0", "late 1", "late 2"]]
-    ends = [m for kind, m in order if kind == "end"]
-    assert ends.index("faq 0") < ends.index("action 1")  # Rasa was not left idle meanwhile
-    assert ends.index("action 1") < ends.index("late 0")  # back from the action server before new messages
-    assert gate.most_inside == 1 and gate.inside == 0
-
-
-async def test_messages_answered_in_arrival_order_one_computing_at_a_time(gated):
-    processor, gate, order = gated
-    messages = [f"faq {i}" for i in range(6)]
-    answers = await asyncio.gather(*(processor.handle_message(None, m) for m in messages))
-    assert answers == [[{"text": m}] for m in messages]
-    assert order == [(kind, m) for m in messages for kind in ("start", "end")]  # never interleaved
-
-
-def test_the_limit_comes_from_the_environment():
-    assert message_concurrency({}) == 0  # off unless asked for
-    assert message_concurrency({"PAYLATER_RASA_MESSAGE_CONCURRENCY": "0"}) == 0  # no gate, as Rasa
-    assert message_concurrency({"PAYLATER_RASA_MESSAGE_CONCURRENCY": "5"}) == 5
-    assert message_concurrency({"PAYLATER_RASA_MESSAGE_CONCURRENCY": "many"}) == 0
 
 
 @pytest.fixture

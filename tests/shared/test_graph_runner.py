@@ -1,0 +1,102 @@
+"""bot/rasa_server.py `install_sequential_graph_runner`: Rasa's model graph run without dask,
+nodes called in an order worked out once. With the product model, the same parses (intents,
+confidences, rankings, entities, response selections) and, through Rasa's processor, the same
+conversations (actions, policies, confidences, slots) as through dask."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+from rasa.engine.runner.dask import DaskGraphRunner
+
+from bot import rasa_server
+from bot.config import PROJECT_ROOT
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_flat_states import comparable, fake_action_server, parse_data, script  # noqa: E402
+from test_rasa_message_path import NLU_TEXTS  # noqa: E402
+
+MODEL = PROJECT_ROOT / "models" / "paylater.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def agent():
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL} (make train)")
+    from rasa.core.agent import load_agent
+
+    loop = asyncio.new_event_loop()
+    agent = loop.run_until_complete(load_agent(model_path=str(MODEL)))
+    agent._test_loop = loop
+    agent.processor.action_endpoint = fake_action_server()
+    yield agent
+    loop.close()
+
+
+@pytest.fixture
+def runners(monkeypatch):
+    """Switch between dask (Rasa's own) and the sequential runner within one test."""
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)  # restored after the test
+    dask_run = DaskGraphRunner.run
+    rasa_server.install_sequential_graph_runner()
+    sequential_run = DaskGraphRunner.run
+    assert getattr(sequential_run, "_paylater", False)
+
+    def use(name):
+        DaskGraphRunner.run = {"dask": dask_run, "sequential": sequential_run}[name]
+
+    return use
+
+
+def test_parses_are_the_same(agent, runners):
+    out = {}
+    for name in ("dask", "sequential", "dask"):
+        runners(name)
+        out.setdefault(name, []).append([agent._test_loop.run_until_complete(agent.parse_message(t))
+                                         for t in NLU_TEXTS])
+    assert out["sequential"][0] == out["dask"][0] == out["dask"][1]
+    assert any(p["intent"]["name"] == "faq" and p.get("response_selector") for p in out["sequential"][0])
+    assert any(p["entities"] for p in out["sequential"][0])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_conversations_through_rasa_give_the_same_events(agent, runners, tmp_path, seed):
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from bot.tracker_store import PayLaterTrackerStore
+
+    logging.getLogger("rasa").setLevel(logging.ERROR)
+    intents = script(seed, 80)
+    results, texts = {}, {}
+    for name in ("dask", "sequential"):
+        runners(name)
+        store = PayLaterTrackerStore(domain=agent.domain, dialect="sqlite", db=str(tmp_path / f"{name}.db"))
+        agent.processor.tracker_store = store
+        sender = f"conv-{seed}"
+        said = []
+        for n, intent in enumerate(intents):
+            out = CollectingOutputChannel()
+            message = UserMessage(f"{intent} {n}", out, sender, parse_data=parse_data(intent, n),
+                                  metadata={"client": "web"})
+            agent._test_loop.run_until_complete(agent.processor.handle_message(message))
+            said.append([m.get("text") for m in out.messages])
+        tracker = agent._test_loop.run_until_complete(store.retrieve_full_tracker(sender))
+        results[name], texts[name] = comparable(tracker.events), said
+        store.engine.dispose()
+    assert len(results["dask"]) > 3 * 80
+    assert results["sequential"] == results["dask"]
+    assert texts["sequential"] == texts["dask"]
+
+
+def test_an_input_named_like_a_node_is_refused_as_rasa_does(agent, runners):
+    from rasa.engine.exceptions import GraphRunError
+
+    runner = agent.processor.graph_runner
+    node = next(iter(runner._graph_schema.nodes))
+    for name in ("dask", "sequential"):
+        runners(name)
+        with pytest.raises(GraphRunError):
+            runner.run(inputs={"__message__": node}, targets=[node])
