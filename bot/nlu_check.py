@@ -45,29 +45,29 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    # measured on the round-5 model of 2026-11-30 (DIET batches 128 -> 512, round-5 data; a cold
-    # `make train` in the nlu5 worktree, docs/ADDING_AN_FAQ.md "Round 5") -> gate, about 0.03 under.
-    # Rounds 1-4 and every variant tried are in docs/ADDING_AN_FAQ.md.
-    "held_out.intent_accuracy": 0.92,            # 0.954
-    "held_out.label_accuracy": 0.91,             # 0.938
-    "held_out.answered_right": 0.91,             # 0.945
-    # 0.951: DIET splits two spelled-out amounts ("twenty five thousand"); the loan-cost action
-    # reads the amount from the text first (bot/parsing), so the quote is right (as in round 3)
-    "held_out.entity_accuracy": 0.92,
-    "held_out.oos_kept_out": 0.96,               # 1.000 (32 messages: one leak passes, two fail)
-    "blind.answered_right": 0.925,               # 0.955
-    "stranger.article_answered_right": 0.875,    # 0.906 (329)
-    "stranger.long_answered_right": 0.83,        # 0.860 (86: two more misses pass, three fail)
+    # measured on the round-6 model of 2026-11-30 (round-6 data in strangers' voices, DIET 50
+    # epochs; `make train` on merged main, docs/ADDING_AN_FAQ.md "Round 6") -> gate, about 0.03
+    # under. Rounds 1-5 and every variant tried are in docs/ADDING_AN_FAQ.md.
+    "held_out.intent_accuracy": 0.915,           # 0.947
+    "held_out.label_accuracy": 0.905,            # 0.935
+    "held_out.answered_right": 0.91,             # 0.942
+    # 0.976 (round 5: 0.951, DIET split two spelled-out amounts; the loan-cost action reads the
+    # amount from the text first, bot/parsing)
+    "held_out.entity_accuracy": 0.94,
+    "held_out.oos_kept_out": 0.96,               # 0.969 (32 messages: one leak, the next fails)
+    "blind.answered_right": 0.93,                # 0.963
+    "stranger.article_answered_right": 0.905,    # 0.936 (329)
+    "stranger.long_answered_right": 0.865,       # 0.895 (86: two more misses pass, three fail)
     "stranger.off_topic_kept_out": 0.915,        # 0.943 (123: three more leaks pass, four fail)
-    "stranger.multi_all_answered": 0.56,         # 0.594 (32: one more miss passes, two fail)
+    "stranger.multi_all_answered": 0.53,         # 0.563 (32: one more miss passes, two fail)
     "stranger.multi_label_coverage": 0.73,       # 0.766
     "stranger.clarify_rate_max": 0.04,           # 0.007; a maximum: asking too often is a regression too
     "blind.clarify_rate_max": 0.03,              # 0.008
     # the team's own dev set (tests/nlu_dev/)
     "dev.article_answered_right": 0.90,          # 0.929 (169)
-    "dev.long_answered_right": 0.93,             # 0.964 (28: 27 pass, 26 fail)
+    "dev.long_answered_right": 0.96,             # 1.000 (28: 27 pass, 26 fail)
     "dev.off_topic_kept_out": 0.95,              # 0.980 (50: one more leak passes, two fail)
-    "dev.multi_all_answered": 0.91,              # 1.000 (12: one miss passes, two fail)
+    "dev.multi_all_answered": 0.80,              # 0.833 (12: round 6 lost two; one more miss fails)
 }
 
 # The exam (tests/nlu_stranger2/): a second stranger set, written after the first one was found
@@ -75,12 +75,13 @@ GATES: Dict[str, float] = {
 # printed and kept (no texts, no per-label list, no confusion list), so nobody writes training
 # data from it; gates about 0.03 under the shipped model's figures (filled in at the merge).
 EXAM_GATES: Dict[str, float] = {
-    # main's model before round 5: 0.850 / 0.816 / 0.765 / 0.884 / 0.469; round 5 (shipped):
-    "exam.article_answered_right": 0.81,            # 0.840 (299)
-    "exam.account_dialogue_answered_right": 0.77,   # 0.803 (152)
-    "exam.long_answered_right": 0.79,               # 0.827 (81: two more misses pass, three fail)
-    "exam.off_topic_kept_out": 0.87,                # 0.901 (121: three more leaks pass, four fail)
-    "exam.multi_all_answered": 0.43,                # 0.469 (32: one more miss passes, two fail)
+    # round 4: 0.850 / 0.816 / 0.765 / 0.884 / 0.469; round 5: 0.840 / 0.803 / 0.827 / 0.901 / 0.469;
+    # round 6 (shipped):
+    "exam.article_answered_right": 0.86,            # 0.893 (299)
+    "exam.account_dialogue_answered_right": 0.81,   # 0.842 (152)
+    "exam.long_answered_right": 0.86,               # 0.901 (81: three more misses pass, four fail)
+    "exam.off_topic_kept_out": 0.905,               # 0.942 (121: four more leaks pass, five fail)
+    "exam.multi_all_answered": 0.49,                # 0.531 (32: one more miss passes, two fail)
 }
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).

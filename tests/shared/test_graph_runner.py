@@ -4,7 +4,6 @@ confidences, rankings, entities, response selections) and, through Rasa's proces
 conversations (actions, policies, confidences, slots) as through dask."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -13,27 +12,10 @@ import pytest
 from rasa.engine.runner.dask import DaskGraphRunner
 
 from bot import rasa_server
-from bot.config import PROJECT_ROOT
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_flat_states import comparable, fake_action_server, parse_data, script  # noqa: E402
+from test_flat_states import agent, comparable, parse_data, script  # noqa: E402,F401  (agent: the product model, fake action server)
 from test_rasa_message_path import NLU_TEXTS  # noqa: E402
-
-MODEL = PROJECT_ROOT / "models" / "paylater.tar.gz"
-
-
-@pytest.fixture(scope="module")
-def agent():
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL} (make train)")
-    from rasa.core.agent import load_agent
-
-    loop = asyncio.new_event_loop()
-    agent = loop.run_until_complete(load_agent(model_path=str(MODEL)))
-    agent._test_loop = loop
-    agent.processor.action_endpoint = fake_action_server()
-    yield agent
-    loop.close()
 
 
 @pytest.fixture
