@@ -106,12 +106,12 @@ async def test_hand_computed_dataset_live_and_rolled_up(analytics_db, aiohttp_cl
 
 async def test_an_answer_younger_than_24_hours_is_pending_not_assumed(analytics_db, aiohttp_client, fake_rasa):
     url, engine = analytics_db
-    now = utcnow()
+    at = utcnow() - dt.timedelta(hours=1)  # its own day: in the first hour after midnight, yesterday
     with engine.begin() as c:
-        c.execute(sa.insert(events_table), [E("p1", "answer", now - dt.timedelta(hours=1), "b1", "faq/fee", text="fee")])
+        c.execute(sa.insert(events_table), [E("p1", "answer", at, "b1", "faq/fee", text="fee")])
     client = await _gateway(aiohttp_client, fake_rasa, url)
     await login(client, "sam", AGENT_PASSWORD)
-    f = await _figures(client, TODAY, TODAY)
+    f = await _figures(client, at.date(), at.date())
     assert (f["involved"], f["resolved_assumed"], f["pending"]) == (1, 0, 1)
     assert AnalyticsStore(engine).rollup() == 0  # today is not settled: nothing rolled up
 
