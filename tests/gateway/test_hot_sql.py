@@ -1,4 +1,4 @@
-"""The message path's statements on the DBAPI connection (bot/gateway/hot_sql.py) write what
+"""The message path's statements on the DBAPI connection (bot/adapters/hot_sql.py) write what
 SQLAlchemy Core would: same rows, same stored formats, same errors, on SQLite and PostgreSQL."""
 from __future__ import annotations
 

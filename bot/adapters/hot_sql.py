@@ -1,4 +1,5 @@
-"""The buyer message's transactions on the DBAPI connection, statements compiled once per dialect.
+"""Statements on the DBAPI connection, compiled once per dialect: the gateway's buyer message path
+(bot/gateway/db.py) and the Rasa tracker store's per-message reads and writes (bot/tracker_store.py).
 
 Why: after the message path went down to two transactions (service.py), SQLAlchemy Core's
 per-statement execution machinery (execution context, cache key, result set-up, events) was most
@@ -83,6 +84,12 @@ class HotTx:
         self._run(p, p.params(values))
         return self.cursor.fetchone()[0] if self.hot.returning else self.cursor.lastrowid
 
+    def row(self, stmt, values: Dict[str, Any]) -> Optional[tuple]:
+        """The first row of a SELECT as the driver returns it (no result processors), or None."""
+        p = self.hot.prepared(stmt)
+        self._run(p, p.params(values))
+        return self.cursor.fetchone()
+
     def first(self, stmt, values: Dict[str, Any], table: sa.Table) -> Optional[Dict[str, Any]]:
         """The first row of a SELECT of `table`'s columns, as {column name: value}, or None."""
         p = self.hot.prepared(stmt)
@@ -150,6 +157,21 @@ class HotPath:
         with one_writer(self.engine):
             with self._transaction() as tx:
                 yield tx
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[HotTx]:
+        """Reads on a pooled connection: no write lock, nothing to commit (the pool ends whatever
+        transaction the driver opened when the connection goes back, as Core's connections do)."""
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                yield HotTx(self, conn, cursor)
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+        finally:
+            conn.close()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[HotTx]:
