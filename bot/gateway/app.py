@@ -175,6 +175,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     access_key = None if buyer else new_token()
     conv = await request.app[STORE].create_conversation(
         buyer.buyer_id if buyer else None, client, token_hash(access_key) if access_key else None)
+    request.app[ACCESS].remember(conv)  # its first message is checked without reading it back
     # "agents online" up to AGENTS_ONLINE_TTL_S old, as in the answer to every message
     view = await request.app[SERVICE].view_for_buyer(conv, max_age_s=AGENTS_ONLINE_TTL_S)
     if access_key:
