@@ -46,6 +46,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -175,8 +176,9 @@ class PayLaterTrackerStore(SQLTrackerStore):
         # the per-message statements on the DBAPI connection (bot/adapters/hot_sql.py): the
         # row summary of every retrieve and the rows of every save; the rare paths (a catch-up,
         # a full load, a tracker this process did not hand out) stay Rasa's ORM queries
+        # (PAYLATER_TRACKER_HOT_SQL=0: the ORM as before, for comparison)
         table = self.SQLEvent.__table__
-        self.hot = HotPath(self.engine)
+        self.hot = HotPath(self.engine) if os.environ.get("PAYLATER_TRACKER_HOT_SQL", "1") != "0" else None
         self._summary_stmt = sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(
             table.c.sender_id == sa.bindparam("sender_id"))
         self._insert_stmt = insert_stmt(table, "sender_id", "type_name", "timestamp", "intent_name", "action_name",
@@ -208,8 +210,12 @@ class PayLaterTrackerStore(SQLTrackerStore):
         if self.cache.max_bytes <= 0:
             return await super().retrieve(sender_id)
         entry = self.cache.get(sender_id)
-        with self.hot.read() as tx:  # count(*), max(id): one indexed query, no ORM
-            rows, last_id = tx.row(self._summary_stmt, {"sender_id": sender_id})
+        if self.hot is not None:
+            with self.hot.read() as tx:  # count(*), max(id): one indexed query, no ORM
+                rows, last_id = tx.row(self._summary_stmt, {"sender_id": sender_id})
+        else:
+            with self.session_scope() as session:
+                rows, last_id = session.execute(self._summary_stmt, {"sender_id": sender_id}).one()
         rows, last_id = int(rows or 0), int(last_id or 0)
         if rows == 0:
             self.cache.drop(sender_id)
@@ -293,9 +299,16 @@ class PayLaterTrackerStore(SQLTrackerStore):
                              intent_name=(parsed.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
                              action_name=parsed.get("name"), data=data))
         ids: List[int] = []
-        if rows:  # one transaction, the rows Rasa's ORM would write (bot/adapters/hot_sql.py)
+        if rows and self.hot is not None:  # one transaction, the rows Rasa's ORM would write (hot_sql.py)
             with self.hot.transaction() as tx:
                 ids = [tx.insert(self._insert_stmt, row) for row in rows]
+        elif rows:
+            with self.session_scope() as session:
+                added = [self.SQLEvent(**row) for row in rows]
+                session.add_all(added)
+                session.flush()
+                ids = [row.id for row in added]
+                session.commit()
         log.debug("tracker %s: %d new events stored", sender_id, len(new_events))
         if self.cache.max_bytes <= 0:
             return

@@ -413,6 +413,7 @@ async def _resources(app: web.Application):
     for ws in list(app[SOCKETS]):
         with contextlib.suppress(Exception):
             await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    app[RASA].close()
     await session.close()
     await bus.close()
     await app[LIMITS].close()

@@ -5,7 +5,6 @@ with the product model, whole conversations through Rasa's processor give the sa
 from __future__ import annotations
 
 import json
-import logging
 import random
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 from bot import rasa_server
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_flat_states import agent, comparable, parse_data, script  # noqa: E402,F401  (agent: the product model)
+from test_flat_states import agent, assert_same_conversations  # noqa: E402,F401  (agent: the product model)
 
 
 @pytest.fixture
@@ -65,28 +64,4 @@ def test_generated_rules_match_the_same_states_as_rasas_check(rule_checks):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_conversations_through_rasa_give_the_same_events(agent, rule_checks, tmp_path, seed):
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-    from bot.tracker_store import PayLaterTrackerStore
-
-    logging.getLogger("rasa").setLevel(logging.ERROR)
-    intents = script(seed, 80)
-    results, texts = {}, {}
-    for name in ("rasa", "cached"):
-        rule_checks(name)
-        store = PayLaterTrackerStore(domain=agent.domain, dialect="sqlite", db=str(tmp_path / f"{name}.db"))
-        agent.processor.tracker_store = store
-        sender = f"conv-{seed}"
-        said = []
-        for n, intent in enumerate(intents):
-            out = CollectingOutputChannel()
-            message = UserMessage(f"{intent} {n}", out, sender, parse_data=parse_data(intent, n),
-                                  metadata={"client": "web"})
-            agent._test_loop.run_until_complete(agent.processor.handle_message(message))
-            said.append([m.get("text") for m in out.messages])
-        tracker = agent._test_loop.run_until_complete(store.retrieve_full_tracker(sender))
-        results[name], texts[name] = comparable(tracker.events), said
-        store.engine.dispose()
-    assert len(results["rasa"]) > 3 * 80
-    assert results["cached"] == results["rasa"]
-    assert texts["cached"] == texts["rasa"]
+    assert_same_conversations(agent, tmp_path, seed, rule_checks, ("rasa", "cached"))
