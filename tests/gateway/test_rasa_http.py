@@ -39,9 +39,7 @@ async def server(aiohttp_server):
         return web.json_response([])
 
     app = web.Application()
-    app.router.add_post("/echo", echo)
-    app.router.add_post("/chunked", chunked)
-    app.router.add_post("/slow", slow)
+    app.add_routes([web.post(f"/{h.__name__}", h) for h in (echo, chunked, slow)])
     srv = await aiohttp_server(app)
     srv.seen = seen
     return srv
