@@ -303,7 +303,8 @@ def _words(text: str) -> set:
 
 @pytest.mark.parametrize("name", ["out_of_scope_round5.yml", "faq_round5.yml",
                                   "account_round6.yml", "out_of_scope_round6.yml",
-                                  "faq_round6.yml"])
+                                  "faq_round6.yml", "faq_round7.yml", "account_round7.yml",
+                                  "out_of_scope_round7.yml"])
 def test_round5_examples_are_not_near_any_evaluation_text(name):
     """Examples written since round 5 (after the stranger set was found contaminated) are not
     within 0.6 token Jaccard of any stranger, exam, stranger3, dev, held-out or blind text: a new question,
