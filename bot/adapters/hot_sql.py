@@ -22,6 +22,8 @@ are not applied (a missing value is a KeyError, caught by the tests).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
 import os
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Sequence
@@ -30,6 +32,33 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.adapters.db import one_writer
+
+
+def remembered_datetimes(proc):
+    """A DateTime bind processor that formats each naive datetime once. A buyer message binds the
+    same `now` to most of its statements (message rows, analytics events, the conversation's
+    touch), and SQLite's processor (SQLAlchemy's text format) costs ~8 us a call here. Aware
+    datetimes (equal across offsets), None and anything else go to `proc` every time."""
+    cached = functools.lru_cache(maxsize=1024)(proc)
+
+    def process(value):
+        if type(value) is dt.datetime and value.tzinfo is None:
+            return cached(value)
+        return proc(value)
+    return process
+
+
+_DATETIME_PROCS: Dict[tuple, Any] = {}
+
+
+def _shared_datetimes(dialect, impl, proc):
+    """One remembered processor for every DateTime bind of the same dialect and storage format,
+    so the turn's `now` is formatted once across its statements, not once per statement."""
+    key = (dialect.name, type(impl), getattr(impl, "_storage_format", None))
+    shared = _DATETIME_PROCS.get(key)
+    if shared is None:
+        shared = _DATETIME_PROCS.setdefault(key, remembered_datetimes(proc))
+    return shared
 
 
 class Prepared:
@@ -42,9 +71,10 @@ class Prepared:
         self.procs: Dict[str, Any] = {}
         self.literals: Dict[str, Any] = {}  # values written into the statement (state="bot")
         for bind, name in compiled.bind_names.items():
-            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            impl = bind.type.dialect_impl(dialect)
+            proc = impl.bind_processor(dialect)
             if proc is not None:
-                self.procs[name] = proc
+                self.procs[name] = _shared_datetimes(dialect, impl, proc) if isinstance(bind.type, sa.DateTime) else proc
             if not bind.required:
                 self.literals[name] = bind.effective_value
 

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import time
 import weakref
 from pathlib import Path
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from bot.auth import BuyerIdentity, InvalidToken
 from bot.config import Settings
-from bot.logging_setup import aiohttp_middleware, bind, new_request_id
+from bot.logging_setup import REQUEST_ID_HEADER, aiohttp_middleware, bind, new_request_id, sane_request_id
 
 from . import client_ids, console, demo_routes, reads
 from . import health as readiness
@@ -38,49 +39,103 @@ from .security import new_token, token_hash, tokens_equal
 from .events import routes as events_routes
 from .service import AGENTS_ONLINE_TTL_S, ConversationError, ConversationService
 from .settings import GatewaySettings
-from .tcp import client_session, one_segment_answers
+from .tcp import client_session, one_segment_answers, send_corked
 from .wire import as_json, json_object, json_response
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
-@web.middleware
-async def security_middleware(request: web.Request, handler):
-    gw = request.app[GW]
-    try:
-        resp = await handler(request)
-    except ApiError as exc:
-        resp = json_error(exc.status_code, exc.code, exc.message_text, headers=dict(exc.headers))
-    except ConversationError as exc:
-        resp = json_error(exc.status, exc.code, exc.message)
-    except web.HTTPException as exc:
-        if request.path.startswith(("/v1/", "/console/api/", "/demo/api/")) and exc.status >= 400:
-            resp = json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
-        else:
-            raise
-    except Exception:  # database down, broker down, a bug: a clear JSON answer, never a text 500
-        log.exception("%s %s failed", request.method, request.path)
-        request.app[METRICS].error("internal_error")
-        resp = json_error(500, "internal_error",
-                          "Something went wrong on our side. Please try again in a moment.")
-    if isinstance(resp, web.WebSocketResponse):
-        return resp
+def _error_answer(request: web.Request, exc: BaseException) -> web.StreamResponse:
+    """The JSON answer for a handler's exception; re-raises what aiohttp answers itself
+    (an HTTPException outside the JSON APIs, cancellation)."""
+    if isinstance(exc, ApiError):
+        return json_error(exc.status_code, exc.code, exc.message_text, headers=dict(exc.headers))
+    if isinstance(exc, ConversationError):
+        return json_error(exc.status, exc.code, exc.message)
+    if isinstance(exc, web.HTTPException):
+        if request.path.startswith(_JSON_API) and exc.status >= 400:
+            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        raise exc
+    if not isinstance(exc, Exception):
+        raise exc
+    # database down, broker down, a bug: a clear JSON answer, never a text 500
+    log.error("%s %s failed", request.method, request.path, exc_info=exc)
+    request.app[METRICS].error("internal_error")
+    return json_error(500, "internal_error", "Something went wrong on our side. Please try again in a moment.")
+
+
+_JSON_API = ("/v1/", "/console/api/", "/demo/api/")
+_NO_STORE = ("/v1/", "/console", "/demo/api/")
+_NOT_LOGGED = ("/health", "/static/")  # probes and assets would drown the rest
+_ACCESS = logging.getLogger("bot.access")
+
+
+def secure_headers(request: web.Request, resp: web.StreamResponse) -> None:
+    """The security headers of every answer that is not a WebSocket (a handler's own win)."""
     h = resp.headers
-    if request.path == "/widget/frame":
-        ancestors = " ".join(["'self'", *gw.allowed_origins])
+    path = request.path
+    if path == "/widget/frame":
+        ancestors = " ".join(["'self'", *request.app[GW].allowed_origins])
         h.setdefault("Content-Security-Policy", csp(ancestors))
     else:
         h.setdefault("Content-Security-Policy", csp())
         h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "no-referrer")
-    if request.path.startswith(("/v1/", "/console", "/demo/api/")):
+    if path.startswith(_NO_STORE):
         h.setdefault("Cache-Control", "no-store")
     origin = request.headers.get("Origin")
-    if request.path.startswith("/v1/") and origin and origin.rstrip("/") in gw.allowed_origins:
+    if origin and path.startswith("/v1/") and origin.rstrip("/") in request.app[GW].allowed_origins:
         h["Access-Control-Allow-Origin"] = origin.rstrip("/")
         h["Vary"] = "Origin"
+
+
+@web.middleware
+async def security_middleware(request: web.Request, handler):
+    """Errors as JSON and the security headers (the chain with PAYLATER_GATEWAY_ONE_MIDDLEWARE=0)."""
+    try:
+        resp = await handler(request)
+    except BaseException as exc:  # noqa: B902 - _error_answer re-raises what is not ours
+        resp = _error_answer(request, exc)
+    if not isinstance(resp, web.WebSocketResponse):
+        secure_headers(request, resp)
     return resp
+
+
+@web.middleware
+async def gateway_middleware(request: web.Request, handler):
+    """The gateway's one middleware: what the former chain `one_segment_answers` (tcp.py),
+    `aiohttp_middleware()` (logging_setup: request and conversation ids, access log, X-Request-ID)
+    and `security_middleware` did, in that order, in one frame per request (aiohttp wraps each
+    middleware in a partial and its own coroutine for every request: bench/profile_gateway.py)."""
+    rid = sane_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
+    bind(rid, request.match_info.get("cid"))
+    started, status = time.monotonic(), 500
+    try:
+        try:
+            resp = await handler(request)
+        except BaseException as exc:  # noqa: B902 - _error_answer re-raises what is not ours
+            resp = _error_answer(request, exc)
+        status = resp.status
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        if not request.path.startswith(_NOT_LOGGED):
+            _ACCESS.info("%s %s %s %.0f ms", request.method, request.path, status, (time.monotonic() - started) * 1000)
+    if isinstance(resp, web.WebSocketResponse):
+        return resp
+    secure_headers(request, resp)
+    if not resp.prepared:
+        resp.headers.setdefault(REQUEST_ID_HEADER, rid)
+    return await send_corked(request, resp)
+
+
+def middlewares() -> list:
+    """One middleware; PAYLATER_GATEWAY_ONE_MIDDLEWARE=0: the former chain of three (A/B)."""
+    if os.environ.get("PAYLATER_GATEWAY_ONE_MIDDLEWARE", "1") == "0":
+        return [one_segment_answers, aiohttp_middleware(), security_middleware]
+    return [gateway_middleware]
 
 
 async def preflight(request: web.Request) -> web.Response:
@@ -445,7 +500,7 @@ async def _housekeeping(app: web.Application):
 def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or Settings.from_env()
     gw = gateway_settings or GatewaySettings.from_env(settings)
-    app = web.Application(middlewares=[one_segment_answers, aiohttp_middleware(), security_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=middlewares(), client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
     app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import uuid
@@ -134,7 +135,20 @@ def utcnow() -> dt.datetime:
 
 
 def iso(value: Optional[dt.datetime]) -> Optional[str]:
-    return None if value is None else value.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    """A stored (naive UTC) time as ISO 8601 with "Z". A message formats the same few times over
+    and over (the turn's `now`, the conversation's created / updated / last message: ~14 calls per
+    buyer message, bench/profile_gateway.py), so naive ones are remembered; an aware one (equal to
+    naive ones in no case, but equal across offsets) is formatted each time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return _iso_naive(value)
+    return value.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_naive(value: dt.datetime) -> str:
+    return value.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def ensure_schema(engine: Engine, mode: str = "auto") -> None:

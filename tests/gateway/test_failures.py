@@ -49,3 +49,27 @@ async def test_websocket_keeps_going_after_an_internal_error(gateway, monkeypatc
         assert err["type"] == "error" and err["error"] == "internal_error"
         await ws.send_json({"type": "ping"})
         assert (await ws.receive_json(timeout=5))["type"] == "pong"  # still open
+
+
+async def test_an_internal_error_keeps_every_header_and_is_logged(gateway, monkeypatch, caplog):
+    """The one middleware (app.gateway_middleware) still does what the chain of three did on a
+    failure: the JSON 500 with the security headers and the caller's request id, the traceback
+    in the log and the 500 in the access log."""
+    conv, h = await new_conversation(gateway)
+
+    async def broken_history(*args, **kwargs):
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(gateway.app[STORE], "history", broken_history)
+    with caplog.at_level("INFO"):
+        resp = await gateway.get(f"/v1/conversations/{conv['id']}/messages",
+                                 headers={**h, "X-Request-ID": "req-broken-1"})
+    assert resp.status == 500
+    assert resp.headers["X-Request-ID"] == "req-broken-1"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "Content-Security-Policy" in resp.headers
+    failed = [r for r in caplog.records if r.levelname == "ERROR" and "failed" in r.getMessage()]
+    assert failed and failed[0].exc_info is not None
+    assert any(r.name == "bot.access" and " 500 " in r.getMessage() for r in caplog.records)

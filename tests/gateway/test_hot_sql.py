@@ -137,3 +137,20 @@ def test_kept_sqlite_connections_never_take_the_whole_pool_and_close_with_the_en
     store.write_turn(cid, [NewMessage("buyer", "after")])
     assert store.hot._local.conn is not kept and len(store.history(cid)) == 41
     engine.dispose()
+
+
+def test_a_remembered_datetime_is_written_as_sqlalchemy_writes_it():
+    """The turn's `now` is formatted once for all its statements (hot_sql.remembered_datetimes):
+    the stored text is SQLAlchemy's own, for naive, aware (never mixed up across offsets) and None."""
+    from sqlalchemy.dialects import sqlite
+
+    from bot.adapters.hot_sql import remembered_datetimes
+
+    dialect = sqlite.dialect()
+    own = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    remembered = remembered_datetimes(own)
+    naive = dt.datetime(2026, 12, 1, 4, 0, 0, 123456)
+    paris = dt.datetime(2026, 12, 1, 5, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    utc = dt.datetime(2026, 12, 1, 4, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    for value in (naive, naive, paris, utc, None, naive.replace(microsecond=0)):
+        assert remembered(value) == own(value)

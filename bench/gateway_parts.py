@@ -1,0 +1,123 @@
+"""A/Bs of single gateway parts in one process, interleaved blocks, process CPU (docs/SCALING.md
+"Fourth round, gateway"): across gateway processes a loaded 2-core machine hides differences of
+tens of microseconds; inside one process both variants share the same minutes.
+
+  python -m bench.gateway_parts middleware [--blocks 6]   # chain of three vs one middleware
+  python -m bench.gateway_parts write_turn [--blocks 8]   # DateTime binds plain vs remembered
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import tempfile
+import time
+import types
+from typing import Dict, List
+
+from aiohttp import web
+
+PORT = 17391
+
+
+def _median(values: List[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+async def _requests(port: int, n: int) -> float:
+    """us of process CPU per keep-alive GET, client and server together."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    req = b"GET /v1/conversations/abc HTTP/1.1\r\nHost: x\r\nX-Request-ID: req-1\r\n\r\n"
+    started = time.process_time()
+    for _ in range(n):
+        writer.write(req)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        await reader.readexactly(length)
+    spent = time.process_time() - started
+    writer.close()
+    return spent / n * 1e6
+
+
+async def middleware(blocks: int) -> Dict[str, List[float]]:
+    from bot.gateway import app as gapp
+    from bot.gateway.common import GW
+    from bot.gateway.tcp import one_segment_answers
+    from bot.logging_setup import aiohttp_middleware
+
+    access = logging.getLogger("bot.access")
+    access.addHandler(logging.NullHandler())
+    access.propagate = False
+    access.setLevel(logging.INFO)  # the access line is built as in the gateway
+
+    async def answer(request):
+        return web.Response(body=b'{"ok": true}', content_type="application/json")
+
+    variants = {"three": [one_segment_answers, aiohttp_middleware(), gapp.security_middleware],
+                "one": [gapp.gateway_middleware]}
+    runners, ports = [], {}
+    for i, (name, mws) in enumerate(variants.items()):
+        app = web.Application(middlewares=mws)
+        app[GW] = types.SimpleNamespace(allowed_origins=())
+        app.router.add_get("/v1/conversations/{cid}", answer)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", PORT + i).start()
+        runners.append(runner)
+        ports[name] = PORT + i
+    out: Dict[str, List[float]] = {name: [] for name in variants}
+    try:
+        for name in variants:
+            await _requests(ports[name], 500)  # warm-up
+        for _ in range(blocks):
+            for name in variants:
+                out[name].append(round(await _requests(ports[name], 3000), 1))
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+    return out
+
+
+def write_turn(blocks: int) -> Dict[str, List[float]]:
+    from bot.adapters import hot_sql
+    from bot.gateway import db
+
+    remembered = hot_sql.remembered_datetimes
+    stores = {}
+    for name, wrap in (("plain", lambda proc: proc), ("remembered", remembered)):
+        hot_sql._DATETIME_PROCS.clear()
+        hot_sql.remembered_datetimes = wrap
+        try:
+            engine = db.make_engine(f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'gateway.db')}")
+            db.ensure_schema(engine, "create")
+            store = db.Store(engine)
+            conv = store.create_conversation("buyer-1", "web", None)
+            store.write_turn(conv["id"], [db.NewMessage("buyer", "hi")])  # prepares the statements
+        finally:
+            hot_sql.remembered_datetimes = remembered
+        stores[name] = (store, conv["id"])
+    out: Dict[str, List[float]] = {name: [] for name in stores}
+    for _ in range(blocks):
+        for name, (store, cid) in stores.items():
+            started = time.process_time()
+            for _ in range(300):
+                store.write_turn(cid, [db.NewMessage("bot", "an answer", [{"title": "ok", "payload": "/ok"}])])
+            out[name].append(round((time.process_time() - started) / 300 * 1e6, 1))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=("middleware", "write_turn"))
+    parser.add_argument("--blocks", type=int, default=6)
+    args = parser.parse_args()
+    out = asyncio.run(middleware(args.blocks)) if args.part == "middleware" else write_turn(args.blocks)
+    load = os.getloadavg()[0]
+    for name, values in out.items():
+        print(f"{args.part} {name}: us CPU per call {values} median {_median(values)} (load {load:.1f})")
+
+
+if __name__ == "__main__":
+    main()
