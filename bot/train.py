@@ -72,6 +72,8 @@ def install_concurrent_training() -> None:
     from rasa.engine.exceptions import GraphRunError
     from rasa.engine.runner.dask import DaskGraphRunner
 
+    from bot.rasa_server import _input_values
+
     if getattr(DaskGraphRunner.run, "_paylater_concurrent", False):
         return
     original = DaskGraphRunner.run
@@ -84,15 +86,7 @@ def install_concurrent_training() -> None:
         if not offload:  # e.g. the fingerprint run before training, or a model's parse
             return original(self, inputs, targets)
         plan = _plan(self._graph_schema.minimal_graph_schema(run_targets), run_targets, offload)
-        values: Dict[str, Any] = {}
-        if inputs:
-            names = {name for name, _ in plan}
-            for input_name, input_value in inputs.items():
-                if isinstance(input_value, str) and (input_value in names or input_value in values):
-                    raise GraphRunError(
-                        f"Input value '{input_value}' clashes with a node name. Make sure that none of the input "
-                        f"names passed to the `run` method are the same as node names in the graph schema.")
-                values[input_name] = (input_name, input_value)
+        values: Dict[str, Any] = _input_values(inputs, plan)
 
         def value(need):
             got = values.get(need, need)
