@@ -44,8 +44,14 @@ REPLY = [{"recipient_id": "x", "text": "Pay Later is trade credit from Kabbage f
          {"recipient_id": "x", "text": "Did this answer your question?",
           "buttons": [{"title": "Yes", "payload": "/feedback_helpful"}, {"title": "No", "payload": "/feedback_not_helpful"}]},
          {"recipient_id": "x", "custom": {"turn": {"intent": "faq", "topic": "what_is_pay_later"}}}]
+import asyncio
+DELAY = float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0
+ONE_AT_A_TIME = asyncio.Lock()
 async def webhook(request):
     await request.read()
+    if DELAY:  # Rasa's own time, one message at a time as one Rasa process: messages queue as in the stack
+        async with ONE_AT_A_TIME:
+            await asyncio.sleep(DELAY)
     return web.json_response(REPLY)
 async def ok(request):
     return web.json_response({})
@@ -152,8 +158,44 @@ async def _block(base: str, n: int, token: Optional[str], args, measure):
         await buyer.close()
 
 
-def _stub(rasa_port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", STUB_RASA, str(rasa_port)])
+def _stub(rasa_port: int, delay_ms: float = 0.0) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", STUB_RASA, str(rasa_port), str(delay_ms)])
+
+
+async def _concurrent_block(base: str, n: int, token: Optional[str], args, measure):
+    """The bench's shape: `--concurrency` buyers at once, each on a fresh conversation of
+    `--per-conversation` messages (its open counted, as the bench counts it), until `n` messages."""
+    import aiohttp
+
+    per = args.per_conversation
+    conversations = max(1, n // per)
+    queue: asyncio.Queue = asyncio.Queue()
+    for i in range(conversations):
+        queue.put_nowait(i)
+
+    async def worker(http):
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            # as the bench: three of four conversations signed in when --signed-in
+            buyer = Buyer(http, base, token if token and i % 4 else None, args.transport, not args.no_client_ids)
+            await buyer.open()
+            for k in range(per):
+                await buyer.say(f"what is pay later? ({i}.{k})")
+            await buyer.close()
+
+    conn = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=conn) as http:
+        warm = Buyer(http, base, token, args.transport, not args.no_client_ids)
+        await warm.open()
+        for _ in range(3):
+            await warm.say("hi")
+        await warm.close()
+        with measure():
+            await asyncio.gather(*(worker(http) for _ in range(args.concurrency)))
+    return conversations * per
 
 
 def run_cpu(args) -> Dict[str, Any]:
@@ -164,15 +206,18 @@ def run_cpu(args) -> Dict[str, Any]:
     from bot.auth import mint_buyer_token
     from bot.stack import free_port
 
+    from bench.stack_cpu import thread_cpu
+
     tmp = Path(tempfile.mkdtemp(prefix="gw-cpu-"))
     rasa_port, gw_port = free_port(), free_port()
     env = gateway_env(tmp, rasa_port)
-    stub = _stub(rasa_port)
+    env.update(dict(kv.split("=", 1) for kv in args.env))
+    stub = _stub(rasa_port, args.rasa_delay_ms)
     log_file = open(tmp / "gateway.log", "wb")
     gw = subprocess.Popen([sys.executable, "-m", "bot.gateway", "--host", "127.0.0.1", "--port", str(gw_port)],
                           env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{gw_port}"
-    per_message = []
+    per_message, threads = [], []
     try:
         asyncio.run(_wait_http(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", "POST"))
         asyncio.run(_wait_http(f"{base}/health"))
@@ -183,12 +228,19 @@ def run_cpu(args) -> Dict[str, Any]:
 
             @contextlib.contextmanager
             def measure():
-                c0 = cpu_s(gw.pid)
+                c0, t0 = cpu_s(gw.pid), thread_cpu(gw.pid)
                 yield
                 spent["cpu"] = cpu_s(gw.pid) - c0
+                spent["threads"] = {k: v - t0.get(k, 0.0) for k, v in thread_cpu(gw.pid).items()}
 
-            asyncio.run(_block(base, args.messages, token, args, measure))
-            per_message.append(spent["cpu"] * 1000 / args.messages)
+            if args.concurrency > 1:
+                n = asyncio.run(_concurrent_block(base, args.messages, token, args, measure))
+            else:
+                n = args.messages
+                asyncio.run(_block(base, n, token, args, measure))
+            per_message.append(spent["cpu"] * 1000 / n)
+            threads.append({k: round(v * 1000 / n, 2) for k, v in sorted(spent["threads"].items(), key=lambda kv: -kv[1])
+                            if v * 1000 / n >= 0.05})
     finally:
         for p in (gw, stub):
             p.terminate()
@@ -196,7 +248,8 @@ def run_cpu(args) -> Dict[str, Any]:
                 p.wait(timeout=10)
         log_file.close()
     return {"mode": "cpu", "gateway_cpu_ms_per_message": round(statistics.median(per_message), 2),
-            "runs_ms": [round(x, 2) for x in per_message]}
+            "runs_ms": [round(x, 2) for x in per_message], "concurrency": args.concurrency,
+            "threads_ms": threads}
 
 
 def run_profile(args) -> Dict[str, Any]:
@@ -281,6 +334,11 @@ def main(argv=None) -> int:
     parser.add_argument("--transport", choices=("rest", "ws"), default="rest")
     parser.add_argument("--no-client-ids", action="store_true", help="messages without client_message_id")
     parser.add_argument("--profile", action="store_true", help="cProfile in this process instead of CPU from /proc")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="CPU mode: this many buyers at once, fresh conversations (opens counted), as the bench")
+    parser.add_argument("--per-conversation", type=int, default=5, help="with --concurrency: messages per conversation")
+    parser.add_argument("--rasa-delay-ms", type=float, default=0.0, help="the stub Rasa answers after this long")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VAL for the gateway process (repeatable)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     result = run_profile(args) if args.profile else run_cpu(args)

@@ -21,7 +21,9 @@ Loads the trained model (rasa.core.agent.Agent), parses every message and report
   RetrievalGuard's topic threshold, simulated from the raw rankings, to tune them on data.
 
 Labels the model does not know (e.g. a new intent not merged yet) are counted as unscorable and
-left out. Exits 1 when a figure is below GATES (set a few points under what was measured: a
+left out. The exam (--exam, tests/nlu_stranger2/) and the third stranger set (--stranger3
+tests/nlu_stranger3/, off unless named, no gates yet) are reported by their totals only.
+Exits 1 when a figure is below GATES (set a few points under what was measured: a
 regression fails `make test`) or when an evaluation file is missing; 2 on usage errors.
 """
 from __future__ import annotations
@@ -402,8 +404,10 @@ def load_exam(folder: Path) -> Tuple[Optional[Dict[str, list]], List[str]]:
     return exam, texts + part_texts(exam, EXAM_KINDS)
 
 
-def score_exam(exam: Dict[str, list], parses: List[Dict[str, Any]], known: Set[str]) -> Dict[str, Any]:
-    """The exam's totals, from the parses in load_exam's order."""
+def score_exam(exam: Dict[str, list], parses: List[Dict[str, Any]], known: Set[str],
+               prefix: str = "exam") -> Dict[str, Any]:
+    """The exam's totals, from the parses in load_exam's order. `prefix` names the set in the
+    keys ("exam", or "stranger3" for tests/nlu_stranger3/, scored the same way)."""
     P: Dict[str, Any] = {}
     i = 0
     for k in EXAM_KINDS:
@@ -417,17 +421,18 @@ def score_exam(exam: Dict[str, list], parses: List[Dict[str, Any]], known: Set[s
     off = score_oos(exam["off"], P["off"], P["off_parts"])
     multi = score_multi(exam["multi"], P["multi"], known, P["multi_parts"])
     rate = lambda rows: round(sum(r["ok"] for r in rows) / len(rows), 4) if rows else 0.0  # noqa: E731
-    return {
-        "exam.article_questions": len(faq),
-        "exam.article_answered_right": rate(faq),
-        "exam.account_dialogue_answered_right": rate(acc),
-        "exam.long_messages": long_["n"],
-        "exam.long_answered_right": round(long_["answered_right"], 4),
-        "exam.off_topic_messages": off["n"],
-        "exam.off_topic_kept_out": round(off["kept_out"], 4),
-        "exam.multi_messages": multi["n"],
-        "exam.multi_all_answered": round(multi["all_answered"], 4),
+    figures = {
+        "article_questions": len(faq),
+        "article_answered_right": rate(faq),
+        "account_dialogue_answered_right": rate(acc),
+        "long_messages": long_["n"],
+        "long_answered_right": round(long_["answered_right"], 4),
+        "off_topic_messages": off["n"],
+        "off_topic_kept_out": round(off["kept_out"], 4),
+        "multi_messages": multi["n"],
+        "multi_all_answered": round(multi["all_answered"], 4),
     }
+    return {f"{prefix}.{k}": v for k, v in figures.items()}
 
 
 def set_texts(sets: Dict[str, list], name: str) -> List[str]:
@@ -537,6 +542,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--dev", default="tests/nlu_dev", help="the team's own stranger-style dev set")
     ap.add_argument("--exam", default="tests/nlu_stranger2",
                     help="a stranger set reported by its totals only (empty string: none)")
+    ap.add_argument("--stranger3", default="",
+                    help="the third stranger set (tests/nlu_stranger3/), totals only and no gates; "
+                         "off unless named: the lead's final check, not a figure to tune on")
     ap.add_argument("--out", default="results/nlu")
     ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
     ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
@@ -566,9 +574,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     exam, exam_texts = load_exam(Path(args.exam)) if args.exam else (None, [])
     if exam is None and args.exam:
         problems.append(f"missing exam set {args.exam}")
-    parses, known = asyncio.run(parse_all(str(model), texts + parts + exam_texts))
-    exam_parses = parses[len(texts) + len(parts):]
-    parses = parses[:len(texts) + len(parts)]
+    s3, s3_texts = load_exam(Path(args.stranger3)) if args.stranger3 else (None, [])
+    if s3 is None and args.stranger3:
+        problems.append(f"missing stranger3 set {args.stranger3}")
+    parses, known = asyncio.run(parse_all(str(model), texts + parts + exam_texts + s3_texts))
+    n_team = len(texts) + len(parts)
+    exam_parses = parses[n_team:n_team + len(exam_texts)]
+    s3_parses = parses[n_team + len(exam_texts):]
+    parses = parses[:n_team]
     known |= project_labels()  # a label the project answers but this model does not know is a miss
     P: Dict[str, List[Dict[str, Any]]] = {}
     i = 0
@@ -626,6 +639,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         for k, v in exam_m.items():
             print(f"  {k:45s} {v}")
 
+    s3_m: Dict[str, Any] = {}
+    if s3 is not None:
+        # no gates yet (the lead sets them); totals only, like the exam
+        s3_m = score_exam(s3, s3_parses, known, prefix="stranger3")
+        print(f"\nStranger3 {args.stranger3} (totals only, no gates; never train on it, never read it to write data):")
+        for k, v in s3_m.items():
+            print(f"  {k:45s} {v}")
+
     threshold, ambiguity, guard = model_settings()
     sweep_rows = []
     team = list(zip(held_ex, P["held"])) + list(zip(blind_ex, P["blind"]))
@@ -645,7 +666,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "nlu_check.json").write_text(json.dumps({
-        "metrics": metrics, "gates": GATES, "exam": exam_m, "exam_gates": EXAM_GATES, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
+        "metrics": metrics, "gates": GATES, "exam": exam_m, "exam_gates": EXAM_GATES, "stranger3": s3_m, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
         "held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
         "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
         "entity_failures": ent_fails, "sweep": sweep_rows,

@@ -41,6 +41,8 @@ messages/s at 20 concurrent conversations.
    session several times per message (bot/flat_states.py, `install_flat_states`); same
    predictions (tests/shared/test_flat_states.py). 7. Rasa's deep copies of what it hands to
    structlog's debug lines are skipped while debug logging is off (`install_debug_only_copies`).
+   8. RulePolicy's rule keys parsed once, not per rule and turn of every prediction
+   (`install_rule_key_cache`; PAYLATER_RULE_KEY_CACHE=0 turns it off).
 
 Also, for both Rasa and `run actions` (the action server, as `make run` starts it): start-up
 checks (bot.startup_checks), the product's log format (PAYLATER_LOG_FORMAT) on Rasa's and
@@ -549,6 +551,42 @@ def install_fast_sparse_combine() -> None:
     Features._combine_sparse_features = _combine_sparse_features
 
 
+def install_rule_key_cache() -> None:
+    """RulePolicy checks every rule against the conversation's last states on every prediction
+    (`_get_possible_keys` -> `_is_rule_applicable` per rule and turn), and `_is_rule_applicable`
+    parses the rule's JSON key (`json.loads`) each time: ~13% of Rasa's CPU under the in-stack
+    cProfile (docs/SCALING.md, third round). Here each key's states are parsed once and kept,
+    reversed, as `_is_rule_applicable` uses them; the checks are Rasa's own, in the same order,
+    on the same set, so the same rules match (tests/shared/test_rule_key_cache.py). The states
+    are only read (`_does_rule_match_state`), never changed. PAYLATER_RULE_KEY_CACHE=0: off."""
+    from rasa.core.policies.rule_policy import PREVIOUS_ACTION, RulePolicy
+
+    if getattr(RulePolicy._is_rule_applicable, "_paylater", False):
+        return
+    parsed: dict = {}
+
+    def _is_rule_applicable(self, rule_key, turn_index, conversation_state) -> bool:
+        reversed_rule_states = parsed.get(rule_key)
+        if reversed_rule_states is None:
+            if len(parsed) >= 100_000:  # the keys of the loaded model(s): stays bounded anyway
+                parsed.clear()
+            reversed_rule_states = parsed[rule_key] = tuple(reversed(self._rule_key_to_state(rule_key)))
+        # from here on Rasa 3.6's RulePolicy._is_rule_applicable, unchanged
+        if turn_index >= len(reversed_rule_states):
+            return True
+        current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+        rule_previous_action = reversed_rule_states[turn_index].get(PREVIOUS_ACTION)
+        if not rule_previous_action and not current_previous_action:
+            return True
+        if not rule_previous_action or not current_previous_action:
+            return False
+        return self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state)
+
+    _is_rule_applicable._paylater = True
+    _is_rule_applicable._original = RulePolicy._is_rule_applicable
+    RulePolicy._is_rule_applicable = _is_rule_applicable
+
+
 # TensorFlow's thread pools for `rasa run` (the environment variables Rasa itself reads at start)
 TF_THREAD_VARS = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
 
@@ -766,6 +804,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             install_sequential_graph_runner()
         if os.environ.get("PAYLATER_FAST_SPARSE", "1") != "0":
             install_fast_sparse_combine()
+        if os.environ.get("PAYLATER_RULE_KEY_CACHE", "1") != "0":
+            install_rule_key_cache()
     else:
         install_action_context()
     install_logging("actions" if actions else "rasa")

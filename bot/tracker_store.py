@@ -46,6 +46,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ from rasa.shared.core.constants import SESSION_START_METADATA_SLOT
 from rasa.shared.core.events import Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.adapters.hot_sql import HotPath, insert_stmt
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +173,16 @@ class PayLaterTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_mb: Optional[float] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pool_sqlite_connections()
+        # the per-message statements on the DBAPI connection (bot/adapters/hot_sql.py): the
+        # row summary of every retrieve and the rows of every save; the rare paths (a catch-up,
+        # a full load, a tracker this process did not hand out) stay Rasa's ORM queries
+        # (PAYLATER_TRACKER_HOT_SQL=0: the ORM as before, for comparison)
+        table = self.SQLEvent.__table__
+        self.hot = HotPath(self.engine) if os.environ.get("PAYLATER_TRACKER_HOT_SQL", "1") != "0" else None
+        self._summary_stmt = sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(
+            table.c.sender_id == sa.bindparam("sender_id"))
+        self._insert_stmt = insert_stmt(table, "sender_id", "type_name", "timestamp", "intent_name", "action_name",
+                                        "data")
         mb = DEFAULT_CACHE_MB if cache_mb is None else float(cache_mb)
         self.cache = TrackerCache(int(mb * 1024 * 1024))
         # counters for tests and bench.profile: how each retrieve was answered
@@ -193,24 +206,27 @@ class PayLaterTrackerStore(SQLTrackerStore):
         old.dispose()
 
     # ------------------------------------------------------------------ reading
-    def _row_summary(self, session) -> Any:
-        return session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         if self.cache.max_bytes <= 0:
             return await super().retrieve(sender_id)
         entry = self.cache.get(sender_id)
+        if self.hot is not None:
+            with self.hot.read() as tx:  # count(*), max(id): one indexed query, no ORM
+                rows, last_id = tx.row(self._summary_stmt, {"sender_id": sender_id})
+        else:
+            with self.session_scope() as session:
+                rows, last_id = session.execute(self._summary_stmt, {"sender_id": sender_id}).one()
+        rows, last_id = int(rows or 0), int(last_id or 0)
+        if rows == 0:
+            self.cache.drop(sender_id)
+            self.stats["none"] += 1
+            return None
+        if entry is not None and entry.saved == len(entry.tracker.events) \
+                and rows == entry.rows and last_id == entry.last_id:
+            self.stats["hit"] += 1
+            return self._handed_out(entry)
         with self.session_scope() as session:
-            rows, last_id = self._row_summary(session).filter(self.SQLEvent.sender_id == sender_id).one()
-            rows, last_id = int(rows or 0), int(last_id or 0)
-            if rows == 0:
-                self.cache.drop(sender_id)
-                self.stats["none"] += 1
-                return None
             if entry is not None and entry.saved == len(entry.tracker.events):
-                if rows == entry.rows and last_id == entry.last_id:
-                    self.stats["hit"] += 1
-                    return self._handed_out(entry)
                 if last_id > entry.last_id and self._catch_up(session, sender_id, entry, rows, last_id):
                     self.stats["incremental"] += 1
                     return self._handed_out(entry)
@@ -269,29 +285,30 @@ class PayLaterTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         entry = self.cache.get(sender_id) if self.cache.max_bytes > 0 else None
         known = entry is not None and entry.tracker is tracker and entry.saved <= len(tracker.events)
-        with self.session_scope() as session:
-            if known:
-                new_events = list(itertools.islice(tracker.events, entry.saved, None))
-            else:
+        if known:
+            new_events = list(itertools.islice(tracker.events, entry.saved, None))
+        else:
+            with self.session_scope() as session:  # Rasa's count of the stored rows
                 new_events = list(self._additional_events(session, tracker))
-            added, size = [], 0
-            for event in new_events:
-                parsed = event.as_dict()
-                data = stored_form(parsed)
-                size += len(data)
-                row = self.SQLEvent(
-                    sender_id=sender_id,
-                    type_name=event.type_name,
-                    timestamp=parsed.get("timestamp"),
-                    intent_name=(parsed.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=parsed.get("name"),
-                    data=data,
-                )
-                session.add(row)
-                added.append(row)
-            session.flush()
-            ids = [row.id for row in added]
-            session.commit()
+        rows, size = [], 0
+        for event in new_events:
+            parsed = event.as_dict()
+            data = stored_form(parsed)
+            size += len(data)
+            rows.append(dict(sender_id=sender_id, type_name=event.type_name, timestamp=parsed.get("timestamp"),
+                             intent_name=(parsed.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             action_name=parsed.get("name"), data=data))
+        ids: List[int] = []
+        if rows and self.hot is not None:  # one transaction, the rows Rasa's ORM would write (hot_sql.py)
+            with self.hot.transaction() as tx:
+                ids = [tx.insert(self._insert_stmt, row) for row in rows]
+        elif rows:
+            with self.session_scope() as session:
+                added = [self.SQLEvent(**row) for row in rows]
+                session.add_all(added)
+                session.flush()
+                ids = [row.id for row in added]
+                session.commit()
         log.debug("tracker %s: %d new events stored", sender_id, len(new_events))
         if self.cache.max_bytes <= 0:
             return

@@ -175,6 +175,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     access_key = None if buyer else new_token()
     conv = await request.app[STORE].create_conversation(
         buyer.buyer_id if buyer else None, client, token_hash(access_key) if access_key else None)
+    request.app[ACCESS].remember(conv)  # its first message is checked without reading it back
     # "agents online" up to AGENTS_ONLINE_TTL_S old, as in the answer to every message
     view = await request.app[SERVICE].view_for_buyer(conv, max_age_s=AGENTS_ONLINE_TTL_S)
     if access_key:
@@ -412,6 +413,7 @@ async def _resources(app: web.Application):
     for ws in list(app[SOCKETS]):
         with contextlib.suppress(Exception):
             await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    app[RASA].close()
     await session.close()
     await bus.close()
     await app[LIMITS].close()

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from bot.sensitive import redact
 
 from .db import AsyncStore, messages, metadata, utcnow, write_tx, _msg_row
-from .hot_sql import insert_stmt
+from bot.adapters.hot_sql import insert_stmt
 from .service import APOLOGY, GATEWAY_HANDOFF_PAYLOAD, ConversationError, ConversationService, Turn
 
 log = logging.getLogger(__name__)

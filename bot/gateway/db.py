@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.adapters.db import WRITE_LOCK, make_engine, one_writer  # noqa: F401  (one SQLite/PostgreSQL engine setup for both parts)
 from bot.adapters.migrate import alembic_config
 
-from .hot_sql import HotPath, HotTx, insert_stmt
+from bot.adapters.hot_sql import HotPath, HotTx, insert_stmt
 
 log = logging.getLogger(__name__)
 

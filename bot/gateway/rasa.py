@@ -5,12 +5,14 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import aiohttp
 
+from .rasa_http import ConnectFailed, HttpError, LeanHttp
 from .rich import custom_message
 
 log = logging.getLogger(__name__)
@@ -87,14 +89,21 @@ class _NotDelivered(Exception):
 
 
 class RasaClient:
+    """`lean`: the message itself goes through rasa_http.LeanHttp (plain http URLs only; the
+    tracker calls and https stay on `session`). PAYLATER_GATEWAY_LEAN_RASA=0 turns it off."""
+
     def __init__(self, session: aiohttp.ClientSession, base_urls: Union[str, Sequence[str]], token: Optional[str],
-                 timeout_s: float = 10.0, tracker_timeout_s: float = 5.0):
+                 timeout_s: float = 10.0, tracker_timeout_s: float = 5.0, lean: Optional[bool] = None):
         self.session = session
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         self.base_urls = [u.rstrip("/") for u in urls]
         if not self.base_urls:
             raise ValueError("at least one Rasa URL is needed")
         self.token = token
+        if lean is None:
+            lean = os.environ.get("PAYLATER_GATEWAY_LEAN_RASA", "1") != "0"
+        self.lean = LeanHttp() if lean and all(u.startswith("http://") for u in self.base_urls) else None
+        self.timeout_s = timeout_s
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.tracker_timeout = aiohttp.ClientTimeout(total=tracker_timeout_s)
         self._failed_at: Dict[str, float] = {}
@@ -127,22 +136,50 @@ class RasaClient:
         assert last is not None
         raise last
 
+    async def _post_lean(self, sender: str, path: str, body: bytes, headers: Dict[str, str]) -> tuple:
+        """_post through LeanHttp: the same replica order, and the same failover (only when the
+        connection could not be opened or a proxy says the replica is not there)."""
+        last: Optional[BaseException] = None
+        for base in self.replicas_for(sender):
+            try:
+                status, raw = await self.lean.post(f"{base}{path}", body, headers, self.timeout_s)
+                if status in _NOT_DELIVERED and len(self.base_urls) > 1:
+                    raise _NotDelivered(f"HTTP {status}")
+                self._failed_at.pop(base, None)
+                return status, raw
+            except (ConnectFailed, _NotDelivered) as exc:
+                log.warning("Rasa replica %s unreachable for %s: %r", base, sender, exc)
+                self._failed_at[base] = time.monotonic()
+                last = exc
+        assert last is not None
+        raise last
+
     async def send(self, sender: str, text: str, metadata: Dict[str, Any]) -> BotReply:
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
-            headers = {CHANNEL_HEADER: self.token} if self.token else None
-            status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body, headers=headers)
+            if self.lean is not None:
+                status, raw = await self._post_lean(sender, "/webhooks/rest/webhook", json.dumps(body).encode(),
+                                                    {CHANNEL_HEADER: self.token} if self.token else {})
+            else:
+                headers = {CHANNEL_HEADER: self.token} if self.token else None
+                status, raw = await self._post(sender, "/webhooks/rest/webhook", self.timeout, json=body,
+                                               headers=headers)
             if status != 200:
                 raise RasaUnavailable(f"HTTP {status}")
             items = json.loads(raw)
         except asyncio.TimeoutError as exc:
             raise RasaUnavailable("timeout") from exc
-        except (aiohttp.ClientError, _NotDelivered, ValueError) as exc:
+        except (aiohttp.ClientError, HttpError, _NotDelivered, ValueError) as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
         reply = parse_reply(items)
         if not reply.messages and reply.handoff is None:
             raise RasaUnavailable("empty reply")
         return reply
+
+    def close(self) -> None:
+        """Close the kept connections of the lean client (the aiohttp session is the app's)."""
+        if self.lean is not None:
+            self.lean.close()
 
     async def append_events(self, sender: str, events: List[Dict[str, Any]]) -> bool:
         """Append Rasa events (e.g. a `slot` and a `bot` utterance for a proactive message, so the

@@ -85,15 +85,19 @@ async def test_the_gateway_refuses_a_cached_token_after_its_expiry(gateway, fake
     assert [m["message"] for m in fake_rasa.state["messages"] if m["sender"] == conv["id"]] == ["hello"]
 
 
-async def test_a_known_conversation_is_still_closed_to_others(gateway, fake_rasa):
-    """The access columns are cached after the owner's first message; others still get 404."""
+@pytest.mark.parametrize("owner_first", [True, False], ids=["after the owner's first message", "from creation"])
+async def test_a_known_conversation_is_still_closed_to_others(gateway, fake_rasa, owner_first):
+    """The access columns are cached when the conversation is opened (its first message is not
+    read back) and after the owner's first message; anyone else still gets 404."""
     mine, h = await new_conversation(gateway, "buyer-001")
     anon, ah = await new_conversation(gateway, None)
-    assert (await say(gateway, mine, h, "hi")).status == 200
-    assert (await say(gateway, anon, ah, "hi")).status == 200
+    if owner_first:
+        assert (await say(gateway, mine, h, "hi")).status == 200
+        assert (await say(gateway, anon, ah, "hi")).status == 200
     for conv, headers in ((mine, auth("buyer-002")), (mine, {}), (mine, ah), (anon, {"X-Conversation-Token": "x" * 43}),
                           (anon, auth("buyer-001")), (anon, {})):
         r = await say(gateway, conv, headers, "let me in")
         assert r.status == 404 and (await r.json())["error"] == "not_found"
     assert (await say(gateway, mine, h, "still mine")).status == 200
     assert (await say(gateway, anon, ah, "still mine")).status == 200
+

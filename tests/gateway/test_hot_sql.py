@@ -1,4 +1,4 @@
-"""The message path's statements on the DBAPI connection (bot/gateway/hot_sql.py) write what
+"""The message path's statements on the DBAPI connection (bot/adapters/hot_sql.py) write what
 SQLAlchemy Core would: same rows, same stored formats, same errors, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -96,3 +96,44 @@ def test_a_taken_claim_rolls_the_whole_turn_back_with_coreish_errors(store):
             sa.update(conversations).where(conversations.c.id == sa.bindparam("cid")).values(
                 state=sa.bindparam("state")), {"cid": cid}))
     assert [m["text"] for m in store.history(cid)] == ["first"]
+
+
+def test_kept_sqlite_connections_never_take_the_whole_pool_and_close_with_the_engine(tmp_path):
+    """SQLite: a thread keeps its connection between transactions (no checkout per transaction);
+    at most a few threads do, the others and Core still get pooled connections, a failed
+    transaction leaves nothing open on a kept connection, and dispose() closes the kept ones."""
+    import threading
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}", pool_size=3, max_overflow=0, pool_timeout=2)
+    ensure_schema(engine, "create")
+    store = Store(engine)
+    assert store.hot.keep and store.hot.max_kept == 2
+    cid = store.create_conversation("buyer-001", "web", None)["id"]
+    errors = []
+
+    def writer(i):
+        try:
+            for k in range(5):
+                store.write_turn(cid, [NewMessage("buyer", f"{i}.{k}")])
+            with engine.connect() as c:  # Core still finds a connection in the pool
+                c.exec_driver_sql("SELECT 1").scalar()
+        except Exception as exc:  # pragma: no cover - the failure being tested for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(store.history(cid)) == 40 and len(store.hot._kept) <= 2
+    with pytest.raises(KeyError):  # a transaction that fails midway is rolled back on the kept connection
+        store.write_turn(cid, [NewMessage("buyer", "half")], hook=lambda tx, conv, msgs: tx.execute(
+            sa.update(conversations).where(conversations.c.id == sa.bindparam("cid")).values(
+                state=sa.bindparam("state")), {"cid": cid}))
+    kept = store.hot._local.conn
+    assert kept.is_valid and not kept.dbapi_connection.in_transaction and len(store.history(cid)) == 40
+    engine.dispose()
+    assert not kept.is_valid  # closed with the engine; the next transaction checks out a new one
+    store.write_turn(cid, [NewMessage("buyer", "after")])
+    assert store.hot._local.conn is not kept and len(store.history(cid)) == 41
+    engine.dispose()

@@ -264,6 +264,39 @@ def comparable(events):
     return out
 
 
+def scripted_conversation(agent, db_file, seed: int, messages: int = 80):
+    """The seed's script through Rasa's processor on a fresh PayLaterTrackerStore at `db_file`:
+    (its events as stored, comparable; what the bot said to each message)."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from bot.tracker_store import PayLaterTrackerStore
+
+    logging.getLogger("rasa").setLevel(logging.ERROR)
+    store = PayLaterTrackerStore(domain=agent.domain, dialect="sqlite", db=str(db_file))
+    agent.processor.tracker_store = store
+    sender, said = f"conv-{seed}", []
+    for n, intent in enumerate(script(seed, messages)):
+        out = CollectingOutputChannel()
+        message = UserMessage(f"{intent} {n}", out, sender, parse_data=parse_data(intent, n), metadata={"client": "web"})
+        agent._test_loop.run_until_complete(agent.processor.handle_message(message))
+        said.append([m.get("text") for m in out.messages])
+    tracker = agent._test_loop.run_until_complete(store.retrieve_full_tracker(sender))
+    store.engine.dispose()
+    return comparable(tracker.events), said
+
+
+def assert_same_conversations(agent, tmp_path, seed: int, use, names=("before", "after")) -> None:
+    """`use(name)` switches Rasa's code path; the seed's script gives the same stored events and
+    the same answers both ways."""
+    results = {}
+    for name in names:
+        use(name)
+        results[name] = scripted_conversation(agent, tmp_path / f"{name}.db", seed)
+    (events, said), (other_events, other_said) = (results[n] for n in names)
+    assert len(events) > 3 * 80
+    assert other_events == events and other_said == said
+
+
 @pytest.fixture(scope="module")
 def agent():
     if not MODEL.exists():

@@ -4,7 +4,6 @@ confidences, rankings, entities, response selections) and, through Rasa's proces
 conversations (actions, policies, confidences, slots) as through dask."""
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from bot import rasa_server
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_flat_states import agent, comparable, parse_data, script  # noqa: E402,F401  (agent: the product model, fake action server)
+from test_flat_states import agent, assert_same_conversations  # noqa: E402,F401  (agent: the product model, fake action server)
 from test_rasa_message_path import NLU_TEXTS  # noqa: E402
 
 
@@ -46,31 +45,8 @@ def test_parses_are_the_same(agent, runners):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_conversations_through_rasa_give_the_same_events(agent, runners, tmp_path, seed):
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    assert_same_conversations(agent, tmp_path, seed, runners, ("dask", "sequential"))
 
-    from bot.tracker_store import PayLaterTrackerStore
-
-    logging.getLogger("rasa").setLevel(logging.ERROR)
-    intents = script(seed, 80)
-    results, texts = {}, {}
-    for name in ("dask", "sequential"):
-        runners(name)
-        store = PayLaterTrackerStore(domain=agent.domain, dialect="sqlite", db=str(tmp_path / f"{name}.db"))
-        agent.processor.tracker_store = store
-        sender = f"conv-{seed}"
-        said = []
-        for n, intent in enumerate(intents):
-            out = CollectingOutputChannel()
-            message = UserMessage(f"{intent} {n}", out, sender, parse_data=parse_data(intent, n),
-                                  metadata={"client": "web"})
-            agent._test_loop.run_until_complete(agent.processor.handle_message(message))
-            said.append([m.get("text") for m in out.messages])
-        tracker = agent._test_loop.run_until_complete(store.retrieve_full_tracker(sender))
-        results[name], texts[name] = comparable(tracker.events), said
-        store.engine.dispose()
-    assert len(results["dask"]) > 3 * 80
-    assert results["sequential"] == results["dask"]
-    assert texts["sequential"] == texts["dask"]
 
 
 def test_an_input_named_like_a_node_is_refused_as_rasa_does(agent, runners):

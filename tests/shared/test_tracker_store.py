@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, ActiveLoop, SessionStarted, SlotSet, UserUttered)
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config import PROJECT_ROOT
 from bot.tracker_store import PayLaterTrackerStore, without_credentials
@@ -131,6 +132,40 @@ async def test_failover_mid_form_keeps_the_form_and_its_slots(replicas):
     assert back.get_slot("requested_slot") == "annual_revenue"
     assert back.active_loop_name == "application_form"
     assert dump(back) == dump(await plain.retrieve("c3"))
+
+
+async def test_a_turn_is_stored_in_the_rows_rasas_own_store_writes(domain, db, tmp_path):
+    """The per-message save runs on the DBAPI connection (bot/adapters/hot_sql.py), not the ORM:
+    every column of every row is what Rasa's SQLTrackerStore writes for the same events (no token
+    in them, so the credential scrub does not differ), in the same order."""
+    ours = PayLaterTrackerStore(domain=domain, **db)
+    theirs_db = {"dialect": "sqlite", "db": str(tmp_path / "rasa.db")}
+    theirs = SQLTrackerStore(domain=domain, **theirs_db)
+    try:
+        for store in (ours, theirs):
+            tracker = DialogueStateTracker.from_events("c1", [
+                ActionExecuted("action_session_start", timestamp=999.5), SessionStarted(timestamp=1000.0),
+                ActionExecuted("action_listen", timestamp=1000.5)], domain.slots)
+            await store.save(tracker)
+            tracker = await store.retrieve("c1")
+            tracker.update(UserUttered("how much?", {"name": "loan_cost", "confidence": 0.9}, [],
+                                       metadata={"client": "web"}, timestamp=1001.0))
+            tracker.update(SlotSet("order_id", "TA-100231", timestamp=1001.5))
+            tracker.update(ActiveLoop("credit_form", timestamp=1002.0))
+            tracker.update(ActionExecuted("utter_loan_cost", timestamp=1002.5))
+            await store.save(tracker)
+
+        def rows(store):
+            with store.engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(sa.text(
+                    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"))]
+
+        assert rows(ours) == rows(theirs) and len(rows(ours)) == 7
+        assert dump(await ours.retrieve("c1")) == dump(await theirs.retrieve("c1"))
+        assert ours.stats["hit"] >= 1  # the second retrieve came from memory after the DBAPI summary
+    finally:
+        ours.engine.dispose()
+        theirs.engine.dispose()
 
 
 async def test_a_500_event_session_is_read_from_memory_and_stays_exact(replicas):

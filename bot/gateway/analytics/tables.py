@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, Optional
 import sqlalchemy as sa
 
 from bot.gateway.db import metadata
-from bot.gateway.hot_sql import insert_stmt
+from bot.adapters.hot_sql import insert_stmt
 
 events = sa.Table(
     "gateway_analytics_events",

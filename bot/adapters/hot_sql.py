@@ -1,4 +1,5 @@
-"""The buyer message's transactions on the DBAPI connection, statements compiled once per dialect.
+"""Statements on the DBAPI connection, compiled once per dialect: the gateway's buyer message path
+(bot/gateway/db.py) and the Rasa tracker store's per-message reads and writes (bot/tracker_store.py).
 
 Why: after the message path went down to two transactions (service.py), SQLAlchemy Core's
 per-statement execution machinery (execution context, cache key, result set-up, events) was most
@@ -21,6 +22,8 @@ are not applied (a missing value is a KeyError, caught by the tests).
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import sqlalchemy as sa
@@ -83,6 +86,12 @@ class HotTx:
         self._run(p, p.params(values))
         return self.cursor.fetchone()[0] if self.hot.returning else self.cursor.lastrowid
 
+    def row(self, stmt, values: Dict[str, Any]) -> Optional[tuple]:
+        """The first row of a SELECT as the driver returns it (no result processors), or None."""
+        p = self.hot.prepared(stmt)
+        self._run(p, p.params(values))
+        return self.cursor.fetchone()
+
     def first(self, stmt, values: Dict[str, Any], table: sa.Table) -> Optional[Dict[str, Any]]:
         """The first row of a SELECT of `table`'s columns, as {column name: value}, or None."""
         p = self.hot.prepared(stmt)
@@ -106,6 +115,22 @@ class HotPath:
         self.returning = not self.sqlite  # PostgreSQL: INSERT ... RETURNING id; SQLite: lastrowid
         self._prepared: Dict[tuple, Prepared] = {}
         self._results: Dict[str, Dict[str, Any]] = {}
+        # SQLite file: each thread keeps its pooled connection between transactions instead of a
+        # pool checkout and check-in per transaction (~60 us each, most of what was left around
+        # the statements). A file has no server to drop it; a connection found invalid (a
+        # disconnect-class error) is replaced; engine.dispose() closes every kept one.
+        # PostgreSQL keeps the pool's checkout (and its pre-ping). PAYLATER_SQLITE_KEEP_CONNECTIONS=0: off.
+        database = engine.url.database
+        self.keep = (self.sqlite and database not in (None, "", ":memory:") and not database.startswith("file:")
+                     and os.environ.get("PAYLATER_SQLITE_KEEP_CONNECTIONS") != "0")
+        pool_size = getattr(engine.pool, "size", lambda: 0)()
+        self.max_kept = max(0, min(4, pool_size - 1))  # at most 4 threads, and never the whole pool
+        self.keep = self.keep and self.max_kept > 0
+        self._local = threading.local()
+        self._kept: List[Any] = []
+        self._kept_guard = threading.Lock()
+        if self.keep:
+            sa.event.listen(engine, "engine_disposed", self._close_kept)
 
     def prepared(self, stmt, returning_id: bool = False) -> Prepared:
         key = (id(stmt), returning_id)  # module-level statements: they live as long as the process
@@ -151,9 +176,51 @@ class HotPath:
             with self._transaction() as tx:
                 yield tx
 
+    def _checkout(self):
+        if not self.keep:
+            return self.engine.raw_connection()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.is_valid:
+            return conn
+        conn = self.engine.raw_connection()
+        with self._kept_guard:
+            self._kept = [c for c in self._kept if c.is_valid]
+            if len(self._kept) < self.max_kept:  # the rest of the pool stays for everything else
+                self._kept.append(conn)
+                self._local.conn = conn
+        return conn
+
+    def _checkin(self, conn) -> None:
+        if not self.keep or getattr(self._local, "conn", None) is not conn:
+            conn.close()  # back to the pool (or discarded when invalidated)
+        elif conn.is_valid and conn.dbapi_connection.in_transaction:
+            conn.rollback()  # never keep an open transaction (a kept connection is reused as it is)
+
+    def _close_kept(self, _engine=None) -> None:
+        with self._kept_guard:
+            kept, self._kept = self._kept, []
+        for conn in kept:
+            with contextlib.suppress(Exception):
+                conn.invalidate()  # closes the DBAPI connection; the thread checks out a new one
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[HotTx]:
+        """Reads on a pooled connection: no write lock, nothing to commit (the pool ends whatever
+        transaction the driver opened when the connection goes back, as Core's connections do)."""
+        conn = self._checkout()
+        try:
+            cursor = conn.cursor()
+            try:
+                yield HotTx(self, conn, cursor)
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+        finally:
+            self._checkin(conn)
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[HotTx]:
-        conn = self.engine.raw_connection()
+        conn = self._checkout()
         try:
             cursor = conn.cursor()
             tx = HotTx(self, conn, cursor)
@@ -172,7 +239,7 @@ class HotPath:
         except self.dbapi.Error as exc:  # BEGIN / COMMIT themselves (e.g. a busy or read-only database)
             raise self.wrap(exc, "BEGIN/COMMIT", (), conn, None) from exc
         finally:
-            conn.close()  # back to the pool (or discarded when invalidated)
+            self._checkin(conn)
 
 
 def insert_stmt(table: sa.Table, *columns: str):
