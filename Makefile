@@ -61,8 +61,10 @@ $(STAMP)/browsers:
 browsers: $(STAMP)/browsers
 
 # rasa train also skips by fingerprint, but make's own check avoids loading TensorFlow at all.
+# bot/train.py: `rasa train` with DIET and the ResponseSelector training at the same time
+# (two processes, the same model as Rasa's sequential runner; docs/ADDING_AN_FAQ.md "Training time").
 $(MODEL): $(RASA_DATA) | $(STAMP)/installed
-	$(RASA) train --fixed-model-name paylater --out models --quiet
+	$(PY) -m bot.train train --fixed-model-name paylater --out models --quiet
 
 train: $(MODEL)
 

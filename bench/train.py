@@ -18,7 +18,8 @@ RECORD = RESULTS_DIR / "train.json"
 
 
 def measure(config: str = "config.yml", name: str = "paylater-train-timing", log=print, out_dir: Optional[Path] = None) -> dict:
-    """Train from scratch (own empty Rasa cache) and record wall-clock seconds."""
+    """Train from scratch (own empty Rasa cache) and record wall-clock seconds: the command of
+    `make train` (bot/train.py, DIET and the ResponseSelector at the same time)."""
     out_dir = out_dir or WORK_DIR / "models"
     cache = WORK_DIR / "rasa-cache-cold"
     shutil.rmtree(cache, ignore_errors=True)
@@ -27,7 +28,7 @@ def measure(config: str = "config.yml", name: str = "paylater-train-timing", log
     started = time.monotonic()
     with open(WORK_DIR / f"train-{name}.log", "wb") as out:
         proc = subprocess.run(
-            [str(BIN / "rasa"), "train", "--config", config, "--fixed-model-name", name, "--out", str(out_dir), "--quiet"],
+            [str(BIN / "python"), "-m", "bot.train", "train", "--config", config, "--fixed-model-name", name, "--out", str(out_dir), "--quiet"],
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=3600,
         )
     seconds = round(time.monotonic() - started, 1)

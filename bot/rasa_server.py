@@ -603,6 +603,22 @@ def single_threaded_inference(environ=os.environ) -> None:
         environ.setdefault(var, "1")
 
 
+def _input_values(inputs, plan) -> dict:
+    """The graph's inputs as dask hands them to the nodes (`(input name, value)`), refused as
+    Rasa's runner refuses them when a value is a node's name."""
+    from rasa.engine.exceptions import GraphRunError
+
+    values = {}
+    names = {name for name, _ in plan}
+    for input_name, input_value in (inputs or {}).items():
+        if isinstance(input_value, str) and (input_value in names or input_value in values):
+            raise GraphRunError(
+                f"Input value '{input_value}' clashes with a node name. Make sure that none of the input "
+                f"names passed to the `run` method are the same as node names in the graph schema.")
+        values[input_name] = (input_name, input_value)
+    return values
+
+
 def install_sequential_graph_runner() -> None:
     """Rasa 3.6 runs its model graph through dask (`DaskGraphRunner.run`) for every parse and
     every next-action prediction (3-4 runs per message): each run builds the minimal schema and
@@ -625,15 +641,7 @@ def install_sequential_graph_runner() -> None:
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _run_order(self._graph_schema.minimal_graph_schema(run_targets), run_targets)
-        values = {}
-        if inputs:
-            names = {name for name, _ in plan}
-            for input_name, input_value in inputs.items():
-                if isinstance(input_value, str) and (input_value in names or input_value in values):
-                    raise GraphRunError(
-                        f"Input value '{input_value}' clashes with a node name. Make sure that none of the input "
-                        f"names passed to the `run` method are the same as node names in the graph schema.")
-                values[input_name] = (input_name, input_value)
+        values = _input_values(inputs, plan)
         nodes = self._instantiated_nodes
         try:
             for name, needs in plan:
