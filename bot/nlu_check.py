@@ -90,7 +90,7 @@ EXAM_GATES: Dict[str, float] = {
 
 # The third stranger set (tests/nlu_stranger3/, written blind on 1 Dec after the exam had chosen
 # between variants): totals only, like the exam. Gates about 0.03 under the first model it judged
-# (round 7, the shipped model of 1 Dec; docs/ADDING_AN_FAQ.md "Round 7, merged").
+# (round 7, the shipped model of 1 Dec; docs/ADDING_AN_FAQ.md "Round 7 and the concurrent training, merged").
 STRANGER3_GATES: Dict[str, float] = {
     "stranger3.article_answered_right": 0.86,          # 0.891 (248)
     "stranger3.account_dialogue_answered_right": 0.82, # 0.850 (80)
