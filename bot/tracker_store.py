@@ -226,6 +226,15 @@ class PayLaterTrackerStore(SQLTrackerStore):
             self.stats["hit"] += 1
             return self._handed_out(entry)
         with self.session_scope() as session:
+            # a miss (rare): the row summary again, in the transaction that reads the rows, so the
+            # figures the entry keeps are those of the rows it holds even when another replica
+            # appends between the two reads (the hot read above is its own transaction)
+            rows, last_id = session.execute(self._summary_stmt, {"sender_id": sender_id}).one()
+            rows, last_id = int(rows or 0), int(last_id or 0)
+            if rows == 0:
+                self.cache.drop(sender_id)
+                self.stats["none"] += 1
+                return None
             if entry is not None and entry.saved == len(entry.tracker.events):
                 if last_id > entry.last_id and self._catch_up(session, sender_id, entry, rows, last_id):
                     self.stats["incremental"] += 1
