@@ -6,7 +6,7 @@ Rasa 3.6 runs the training graph through dask's synchronous scheduler: one node 
 in one thread. DIETClassifier and the ResponseSelector both train only from the featurized
 training data, need nothing from each other, and were ~90 % of `make train` (docs/ADDING_AN_FAQ.md
 "Training time (trainfast)"); TensorFlow keeps about 1.4 of the 2 cores busy with one of them. Here the
-ResponseSelector's training node (`CONCURRENT_NODES`) starts in a second process as soon as its
+ResponseSelector's training node (`CONCURRENT_COMPONENTS`) starts in a second process as soon as its
 inputs are ready, while the rest of the graph (DIET included) goes on in this one; nodes that
 need its output wait for it. A process, not a thread: each of Rasa's models sets the process's
 global random seeds (Python, NumPy, TensorFlow) when it is built and draws from them while it
@@ -31,8 +31,15 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Dict, List, Optional, Tuple
 
-# training nodes run in a second process (by the start of their node name in Rasa's graph)
-CONCURRENT_NODES = ("train_ResponseSelector",)
+# training nodes of these components (and their subclasses, e.g. bot.nlu.components.BucketedResponseSelector,
+# whose node is named after its module path) run in a second process
+CONCURRENT_COMPONENTS = ("ResponseSelector",)
+
+
+def offloaded(fn_name: str, component_class: type) -> bool:
+    """Whether a graph node runs in the second process: the `train` of a CONCURRENT_COMPONENTS class."""
+    return fn_name == "train" and any(cls.__name__ in CONCURRENT_COMPONENTS
+                                      for cls in getattr(component_class, "__mro__", ()))
 
 
 def _run_node_in_child(payload: bytes) -> Tuple[str, Any]:
@@ -68,7 +75,7 @@ def _plan(schema, targets, offload) -> List[Tuple[str, List[str]]]:
 
 
 def install_concurrent_training() -> None:
-    """Patch Rasa's graph runner so that the `CONCURRENT_NODES` train in a second process."""
+    """Patch Rasa's graph runner so that the `CONCURRENT_COMPONENTS` train in a second process."""
     from rasa.engine.exceptions import GraphRunError
     from rasa.engine.runner.dask import DaskGraphRunner
 
@@ -81,8 +88,7 @@ def install_concurrent_training() -> None:
     def run(self, inputs=None, targets=None):
         run_targets = targets if targets else self._graph_schema.target_names
         nodes = self._instantiated_nodes
-        offload = {name for name, node in nodes.items()
-                   if name.startswith(CONCURRENT_NODES) and node._fn_name == "train"}
+        offload = {name for name, node in nodes.items() if offloaded(node._fn_name, node._component_class)}
         if not offload:  # e.g. the fingerprint run before training, or a model's parse
             return original(self, inputs, targets)
         plan = _plan(self._graph_schema.minimal_graph_schema(run_targets), run_targets, offload)

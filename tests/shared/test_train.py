@@ -146,3 +146,29 @@ def test_both_models_hold_the_same_components(models):
 
     assert members(models["concurrent"]) == members(models["sequential"])
     assert any("train_ResponseSelector" in name for name in members(models["concurrent"]))
+
+
+def test_the_products_selector_trains_in_the_second_process():
+    """Exactly the product's selector node, and no other (DIET is the subclass
+    bot.nlu.components.BucketedDIETClassifier), is the one `make train` runs in the second process;
+    a subclass of the selector would be too (its node is named after its module path)."""
+    import rasa.shared.utils.io
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.shared.data import TrainingType
+
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+
+    from bot.nlu.components import BucketedDIETClassifier
+    from bot.train import offloaded
+
+    config = rasa.shared.utils.io.read_model_configuration(PROJECT_ROOT / "config.yml")
+    recipe = Recipe.recipe_for_name(config.get("recipe"))
+    schema = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH).train_schema
+    names = sorted(name for name, node in schema.nodes.items() if offloaded(node.fn, node.uses))
+    assert len(names) == 1 and names[0].startswith("train_ResponseSelector")
+
+    class OurSelector(ResponseSelector):
+        pass
+
+    assert offloaded("train", OurSelector) and not offloaded("process", OurSelector)
+    assert not offloaded("train", BucketedDIETClassifier)
