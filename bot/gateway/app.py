@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Optional
 from urllib.parse import urlparse
@@ -434,7 +435,9 @@ async def _resources(app: web.Application):
     gw = app[GW]
     engine = make_engine(gw.database_url)
     await asyncio.to_thread(ensure_schema, engine, gw.schema)
-    app[STORE] = AsyncStore(Store(engine))
+    # SQLite: the buyer message's writes on one thread of their own (db.AsyncStore)
+    writer = ThreadPoolExecutor(1, thread_name_prefix="gateway-writer") if engine.dialect.name == "sqlite" else None
+    app[STORE] = AsyncStore(Store(engine), writer=writer)
     bus: Broadcaster = make_broadcaster(gw.redis_url)
     await bus.start()
     await app[LIMITS].start()
@@ -452,6 +455,8 @@ async def _resources(app: web.Application):
     await session.close()
     await bus.close()
     await app[LIMITS].close()
+    if writer is not None:
+        await asyncio.to_thread(writer.shutdown)
     await asyncio.to_thread(engine.dispose)
 
 
