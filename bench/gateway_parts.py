@@ -2,7 +2,7 @@
 "Fourth round, gateway"): across gateway processes a loaded 2-core machine hides differences of
 tens of microseconds; inside one process both variants share the same minutes.
 
-  python -m bench.gateway_parts middleware [--blocks 6]   # chain of three vs one middleware
+  python -m bench.gateway_parts loop [--blocks 6]         # the gateway's middleware on asyncio vs uvloop
   python -m bench.gateway_parts write_turn [--blocks 8]   # DateTime binds plain vs remembered
 """
 from __future__ import annotations
@@ -41,42 +41,46 @@ async def _requests(port: int, n: int) -> float:
     return spent / n * 1e6
 
 
-async def middleware(blocks: int) -> Dict[str, List[float]]:
+async def _serve_block(n: int) -> float:
+    """A bare JSON route behind the gateway's one middleware (access line built as in the
+    gateway), served and requested over keep-alive in this process, on the running loop."""
     from bot.gateway import app as gapp
     from bot.gateway.common import GW
-    from bot.gateway.tcp import one_segment_answers
-    from bot.logging_setup import aiohttp_middleware
 
     access = logging.getLogger("bot.access")
     access.addHandler(logging.NullHandler())
     access.propagate = False
-    access.setLevel(logging.INFO)  # the access line is built as in the gateway
+    access.setLevel(logging.INFO)
 
     async def answer(request):
         return web.Response(body=b'{"ok": true}', content_type="application/json")
 
-    variants = {"three": [one_segment_answers, aiohttp_middleware(), gapp.security_middleware],
-                "one": [gapp.gateway_middleware]}
-    runners, ports = [], {}
-    for i, (name, mws) in enumerate(variants.items()):
-        app = web.Application(middlewares=mws)
-        app[GW] = types.SimpleNamespace(allowed_origins=())
-        app.router.add_get("/v1/conversations/{cid}", answer)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", PORT + i).start()
-        runners.append(runner)
-        ports[name] = PORT + i
-    out: Dict[str, List[float]] = {name: [] for name in variants}
+    app = web.Application(middlewares=[gapp.gateway_middleware])
+    app[GW] = types.SimpleNamespace(allowed_origins=())
+    app.router.add_get("/v1/conversations/{cid}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", PORT).start()
     try:
-        for name in variants:
-            await _requests(ports[name], 500)  # warm-up
-        for _ in range(blocks):
-            for name in variants:
-                out[name].append(round(await _requests(ports[name], 3000), 1))
+        await _requests(PORT, 300)  # warm-up
+        return await _requests(PORT, n)
     finally:
-        for runner in runners:
-            await runner.cleanup()
+        await runner.cleanup()
+
+
+def loop(blocks: int) -> Dict[str, List[float]]:
+    """The same block on the stock loop and on uvloop (bot/serving.py), alternating."""
+    import uvloop
+
+    factories = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+    out: Dict[str, List[float]] = {name: [] for name in factories}
+    for _ in range(blocks):
+        for name, factory in factories.items():
+            ev = factory()
+            try:
+                out[name].append(round(ev.run_until_complete(_serve_block(3000)), 1))
+            finally:
+                ev.close()
     return out
 
 
@@ -110,10 +114,10 @@ def write_turn(blocks: int) -> Dict[str, List[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=("middleware", "write_turn"))
+    parser.add_argument("part", choices=("loop", "write_turn"))
     parser.add_argument("--blocks", type=int, default=6)
     args = parser.parse_args()
-    out = asyncio.run(middleware(args.blocks)) if args.part == "middleware" else write_turn(args.blocks)
+    out = loop(args.blocks) if args.part == "loop" else write_turn(args.blocks)
     load = os.getloadavg()[0]
     for name, values in out.items():
         print(f"{args.part} {name}: us CPU per call {values} median {_median(values)} (load {load:.1f})")

@@ -14,9 +14,9 @@ directory, INFO logs to a file as `make run` writes them) in a child process; CP
 message of that process from /proc (user + system, so what else runs on the machine does not
 count), `--runs` blocks of `--messages` each on fresh conversations, median reported.
 
-`--profile`: the gateway app in this process under cProfile instead (database calls run inline
-instead of in worker threads, so cProfile sees them; the load client shares the process), and
-the top functions by own time and by cumulative time. Use it for "where", the default for "how
+`--profile`: the gateway app in this process, on uvloop as served, under cProfile instead
+(database calls run inline instead of in worker threads, so cProfile sees them; the load client
+shares the process), and the top functions by own time and by cumulative time. Use it for "where", the default for "how
 much".
 """
 from __future__ import annotations
@@ -298,6 +298,9 @@ def run_profile(args) -> Dict[str, Any]:
         finally:
             await runner.cleanup()
 
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # as served (bot/serving.py)
     try:
         asyncio.run(go())
     finally:

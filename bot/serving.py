@@ -5,10 +5,16 @@ byte every few seconds holds a connection (and a file descriptor) as long as it 
 connection that has not sent complete headers within `header_timeout_s` of connecting is
 closed; between requests aiohttp's keep-alive timeout applies (shortened to
 `keepalive_timeout_s`); slow bodies are cut off by `read_json` (`body_timeout_s`).
+
+`run` serves on uvloop (libuv), as Rasa's Sanic does: the same asyncio API with a cheaper loop
+(docs/SCALING.md, "Fifth round, gateway"). What the gateway asks of the loop beyond that API
+works on it: TCP_CORK through the transport's socket (uvloop hands out a pseudo-socket whose
+setsockopt reaches the real one: bot/gateway/tcp.py), signal handlers, worker-thread hops.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Optional
 
 from aiohttp import web
@@ -68,8 +74,10 @@ async def serve(app: web.Application, host: str, port: int, *, header_timeout_s:
 
 
 def run(app: web.Application, host: str, port: int, *, header_timeout_s: float, keepalive_timeout_s: float) -> None:
-    """Serve until SIGINT/SIGTERM (what web.run_app does, with the header timeout)."""
+    """Serve until SIGINT/SIGTERM (what web.run_app does, with the header timeout), on uvloop."""
     import signal
+
+    import uvloop
 
     async def main() -> None:
         runner = await serve(app, host, port, header_timeout_s=header_timeout_s,
@@ -78,9 +86,16 @@ def run(app: web.Application, host: str, port: int, *, header_timeout_s: float, 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        logging.getLogger(__name__).info("serving on %s:%d (event loop: %s)", host, port, event_loop_name(loop))
         try:
             await stop.wait()
         finally:
             await runner.cleanup()
 
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # this process serves, nothing else
     asyncio.run(main())
+
+
+def event_loop_name(loop: asyncio.AbstractEventLoop) -> str:
+    """"uvloop" or "asyncio" (the stock loop), for the startup line."""
+    return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"

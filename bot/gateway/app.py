@@ -5,9 +5,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Optional
 from urllib.parse import urlparse
@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.auth import BuyerIdentity, InvalidToken
 from bot.config import Settings
-from bot.logging_setup import REQUEST_ID_HEADER, aiohttp_middleware, bind, new_request_id, sane_request_id
+from bot.logging_setup import REQUEST_ID_HEADER, bind, new_request_id, sane_request_id
 
 from . import client_ids, console, demo_routes, reads
 from . import health as readiness
@@ -39,7 +39,7 @@ from .security import new_token, token_hash, tokens_equal
 from .events import routes as events_routes
 from .service import AGENTS_ONLINE_TTL_S, ConversationError, ConversationService
 from .settings import GatewaySettings
-from .tcp import client_session, one_segment_answers, send_corked
+from .tcp import client_session, send_corked
 from .wire import as_json, json_object, json_response
 
 log = logging.getLogger(__name__)
@@ -91,23 +91,11 @@ def secure_headers(request: web.Request, resp: web.StreamResponse) -> None:
 
 
 @web.middleware
-async def security_middleware(request: web.Request, handler):
-    """Errors as JSON and the security headers (the chain with PAYLATER_GATEWAY_ONE_MIDDLEWARE=0)."""
-    try:
-        resp = await handler(request)
-    except BaseException as exc:  # noqa: B902 - _error_answer re-raises what is not ours
-        resp = _error_answer(request, exc)
-    if not isinstance(resp, web.WebSocketResponse):
-        secure_headers(request, resp)
-    return resp
-
-
-@web.middleware
 async def gateway_middleware(request: web.Request, handler):
-    """The gateway's one middleware: what the former chain `one_segment_answers` (tcp.py),
-    `aiohttp_middleware()` (logging_setup: request and conversation ids, access log, X-Request-ID)
-    and `security_middleware` did, in that order, in one frame per request (aiohttp wraps each
-    middleware in a partial and its own coroutine for every request: bench/profile_gateway.py)."""
+    """The gateway's one middleware, in this order: request and conversation ids, errors as JSON,
+    the access line, the security headers and `X-Request-ID`, then the answer sent corked
+    (tcp.send_corked). One frame per request: aiohttp wraps each middleware in a partial and its
+    own coroutine for every request (docs/SCALING.md, "Fourth round, gateway")."""
     rid = sane_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
     bind(rid, request.match_info.get("cid"))
     started, status = time.monotonic(), 500
@@ -129,13 +117,6 @@ async def gateway_middleware(request: web.Request, handler):
     if not resp.prepared:
         resp.headers.setdefault(REQUEST_ID_HEADER, rid)
     return await send_corked(request, resp)
-
-
-def middlewares() -> list:
-    """One middleware; PAYLATER_GATEWAY_ONE_MIDDLEWARE=0: the former chain of three (A/B)."""
-    if os.environ.get("PAYLATER_GATEWAY_ONE_MIDDLEWARE", "1") == "0":
-        return [one_segment_answers, aiohttp_middleware(), security_middleware]
-    return [gateway_middleware]
 
 
 async def preflight(request: web.Request) -> web.Response:
@@ -454,7 +435,9 @@ async def _resources(app: web.Application):
     gw = app[GW]
     engine = make_engine(gw.database_url)
     await asyncio.to_thread(ensure_schema, engine, gw.schema)
-    app[STORE] = AsyncStore(Store(engine))
+    # SQLite: the buyer message's writes on one thread of their own (db.AsyncStore)
+    writer = ThreadPoolExecutor(1, thread_name_prefix="gateway-writer") if engine.dialect.name == "sqlite" else None
+    app[STORE] = AsyncStore(Store(engine), writer=writer)
     bus: Broadcaster = make_broadcaster(gw.redis_url)
     await bus.start()
     await app[LIMITS].start()
@@ -472,6 +455,8 @@ async def _resources(app: web.Application):
     await session.close()
     await bus.close()
     await app[LIMITS].close()
+    if writer is not None:
+        await asyncio.to_thread(writer.shutdown)
     await asyncio.to_thread(engine.dispose)
 
 
@@ -500,7 +485,7 @@ async def _housekeeping(app: web.Application):
 def create_app(settings: Optional[Settings] = None, gateway_settings: Optional[GatewaySettings] = None) -> web.Application:
     settings = settings or Settings.from_env()
     gw = gateway_settings or GatewaySettings.from_env(settings)
-    app = web.Application(middlewares=middlewares(), client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[gateway_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[GW] = gw
     app[LIMITS] = Limits(gw.limits, gw.redis_url, prefix=gw.limits_redis_prefix)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import json
 import logging
 import uuid
 from dataclasses import dataclass
+from concurrent.futures import Executor
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -494,13 +496,32 @@ class Store:
 
 
 class AsyncStore:
-    """`await store.method(...)` runs `Store.method` in a worker thread."""
+    """`await store.method(...)` runs `Store.method` in a worker thread.
 
-    def __init__(self, store: Store):
+    `writer` (SQLite: an executor of one thread, made in bot/gateway/app.py): the hot writes of a
+    buyer message (`HOT_WRITES`) run on that thread instead of the default pool. They took turns
+    anyway (`one_writer`: one SQLite writer at a time per process), so nothing that could run at
+    once is held back; they queue for the thread instead of waking six pool threads that then
+    wait on the lock, and the thread keeps one warm connection (hot_sql). Reads and everything
+    else stay on the pool. PostgreSQL: no writer, every call on the pool as before."""
+
+    HOT_WRITES = frozenset({"write_turn", "run_in_transaction", "create_conversation", "add_message"})
+
+    def __init__(self, store: Any, writer: Optional[Executor] = None):
         self.sync = store
+        self.writer = writer
 
     def __getattr__(self, name: str):
         fn = getattr(self.sync, name)
+        if self.writer is not None and name in self.HOT_WRITES:
+            writer = self.writer
+
+            async def on_writer(*args, **kwargs):
+                ctx = contextvars.copy_context()  # the request and conversation ids, as to_thread
+                return await asyncio.get_running_loop().run_in_executor(
+                    writer, functools.partial(ctx.run, fn, *args, **kwargs))
+
+            return on_writer
 
         async def call(*args, **kwargs):
             return await asyncio.to_thread(fn, *args, **kwargs)

@@ -29,17 +29,11 @@ def cork(sock: Any, on: bool) -> bool:
         return False
 
 
-@web.middleware
-async def one_segment_answers(request: web.Request, handler):
-    """Write a plain answer (headers and bytes body) corked. Outermost middleware, so every
-    header is set before; aiohttp then finds the answer sent and writes nothing more."""
-    return await send_corked(request, await handler(request))
-
-
 async def send_corked(request: web.Request, resp: Any) -> Any:
     """Send a plain answer whose headers are all set (headers and body in one segment) and return
     it; anything else (streamed, WebSocket, already sent, not Linux) is returned untouched.
-    The gateway's one middleware ends with this (bot/gateway/app.py)."""
+    The gateway's one middleware ends with this (bot/gateway/app.py), so every header is set
+    before; aiohttp then finds the answer sent and writes nothing more."""
     if _CORK is None or type(resp) is not web.Response or resp.prepared or request.transport is None:
         return resp
     sock = request.transport.get_extra_info("socket")

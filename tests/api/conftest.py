@@ -18,6 +18,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="session")
+def event_loop_policy():
+    """Served, the backend API runs on uvloop (bot/serving.py): so do these tests (pytest-asyncio's loop)."""
+    import uvloop
+
+    return uvloop.EventLoopPolicy()
+
+
+@pytest.fixture(scope="session")
 def api_pg_url(new_pg_schema):
     """A schema of our own on PostgreSQL (dropped at the end)."""
     return new_pg_schema("api")

@@ -20,6 +20,14 @@ from bot.gateway.settings import GatewaySettings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
+def event_loop_policy():
+    """Served, the gateway runs on uvloop (bot/serving.py): so do these tests (pytest-asyncio's loop)."""
+    import uvloop
+
+    return uvloop.EventLoopPolicy()
+
+
+@pytest.fixture(scope="session")
 def agent_hash() -> str:
     return hash_password(AGENT_PASSWORD)  # scrypt is slow on purpose: hash once per session
 

@@ -70,3 +70,45 @@ def test_postgresql_engines_take_no_lock():
     engine = sa.create_engine("postgresql://nobody@127.0.0.1:1/none")  # never connects
     with one_writer(engine):
         pass
+
+
+async def test_on_sqlite_a_buyer_messages_writes_run_on_the_gateways_writer_thread(make_gateway):
+    """db.AsyncStore: the hot writes (a turn, a new conversation) go to one thread of their own on
+    SQLite, with the request's ids (contextvars) as on the pool; reads stay on the pool; 20
+    conversations at once all get their messages and answers stored, each once."""
+    import asyncio
+
+    from bot.gateway.common import STORE
+    from bot.logging_setup import request_id_var
+
+    gateway = await make_gateway()
+    store = gateway.app[STORE]
+    assert store.writer is not None
+    seen = {}
+    real_turn, real_history = store.sync.write_turn, store.sync.history
+
+    def write_turn(*args, **kwargs):
+        seen.setdefault("write_turn", set()).add((threading.current_thread().name, request_id_var.get()))
+        return real_turn(*args, **kwargs)
+
+    def history(*args, **kwargs):
+        seen.setdefault("history", set()).add(threading.current_thread().name)
+        return real_history(*args, **kwargs)
+
+    store.sync.write_turn, store.sync.history = write_turn, history
+    opened = [await (await gateway.post("/v1/conversations", json={"client": "web"})).json() for _ in range(20)]
+
+    async def talk(conv):
+        h = {"X-Conversation-Token": conv["conversation_token"], "X-Request-ID": f"req-{conv['id'][:8]}"}
+        r = await gateway.post(f"/v1/conversations/{conv['id']}/messages", json={"text": "hello"}, headers=h)
+        assert r.status == 200, await r.text()
+        r = await gateway.get(f"/v1/conversations/{conv['id']}/messages", headers=h)
+        return [(m["sender"], m["text"]) for m in (await r.json())["messages"]]
+
+    stored = await asyncio.gather(*(talk(c) for c in opened))
+    assert all(msgs.count(("buyer", "hello")) == 1 and msgs.count(("bot", "You said: hello")) == 1
+               for msgs in stored), stored
+    writers = {name for name, _ in seen["write_turn"]}
+    assert len(writers) == 1 and next(iter(writers)).startswith("gateway-writer")
+    assert {rid for _, rid in seen["write_turn"]} == {f"req-{c['id'][:8]}" for c in opened}
+    assert not any(name.startswith("gateway-writer") for name in seen["history"])

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 
 from bot.gateway import tcp
-from bot.gateway.tcp import client_session, cork, one_segment_answers
+from bot.gateway.tcp import client_session, cork, send_corked
 
 
 def test_cork_sets_and_clears_the_option_and_refuses_what_is_not_tcp():
@@ -20,6 +20,11 @@ def test_cork_sets_and_clears_the_option_and_refuses_what_is_not_tcp():
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as u:
         assert cork(u, True) is False
     assert cork(None, True) is False
+
+
+@web.middleware
+async def corked(request: web.Request, handler):  # what the gateway's middleware ends with
+    return await send_corked(request, await handler(request))
 
 
 async def test_corked_answers_and_requests_arrive_whole_and_sockets_are_left_uncorked(aiohttp_server, monkeypatch):
@@ -41,12 +46,12 @@ async def test_corked_answers_and_requests_arrive_whole_and_sockets_are_left_unc
         return resp
 
     @web.middleware
-    async def outside(request, handler):  # sees the socket once one_segment_answers is done
+    async def outside(request, handler):  # sees the socket once the answer is sent
         resp = await handler(request)
         server_cork.append(request.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK))
         return resp
 
-    app = web.Application(middlewares=[outside, one_segment_answers])
+    app = web.Application(middlewares=[outside, corked])
     app.router.add_post("/echo", echo)
     app.router.add_get("/stream", stream)
     server = await aiohttp_server(app)
