@@ -206,6 +206,12 @@ class PayLaterTrackerStore(SQLTrackerStore):
         old.dispose()
 
     # ------------------------------------------------------------------ reading
+    def _none(self, sender_id: Text) -> None:
+        """No stored events for this conversation (any more): forget it, count it."""
+        self.cache.drop(sender_id)
+        self.stats["none"] += 1
+        return None
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         if self.cache.max_bytes <= 0:
             return await super().retrieve(sender_id)
@@ -218,9 +224,7 @@ class PayLaterTrackerStore(SQLTrackerStore):
                 rows, last_id = session.execute(self._summary_stmt, {"sender_id": sender_id}).one()
         rows, last_id = int(rows or 0), int(last_id or 0)
         if rows == 0:
-            self.cache.drop(sender_id)
-            self.stats["none"] += 1
-            return None
+            return self._none(sender_id)
         if entry is not None and entry.saved == len(entry.tracker.events) \
                 and rows == entry.rows and last_id == entry.last_id:
             self.stats["hit"] += 1
@@ -232,9 +236,7 @@ class PayLaterTrackerStore(SQLTrackerStore):
             rows, last_id = session.execute(self._summary_stmt, {"sender_id": sender_id}).one()
             rows, last_id = int(rows or 0), int(last_id or 0)
             if rows == 0:
-                self.cache.drop(sender_id)
-                self.stats["none"] += 1
-                return None
+                return self._none(sender_id)
             if entry is not None and entry.saved == len(entry.tracker.events):
                 if last_id > entry.last_id and self._catch_up(session, sender_id, entry, rows, last_id):
                     self.stats["incremental"] += 1
