@@ -31,8 +31,8 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Dict, List, Optional, Tuple
 
-# training nodes of these components (and their subclasses, e.g. bot.nlu.components.BucketedResponseSelector,
-# whose node is named after its module path) run in a second process
+# training nodes of these components run in a second process; chosen by class, not node name, so a
+# subclass named by module path in config.yml (node `train_bot.nlu.components.X5`) is one too
 CONCURRENT_COMPONENTS = ("ResponseSelector",)
 
 

@@ -211,4 +211,3 @@ class BucketedDIETClassifier(DIETClassifier):
         with length_bucketed(int(self.component_config.get("length_buckets") or 0),
                              int(self.component_config.get("long_batches") or 0)):
             return super().train(training_data)
-
