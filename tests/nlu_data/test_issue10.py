@@ -18,6 +18,8 @@ STRANGER = ROOT / "tests" / "nlu_stranger"
 EXAM = ROOT / "tests" / "nlu_stranger2"
 # the third stranger set (written blind on 2026-12-01), the lead's final check: never trained on
 STRANGER3 = ROOT / "tests" / "nlu_stranger3"
+# the fourth (written blind by s4 on 2026-12-01) to judge the session's changes at the end: never trained on
+STRANGER4 = ROOT / "tests" / "nlu_stranger4"
 DEV = ROOT / "tests" / "nlu_dev"
 KINDS = ("article.yml", "long.yml", "off_topic.txt", "multi.tsv")
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -104,6 +106,49 @@ def test_the_third_stranger_set_shares_no_text_with_the_other_evaluation_sets():
         for path in folder.glob("*.txt"):
             other |= {norm(l) for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
     shared = sorted(stranger_texts(*KINDS, root=STRANGER3) & other)
+    assert not shared, shared
+
+
+def _evaluation_texts_besides(*skip):
+    """Normalised texts of every evaluation set except the folders in `skip` (never printed)."""
+    texts = set()
+    for root in (STRANGER, DEV, EXAM, STRANGER3, STRANGER4):
+        if root not in skip:
+            texts |= stranger_texts(*KINDS, root=root)
+    for folder in (ROOT / "tests" / "nlu", ROOT / "tests" / "nlu_blind"):
+        for path in folder.glob("*.yml"):
+            texts |= {norm(t) for t in examples(path)}
+        for path in folder.glob("*.txt"):
+            texts |= {norm(l) for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
+    return texts
+
+
+def test_the_fourth_stranger_set_is_never_trained_on():
+    """tests/nlu_stranger4/ judges the session's changes at the end: no training file (any file
+    under data/nlu/) holds one of its texts, nor a near copy (0.6 token Jaccard or more; it was
+    written to be clear of every training example). A failure names the training example only."""
+    seen = stranger_texts(*KINDS, root=STRANGER4)
+    assert len(seen) > 600
+    near_sets = [set(t.split()) for t in seen if t]
+    copied, near = [], []
+    for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
+        for t in examples(path):
+            if norm(t) in seen:
+                copied.append(t)
+                continue
+            a = _words(t)
+            score = max(len(a & b) / len(a | b) for b in near_sets) if a else 0.0
+            if score >= 0.6:
+                near.append((round(score, 2), t))
+    assert not copied, copied
+    assert not near, near
+
+
+def test_the_fourth_stranger_set_shares_no_text_with_the_other_evaluation_sets():
+    """None of its texts is a text of the exam, stranger3, the spent stranger set, the dev set, the
+    held-out split or the blind set. A failure names only stranger4's texts."""
+    other = _evaluation_texts_besides(STRANGER4)
+    shared = sorted(stranger_texts(*KINDS, root=STRANGER4) & other)
     assert not shared, shared
 
 
@@ -287,6 +332,39 @@ def test_the_third_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeyp
     assert set(nlu_check.STRANGER3_GATES) <= set(s3)
 
 
+def test_the_fourth_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeypatch, capsys):
+    """--stranger4 parses the set with the others and prints its totals (stranger4.*), never a
+    text from it; the JSON keeps the totals only; its gates (none until the lead sets them) name
+    only those totals, and no other gate table names it."""
+    from bot import nlu_check
+
+    async def says_not_here(model, texts):
+        return ([{"text": t, "intent": {"name": "out_of_scope", "confidence": 0.9},
+                  "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]} for t in texts],
+                nlu_check.project_labels(ROOT / "domain.yml"))
+
+    monkeypatch.setattr(nlu_check, "parse_all", says_not_here)
+    monkeypatch.chdir(ROOT)
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    out = tmp_path / "out"
+    nlu_check.main(["--model", str(model), "--out", str(out), "--no-fail", "--stranger4", str(STRANGER4)])
+    printed = capsys.readouterr().out
+    result = __import__("json").loads((out / "nlu_check.json").read_text())
+    s4 = result["stranger4"]
+    assert s4["stranger4.off_topic_kept_out"] == 1.0 and s4["stranger4.article_answered_right"] == 0.0
+    assert s4["stranger4.article_questions"] >= 245 and s4["stranger4.off_topic_messages"] >= 150
+    assert s4["stranger4.long_messages"] >= 80 and s4["stranger4.multi_messages"] >= 40
+    assert all(k.startswith("stranger4.") and isinstance(v, (int, float)) for k, v in s4.items())
+    assert result["stranger3"] == {}  # not named: not parsed
+    assert "stranger4.long_answered_right" in printed
+    texts = stranger_texts(*KINDS, root=STRANGER4)
+    shown = {norm(line) for line in printed.splitlines()}
+    assert not any(t in line for t in texts if len(t) > 20 for line in shown)
+    assert not any("stranger4" in k for k in {**nlu_check.GATES, **nlu_check.EXAM_GATES, **nlu_check.STRANGER3_GATES})
+    assert set(nlu_check.STRANGER4_GATES) <= set(s4)
+
+
 def test_a_missing_evaluation_file_is_a_failure_not_a_pass(tmp_path):
     from bot import nlu_check
 
@@ -309,16 +387,10 @@ def _words(text: str) -> set:
                                   "out_of_scope_round7.yml"])
 def test_round5_examples_are_not_near_any_evaluation_text(name):
     """Examples written since round 5 (after the stranger set was found contaminated) are not
-    within 0.6 token Jaccard of any stranger, exam, stranger3, dev, held-out or blind text: a new question,
-    not a one-word swap of an evaluation text. The exam's texts are read here only, never
+    within 0.6 token Jaccard of any stranger, exam, stranger3, stranger4, dev, held-out or blind
+    text: a new question, not a one-word swap of an evaluation text. The exam's texts are read here only, never
     printed: a failure names the training example and its score, not the text it is near."""
-    texts = (stranger_texts(*KINDS) | stranger_texts(*KINDS, root=DEV) | stranger_texts(*KINDS, root=EXAM)
-             | stranger_texts(*KINDS, root=STRANGER3))
-    for folder in (ROOT / "tests" / "nlu", ROOT / "tests" / "nlu_blind"):
-        for path in folder.glob("*.yml"):
-            texts |= {norm(t) for t in examples(path)}
-        for path in folder.glob("*.txt"):
-            texts |= {norm(l) for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
+    texts = _evaluation_texts_besides()
     evaluation = [set(t.split()) for t in texts if t]
     near = []
     for example in examples(ROOT / "data" / "nlu" / name):
