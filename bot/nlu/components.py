@@ -8,6 +8,11 @@
   featurizer and classifier reads both; after the ResponseSelector, this component keeps, per
   head (intent ranking, FAQ topic ranking), the more confident of the two readings
   (bot.nlu.decide.whole_reading_wins) and drops the second message. Training is unchanged.
+* `LinearSecondOpinion`: after LongMessageReader, before the FallbackClassifier. A TF-IDF +
+  logistic-regression reader of the full labels (bot.nlu.linear) trained on the same examples;
+  its reading is blended (geometric mean, `weight` for its share) into DIET's intent ranking and
+  the ResponseSelector's topic ranking, so the FallbackClassifier and the guard judge the two
+  readers together (issue 10, round 8).
 * `RetrievalGuard`: after the FallbackClassifier. An `faq` reading is let through only when the
   intent classifier and the response selector agree confidently (bot.nlu.decide.faq_passes);
   otherwise the message becomes `nlu_fallback` (ranking kept), so action_fallback clarifies
@@ -30,13 +35,14 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, RESPONSE_SELECTOR, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, RESPONSE_SELECTOR, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import decide
 from bot.nlu.batching import length_bucketed
 from bot.nlu.focus import question_spans
+from bot.nlu.linear import LinearReader, blend
 
 
 # data key of the whole-text copy of a long message: the index of the message it reads
@@ -109,6 +115,94 @@ class LongMessageReader(GraphComponent):
     def _view(message: Message) -> Dict[str, Any]:
         return {"intent": message.get(INTENT) or {}, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
                 "response_selector": message.get(RESPONSE_SELECTOR) or {}}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearSecondOpinion(GraphComponent):
+    RESPONSES_FILE = "faq_responses.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # weight: the linear reader's share in the geometric mean (0 = DIET's reading only)
+        # scope_veto: a message either reader puts out of scope is out of scope
+        return {"weight": 0.7, "C": 30.0, "word_ngrams": [1, 2], "char_ngrams": [2, 5], "scope_veto": True}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
+                 resource: Optional[Resource] = None, reader: Optional[LinearReader] = None,
+                 responses: Optional[Dict[str, Any]] = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._storage, self._resource = model_storage, resource
+        self._reader = reader
+        self._responses = responses or {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LinearSecondOpinion":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "LinearSecondOpinion":
+        reader, responses = None, {}
+        try:
+            with model_storage.read_from(resource) as path:
+                reader = LinearReader.load(path)
+                responses = json.loads((path / cls.RESPONSES_FILE).read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            pass  # a model trained without it: DIET's reading only
+        return cls(config, model_storage, resource, reader, responses)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts, labels = [], []
+        for m in training_data.intent_examples:
+            label = m.get(INTENT_RESPONSE_KEY) or m.get(INTENT)
+            if m.get(TEXT) and label:
+                texts.append(m.get(TEXT))
+                labels.append(label)
+        self._reader = LinearReader.fit(texts, labels, C=float(self._config["C"]),
+                                        word_ngrams=self._config["word_ngrams"],
+                                        char_ngrams=self._config["char_ngrams"])
+        self._responses = {k: v for k, v in (training_data.responses or {}).items()
+                           if k.startswith(f"utter_{decide.FAQ}/")}
+        if self._storage is not None and self._resource is not None:
+            with self._storage.write_to(self._resource) as path:
+                self._reader.save(path)
+                (path / self.RESPONSES_FILE).write_text(json.dumps(self._responses), encoding="utf-8")
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        weight = float(self._config["weight"])
+        if self._reader is None or weight <= 0:
+            return messages
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and text.strip():
+                self._blend(message, self._reader.probabilities(text), weight)
+        return messages
+
+    def _blend(self, message: Message, probs: Dict[str, float], weight: float) -> None:
+        view = {"intent": message.get(INTENT) or {}, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
+                "response_selector": message.get(RESPONSE_SELECTOR) or {}}
+        intents, topics = blend(decide.intent_ranking(view), decide.topic_ranking(view), probs, weight,
+                                scope_veto=bool(self._config["scope_veto"]))
+        if not intents:
+            return
+        ids = {r.get("name"): r.get("id") for r in view["intent_ranking"]}
+        ranking = [{"id": ids.get(name), "name": name, "confidence": conf} for name, conf in intents[:10]]
+        message.data[INTENT_RANKING_KEY] = ranking
+        message.data[INTENT] = dict(ranking[0])
+        selector = (view["response_selector"] or {}).get(decide.FAQ)
+        if selector is None or not topics:
+            return
+        top, conf = topics[0]
+        response = dict(selector.get("response") or {})
+        if response.get(INTENT_RESPONSE_KEY) != top:
+            response.update({INTENT_RESPONSE_KEY: top, "utter_action": f"utter_{top}",
+                             "responses": self._responses.get(f"utter_{top}") or response.get("responses")})
+        response["confidence"] = conf
+        selector = {**selector, "response": response,
+                    "ranking": [{"confidence": c, INTENT_RESPONSE_KEY: k} for k, c in topics[:10]]}
+        message.data[RESPONSE_SELECTOR] = {**message.get(RESPONSE_SELECTOR), decide.FAQ: selector}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
