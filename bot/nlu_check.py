@@ -66,6 +66,10 @@ GATES: Dict[str, float] = {
     "stranger.multi_label_coverage": 0.73,       # 0.766
     "stranger.clarify_rate_max": 0.04,           # 0.007; a maximum: asking too often is a regression too
     "blind.clarify_rate_max": 0.03,              # 0.008
+    # off-topic messages offered Pay Later buttons (kept out, but a poor reply to trivia); 1 Dec,
+    # with the clarify of a sure FAQ question whose topic is unsure: stranger 0.008 (1 of 123), dev 0
+    "stranger.off_topic_clarify_rate_max": 0.035,  # four of 123 pass, five fail
+    "dev.off_topic_clarify_rate_max": 0.04,        # two of 50 pass, three fail
     # the team's own dev set (tests/nlu_dev/)
     "dev.article_answered_right": 0.90,          # 0.929 (169)
     "dev.long_answered_right": 0.96,             # 1.000 (28: 27 pass, 26 fail)
