@@ -16,6 +16,7 @@ import asyncio
 import copy
 import itertools
 import json
+import logging
 import pickle
 import sys
 from pathlib import Path
@@ -87,6 +88,17 @@ def parse_sets(model: str, cache: Path):
     return sets, P, known
 
 
+def quiet_rasa() -> None:
+    """As bot.nlu_check does: Rasa's debug log prints every parsed text, and the stranger sets'
+    texts must never be printed."""
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("rasa", "tensorflow", "absl"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.nlu_sweep")
     ap.add_argument("--model", default="models/paylater.tar.gz")
@@ -95,6 +107,7 @@ def main(argv=None) -> int:
     ap.add_argument("--clarify-only", action="store_true",
                     help="sweep only CLARIFY's sure_faq, the other settings as configured")
     args = ap.parse_args(argv)
+    quiet_rasa()
     sets, P, known = parse_sets(args.model, Path(args.cache))
     s3 = s3_parses = None
     if args.stranger3:
