@@ -271,9 +271,11 @@ def unsure_topic_candidates(parse: Dict[str, Any], cfg: Optional[Dict[str, float
 # from any evaluation text): the term is a number of months ("up to six months"); the steps to
 # pay differ by client (laptop / app), so naming where one is asks how to pay there; the article
 # names USD and the lender. Used only to choose which buttons to offer, never to answer.
-_MONTHS = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an)[\s-]*(?:months?|mo|years?|yrs?|weeks?)\b"
+# (years only before loan / term / plan: "2 years in business" is the eligibility rule's)
+_N = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an)[\s-]*"
+_DURATION = rf"{_N}(?:months?|mo|weeks?)\b|{_N}(?:years?|yrs?)[\s-]+(?:loan|term|plan|financing)\b"
 TOPIC_CUES: Dict[str, "re.Pattern[str]"] = {
-    "faq/term": re.compile(rf"\b{_MONTHS}|\bterms?\b|\bhow long\b.*\b(?:finance|borrow|loan|repay|pay (?:it )?back)", re.I),
+    "faq/term": re.compile(rf"\b(?:{_DURATION})|\bterms?\b|\bhow long\b.*\b(?:finance|borrow|loan|repay|pay (?:it )?back)", re.I),
     "faq/currency": re.compile(r"\b(?:currency|currencies|usd|dollars?|euros?|eur|rmb|yuan|cny|gbp|pounds?|yen)\b", re.I),
     "faq/lender": re.compile(r"\b(?:kabbage|lenders?|lends?|lending)\b", re.I),
 }

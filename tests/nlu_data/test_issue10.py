@@ -262,6 +262,8 @@ def test_the_nlu_check_scores_the_new_clarify_as_the_bot_does():
     ("can I pay in the app with pay later for a 3 month loan?", ["faq/term", "faq/how_to_pay"]),
     ("could we stretch it to six months", ["faq/term"]),
     ("a 12-month plan?", ["faq/term"]),
+    ("is it a 1 year loan", ["faq/term"]),
+    ("we have been in business 2 years, do we qualify", []),  # the eligibility rule's years
     ("who is the lender", ["faq/lender"]),
     ("does it take dollars only", ["faq/currency"]),
     ("on my laptop where do I click", ["faq/how_to_pay"]),
