@@ -3,7 +3,9 @@
 * `faq_passes`: the guard. An FAQ answer goes out only when the intent classifier and the
   response selector agree with enough confidence; otherwise the message falls back, and the
   fallback either clarifies (buttons naming the candidates) or says honestly it can't help.
-* `clarify_candidates`: the 2-3 readings worth offering as buttons, in the buyer's terms.
+* `clarify_candidates`: the 2-3 readings worth offering as buttons, in the buyer's terms; also
+  for a message the classifier is sure is an FAQ question when only its topic is unsure
+  (`sure_faq_unsure_topic`), led by the topics the buyer's words name (`named_topics`).
 * `domain_share`: the share of a message's content words that Pay Later training examples use;
   a Pay Later reading of a message made mostly of words the bot never learned ("who painted the
   sistine chapel ceiling") is the honest "not here" instead (the guard's vocabulary check).
