@@ -3,7 +3,9 @@
 * `faq_passes`: the guard. An FAQ answer goes out only when the intent classifier and the
   response selector agree with enough confidence; otherwise the message falls back, and the
   fallback either clarifies (buttons naming the candidates) or says honestly it can't help.
-* `clarify_candidates`: the 2-3 readings worth offering as buttons, in the buyer's terms.
+* `clarify_candidates`: the 2-3 readings worth offering as buttons, in the buyer's terms; also
+  for a message the classifier is sure is an FAQ question when only its topic is unsure
+  (`sure_faq_unsure_topic`), led by the topics the buyer's words name (`named_topics`).
 * `domain_share`: the share of a message's content words that Pay Later training examples use;
   a Pay Later reading of a message made mostly of words the bot never learned ("who painted the
   sistine chapel ceiling") is the honest "not here" instead (the guard's vocabulary check).
@@ -107,7 +109,12 @@ def domain_share(text: str, vocab: Set[str], index: Optional[Dict[int, List[str]
 
 # Clarify: offer buttons when the best reading has at least `min_best` and the runner-up
 # at least `min_other`; never when the raw top intent is out_of_scope.
-CLARIFY = {"min_best": 0.2, "min_other": 0.1, "max_buttons": 3}
+# A sure FAQ question whose topic is unsure: the intent classifier says faq with at least
+# `sure_faq`, the message passed the guard's vocabulary check (it is not trivia), but no topic
+# passed the guard: the selector's best topics are offered even under `min_best` (issue 10,
+# "can I pay in the app with pay later for a 3 month loan?": faq 1.00, best topic 0.16).
+# `sure_faq` 1.1 turns it off; chosen with bench/nlu_sweep.py (docs/ADDING_AN_FAQ.md).
+CLARIFY = {"min_best": 0.2, "min_other": 0.1, "max_buttons": 3, "sure_faq": 0.9}
 # Two questions: a clause's own parse must be this sure before it gets an extra answer.
 # A message that fell back as a whole but has several questions: up to `max_fallback` clauses
 # answered (action_fallback).
@@ -232,8 +239,56 @@ def clarify_candidates(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = 
         return []
     ranked = [(label, score) for label, score in readings(parse) if label in CHOICES]
     if len(ranked) < 2 or ranked[0][1] < c["min_best"] or ranked[1][1] < c["min_other"]:
-        return []
+        return unsure_topic_candidates(parse, c)
     return [label for label, score in ranked[: int(c["max_buttons"])] if score >= c["min_other"]]
+
+
+def sure_faq_unsure_topic(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = None) -> bool:
+    """True when the message fell back although the intent classifier is sure it is an FAQ
+    question: the guard found no topic sure enough. The vocabulary check ran before (a Pay Later
+    reading of trivia is out_of_scope at the top of the ranking, so it is not faq here), and the
+    FallbackClassifier does not fire on a sure intent, so only the topic is unsure."""
+    c = {**CLARIFY, **(cfg or {})}
+    if (parse.get("intent") or {}).get("name") != "nlu_fallback":
+        return False
+    intents = intent_ranking(parse)
+    return bool(intents) and intents[0][0] == FAQ and intents[0][1] >= c["sure_faq"]
+
+
+def unsure_topic_candidates(parse: Dict[str, Any], cfg: Optional[Dict[str, float]] = None) -> List[str]:
+    """For a sure FAQ question with an unsure topic: the topics the buyer's words name
+    (`named_topics`), then the selector's best, 2-3 in all; [] for any other message."""
+    c = {**CLARIFY, **(cfg or {})}
+    if not sure_faq_unsure_topic(parse, c):
+        return []
+    n = int(c["max_buttons"])
+    ranked = [t for t, _ in topic_ranking(parse) if t in CHOICES]
+    words = [t for t in named_topics(parse.get("text") or "") if t in CHOICES]
+    named = ([t for t in ranked if t in words] + [t for t in words if t not in ranked])[: n - 1]
+    out = named + [t for t in ranked if t not in named][: n - len(named)]
+    return out if len(out) >= 2 else []
+
+
+# Words in which a buyer names a topic the article answers, from the article's own facts (not
+# from any evaluation text): the term is a number of months ("up to six months"); the steps to
+# pay differ by client (laptop / app), so naming where one is asks how to pay there; the article
+# names USD and the lender. Used only to choose which buttons to offer, never to answer.
+# (years only before loan / term / plan: "2 years in business" is the eligibility rule's)
+_N = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an)[\s-]*"
+_DURATION = rf"{_N}(?:months?|mo|weeks?)\b|{_N}(?:years?|yrs?)[\s-]+(?:loan|term|plan|financing)\b"
+TOPIC_CUES: Dict[str, "re.Pattern[str]"] = {
+    "faq/term": re.compile(rf"\b(?:{_DURATION})|\bterms?\b|\bhow long\b.*\b(?:finance|borrow|loan|repay|pay (?:it )?back)", re.I),
+    "faq/currency": re.compile(r"\b(?:currency|currencies|usd|dollars?|euros?|eur|rmb|yuan|cny|gbp|pounds?|yen)\b", re.I),
+    "faq/lender": re.compile(r"\b(?:kabbage|lenders?|lends?|lending)\b", re.I),
+}
+
+
+def named_topics(text: str) -> List[str]:
+    """FAQ topics the buyer's own words name ("a 3 month loan" -> term, "in the app" -> how to pay)."""
+    out = [topic for topic, cue in TOPIC_CUES.items() if cue.search(text or "")]
+    if client_mentioned(text) is not None:
+        out.append("faq/how_to_pay")
+    return out
 
 
 _SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?=(?:what|who|how|when|where|which|why|whether|is|are|can|could|do|does|will|would|the|my|then|if|for\s+(?:how|what|which))\b)", re.I)

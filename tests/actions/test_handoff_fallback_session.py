@@ -211,6 +211,44 @@ async def test_off_topic_never_gets_clarify_buttons():
     assert "can't help with that" in texts(dispatcher)
 
 
+def sure_faq_unsure_topic_parse(text):
+    """The widget's case (shipped model, 1 Dec): faq 1.00, but no topic passed the guard."""
+    return {
+        "text": text,
+        "intent": {"name": "nlu_fallback", "confidence": 1.0},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "faq", "confidence": 1.0},
+                           {"name": "check_pay_later", "confidence": 0.0}],
+        "response_selector": {"faq": {"ranking": [
+            {"intent_response_key": "faq/term", "confidence": 0.155},
+            {"intent_response_key": "faq/repayment", "confidence": 0.079},
+            {"intent_response_key": "faq/loan_fees", "confidence": 0.069}]}},
+        "entities": [], "metadata": {"client": "app"},
+    }
+
+
+async def test_a_sure_pay_later_question_with_an_unsure_topic_asks_instead_of_refusing():
+    text = "can I pay in the app with pay later for a 3 month loan?"
+    tracker = make_tracker(text, intent="nlu_fallback", buyer=None)
+    tracker.latest_message = sure_faq_unsure_topic_parse(text)
+    dispatcher, events = await run(ActionFallback(), tracker)
+    (msg,) = dispatcher.messages
+    assert "Pay Later question" in msg["text"] and "can't help" not in msg["text"]
+    titles = [b["title"] for b in msg["buttons"]]
+    assert titles == ["How long you can finance", "How to pay with Pay Later", "How repayment works",
+                      "Talk to a person"]
+    assert msg["buttons"][0]["payload"] == "How long can I finance an order with Pay Later?"
+    assert events == []
+
+
+async def test_the_second_miss_in_a_row_still_asks_but_remembers_the_offer_of_a_person():
+    text = "can I pay in the app with pay later for a 3 month loan?"
+    tracker = make_tracker(text, intent="nlu_fallback", events=[user_event("blorp", "nlu_fallback")])
+    tracker.latest_message = sure_faq_unsure_topic_parse(text)
+    dispatcher, events = await run(ActionFallback(), tracker)
+    assert dispatcher.messages[0]["buttons"][-1]["title"] == "Talk to a person"
+    assert events == [slot_event("handoff_offered", True)]
+
+
 @pytest.mark.parametrize("text, meta, slot, expected", [
     ("how do I pay in the app", "web", "web", {"client": "app"}),
     ("and on the website instead?", "app", "app", {"client": "web"}),

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.nlu.decide import (CHOICES, clarify_candidates, client_mentioned, domain_share, extra_topics, faq_passes,
-                             question_parts)
+                             named_topics, question_parts, sure_faq_unsure_topic)
 from bot.nlu.focus import question_spans
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,6 +243,80 @@ def test_clarify_offers_close_readings_and_never_for_off_topic():
     off = parse(0.5, [("faq/lender", 0.9)], [{"name": "out_of_scope", "confidence": 0.6},
                                               {"name": "faq", "confidence": 0.3}])
     assert clarify_candidates(off) == []
+
+
+def fell_back(intent_conf, topics, text="can I pay in the app with pay later for a 3 month loan?", top="faq"):
+    """A parse the RetrievalGuard sent to nlu_fallback (it keeps the classifier's ranking under it)."""
+    return {"text": text, "intent": {"name": "nlu_fallback", "confidence": intent_conf},
+            "intent_ranking": [{"name": "nlu_fallback", "confidence": intent_conf},
+                               {"name": top, "confidence": intent_conf}, {"name": "check_pay_later", "confidence": 0.0}],
+            "response_selector": {"faq": {"ranking": [{"intent_response_key": k, "confidence": c} for k, c in topics]}}}
+
+
+UNSURE_TOPICS = [("faq/repayment", 0.16), ("faq/loan_fees", 0.08), ("faq/term", 0.07), ("faq/currency", 0.05),
+                 ("faq/how_to_pay", 0.04)]
+
+
+def test_a_sure_faq_question_with_an_unsure_topic_is_clarified_not_refused():
+    # the widget's "can I pay in the app ... for a 3 month loan?": faq 1.00, best topic 0.16, so
+    # no reading reaches min_best 0.2; the buyer's words name the term and where they pay
+    p = fell_back(1.0, UNSURE_TOPICS)
+    assert sure_faq_unsure_topic(p)
+    assert clarify_candidates(p) == ["faq/term", "faq/how_to_pay", "faq/repayment"]
+    # words that name no topic: the selector's best three
+    plain = fell_back(1.0, UNSURE_TOPICS, text="how does this part work for us")
+    assert clarify_candidates(plain) == ["faq/repayment", "faq/loan_fees", "faq/term"]
+    # a named topic outside the selector's ranking is still offered, the selector's best kept
+    assert clarify_candidates(fell_back(1.0, UNSURE_TOPICS[:2], text="is it in euros")) == [
+        "faq/currency", "faq/repayment", "faq/loan_fees"]
+
+
+def test_only_a_sure_faq_reading_that_fell_back_gets_the_topic_buttons():
+    assert clarify_candidates(fell_back(0.6, UNSURE_TOPICS)) == []  # the intent is not sure either
+    assert not sure_faq_unsure_topic(fell_back(0.6, UNSURE_TOPICS))
+    # trivia: the vocabulary check put out_of_scope on top of the ranking
+    trivia = fell_back(1.0, UNSURE_TOPICS, text="who painted the mona lisa")
+    trivia["intent"] = {"name": "out_of_scope", "confidence": 1.0}
+    trivia["intent_ranking"][0] = {"name": "out_of_scope", "confidence": 1.0}
+    assert clarify_candidates(trivia) == [] and not sure_faq_unsure_topic(trivia)
+    # an answered FAQ (e.g. a core fallback after it) is not this case
+    answered = {**fell_back(1.0, UNSURE_TOPICS), "intent": {"name": "faq", "confidence": 1.0}}
+    assert not sure_faq_unsure_topic(answered)
+    # a sure reading of another intent that fell back is not a FAQ question
+    assert clarify_candidates(fell_back(1.0, UNSURE_TOPICS, top="greet")) == []
+    # one topic only: nothing to choose between
+    assert clarify_candidates(fell_back(1.0, UNSURE_TOPICS[:1], text="how does this part work")) == []
+    # off (sure_faq above 1): the old rule alone
+    assert clarify_candidates(fell_back(1.0, UNSURE_TOPICS), {"sure_faq": 1.1}) == []
+
+
+def test_the_nlu_check_scores_the_new_clarify_as_the_bot_does():
+    """bot.nlu_check.behaviour mirrors action_fallback: a clarify (never a right answer), named
+    "sure_faq", also when the sweep simulates the fallback on a parse that was answered."""
+    from bot import nlu_check
+
+    b = nlu_check.behaviour(fell_back(1.0, UNSURE_TOPICS))
+    assert b["kind"] == "clarify" and b["why"] == "sure_faq" and b["candidates"][0] == "faq/term"
+    assert not nlu_check.answered(b, "faq/term") and not nlu_check.is_pay_later_answer(b)
+    answered = {**fell_back(1.0, UNSURE_TOPICS), "intent": {"name": "faq", "confidence": 1.0}}
+    assert nlu_check.behaviour(answered, "nlu_fallback")["why"] == "sure_faq"
+    assert nlu_check.behaviour(fell_back(0.45, UNSURE_TOPICS))["kind"] == "no_answer"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("can I pay in the app with pay later for a 3 month loan?", ["faq/term", "faq/how_to_pay"]),
+    ("could we stretch it to six months", ["faq/term"]),
+    ("a 12-month plan?", ["faq/term"]),
+    ("is it a 1 year loan", ["faq/term"]),
+    ("we have been in business 2 years, do we qualify", []),  # the eligibility rule's years
+    ("who is the lender", ["faq/lender"]),
+    ("does it take dollars only", ["faq/currency"]),
+    ("on my laptop where do I click", ["faq/how_to_pay"]),
+    ("how do I apply", []),
+    ("is there a processing fee", []),
+])
+def test_named_topics_come_from_the_articles_facts(text, expected):
+    assert named_topics(text) == expected
 
 
 def test_extra_topics_only_from_confident_clauses():
