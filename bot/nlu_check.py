@@ -48,34 +48,33 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    # measured on the round-6 model of 2026-11-30 (round-6 data in strangers' voices, DIET 50
-    # epochs; `make train` on merged main, docs/ADDING_AN_FAQ.md "Round 6") -> gate, about 0.03
-    # under. Rounds 1-5 and every variant tried are in docs/ADDING_AN_FAQ.md. Round 7 (merged
-    # 1 Dec, the shipped model) in the comments as "r7"; gates raised only where it gained clearly.
-    "held_out.intent_accuracy": 0.915,           # 0.947
-    "held_out.label_accuracy": 0.905,            # 0.935
-    "held_out.answered_right": 0.925,            # 0.942; r7 0.954
-    # 0.976 (round 5: 0.951, DIET split two spelled-out amounts; the loan-cost action reads the
-    # amount from the text first, bot/parsing)
+    # measured on the round-8 model of 2026-12-01 (round-7 data; DIET + ResponseSelector blended with
+    # the linear reader, scope veto: `make train` 10:19, docs/ADDING_AN_FAQ.md "Round 8") -> gate,
+    # about 0.03 under. In the comments: r8 figure (r7 = DIET alone, retrained on this machine 09:52).
+    "held_out.intent_accuracy": 0.935,           # r8 0.965
+    "held_out.label_accuracy": 0.92,             # r8 0.949
+    "held_out.answered_right": 0.925,            # r8 0.956; r7 0.952
+    # 0.951 (DIET splits two spelled-out amounts; the loan-cost action reads the amount from the
+    # text first, bot/parsing)
     "held_out.entity_accuracy": 0.94,
-    "held_out.oos_kept_out": 0.96,               # 0.969; r7 1.000 (32 messages: one leak passes, two fail)
-    "blind.answered_right": 0.93,                # 0.963
-    "stranger.article_answered_right": 0.905,    # 0.936 (329)
-    "stranger.long_answered_right": 0.865,       # 0.895 (86: two more misses pass, three fail)
-    "stranger.off_topic_kept_out": 0.935,        # 0.943; r7 0.968 (123: three more leaks pass, four fail)
-    "stranger.multi_all_answered": 0.53,         # 0.563 (32: one more miss passes, two fail)
-    "stranger.multi_label_coverage": 0.73,       # 0.766
-    "stranger.clarify_rate_max": 0.04,           # 0.007; a maximum: asking too often is a regression too
-    "blind.clarify_rate_max": 0.03,              # 0.008
+    "held_out.oos_kept_out": 0.96,               # r8 1.000 (32 messages: one leak passes, two fail)
+    "blind.answered_right": 0.945,               # r8 0.973; r7 0.968
+    "stranger.article_answered_right": 0.92,     # r8 0.951 (329); r7 0.933
+    "stranger.long_answered_right": 0.92,        # r8 0.953 (86: two more misses pass, three fail); r7 0.861
+    "stranger.off_topic_kept_out": 0.97,         # r8 1.000 (123: three leaks pass, four fail); r7 0.943
+    "stranger.multi_all_answered": 0.59,         # r8 0.625 (32: one more miss passes, two fail); r7 0.563
+    "stranger.multi_label_coverage": 0.78,       # r8 0.813
+    "stranger.clarify_rate_max": 0.04,           # r8 0.005; a maximum: asking too often is a regression too
+    "blind.clarify_rate_max": 0.03,              # r8 0.008
     # off-topic messages offered Pay Later buttons (kept out, but a poor reply to trivia); 1 Dec,
     # with the clarify of a sure FAQ question whose topic is unsure: stranger 0.008 (1 of 123), dev 0
     "stranger.off_topic_clarify_rate_max": 0.035,  # four of 123 pass, five fail
     "dev.off_topic_clarify_rate_max": 0.04,        # two of 50 pass, three fail
     # the team's own dev set (tests/nlu_dev/)
-    "dev.article_answered_right": 0.90,          # 0.929 (169)
-    "dev.long_answered_right": 0.96,             # 1.000 (28: 27 pass, 26 fail)
-    "dev.off_topic_kept_out": 0.95,              # 0.980 (50: one more leak passes, two fail)
-    "dev.multi_all_answered": 0.80,              # 0.833; r7 0.917 (12: two more misses pass, three fail)
+    "dev.article_answered_right": 0.945,         # r8 0.976 (169); r7 0.953
+    "dev.long_answered_right": 0.96,             # r8 1.000 (28: 27 pass, 26 fail)
+    "dev.off_topic_kept_out": 0.96,              # r8 1.000 (50: two leaks pass, three fail)
+    "dev.multi_all_answered": 0.90,              # r8 1.000 (12: one miss passes, two fail)
 }
 
 # The exam (tests/nlu_stranger2/): a second stranger set, written after the first one was found
@@ -84,30 +83,40 @@ GATES: Dict[str, float] = {
 # data from it; gates about 0.03 under the shipped model's figures (filled in at the merge).
 EXAM_GATES: Dict[str, float] = {
     # round 4: 0.850 / 0.816 / 0.765 / 0.884 / 0.469; round 5: 0.840 / 0.803 / 0.827 / 0.901 / 0.469;
-    # round 6, then round 7 (shipped 1 Dec: 0.890 / 0.855 / 0.914 / 0.934 / 0.500, within the
-    # retraining spread of round 6; only the two-question gate moved, one message under r7):
-    "exam.article_answered_right": 0.86,            # 0.893 (299)
-    "exam.account_dialogue_answered_right": 0.81,   # 0.842 (152)
-    "exam.long_answered_right": 0.86,               # 0.901 (81: three more misses pass, four fail)
-    "exam.off_topic_kept_out": 0.905,               # 0.942 (121: four more leaks pass, five fail)
-    "exam.multi_all_answered": 0.46,                # 0.531; r7 0.500 (32: one more miss passes, two fail)
+    # round 6: 0.893 / 0.842 / 0.901 / 0.942 / 0.531; round 7 with length-aware DIET, retrained on this
+    # machine 1 Dec 09:52: 0.896 / 0.842 / 0.827 / 0.942 / 0.500; round 8 (linear reader blended,
+    # scope veto; read after the choice): 0.910 / 0.836 / 0.877 / 0.975 / 0.500
+    "exam.article_answered_right": 0.88,            # r8 0.910 (299)
+    "exam.account_dialogue_answered_right": 0.805,  # r8 0.836 (152)
+    "exam.long_answered_right": 0.845,              # r8 0.877 (81: two more misses pass, three fail)
+    "exam.off_topic_kept_out": 0.945,               # r8 0.975 (121: three more leaks pass, four fail)
+    "exam.multi_all_answered": 0.46,                # r8 0.500 (32: one more miss passes, two fail)
 }
 
 # The third stranger set (tests/nlu_stranger3/, written blind on 1 Dec after the exam had chosen
 # between variants): totals only, like the exam. Gates about 0.03 under the first model it judged
 # (round 7, the shipped model of 1 Dec; docs/ADDING_AN_FAQ.md "Round 7 and the concurrent training, merged").
 STRANGER3_GATES: Dict[str, float] = {
-    "stranger3.article_answered_right": 0.86,          # 0.891 (248)
-    "stranger3.account_dialogue_answered_right": 0.82, # 0.850 (80)
-    "stranger3.long_answered_right": 0.85,             # 0.882 (85: two more misses pass, three fail)
-    "stranger3.off_topic_kept_out": 0.925,             # 0.955 (155: four more leaks pass, five fail)
-    "stranger3.multi_all_answered": 0.55,              # 0.600 (40: two more misses pass, three fail)
+    # r7 (DIET alone, retrained here 09:52): 0.911 / 0.863 / 0.929 / 0.955 / 0.625 -> r8:
+    "stranger3.article_answered_right": 0.915,         # r8 0.944 (248)
+    "stranger3.account_dialogue_answered_right": 0.895, # r8 0.925 (80)
+    "stranger3.long_answered_right": 0.90,             # r8 0.929 (85: two more misses pass, three fail)
+    "stranger3.off_topic_kept_out": 0.935,             # r8 0.968 (155: four more leaks pass, five fail)
+    "stranger3.multi_all_answered": 0.65,              # r8 0.700 (40: two more misses pass, three fail)
 }
 
 # The fourth stranger set (tests/nlu_stranger4/, written blind on 1 Dec by s4 to judge the session's
-# changes at the end): totals only, like the exam and stranger3. No gates yet: the lead sets them
-# (about 0.03 under the first model it judges), so nobody tunes towards a number before then.
-STRANGER4_GATES: Dict[str, float] = {}
+# changes at the end): totals only, like the exam and stranger3. Gates about 0.03 under the first
+# model it judged (round 8), set after that model's choice was made.
+STRANGER4_GATES: Dict[str, float] = {
+    # first judged round 8 (never looked at before its choice was made): r7 (DIET alone)
+    # 0.847 / 0.868 / 0.886 / 0.927 / 0.525 -> r8 (linear reader blended, scope veto):
+    "stranger4.article_answered_right": 0.865,          # r8 0.898 (254)
+    "stranger4.account_dialogue_answered_right": 0.87,  # r8 0.904 (83)
+    "stranger4.long_answered_right": 0.89,              # r8 0.920 (88: two more misses pass, three fail)
+    "stranger4.off_topic_kept_out": 0.94,               # r8 0.974 (151: four more leaks pass, five fail)
+    "stranger4.multi_all_answered": 0.53,               # r8 0.575 (40: one more miss passes, two fail)
+}
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
 # Kept small; tests/nlu_data/test_equivalence.py checks each answer contains the facts.
@@ -582,7 +591,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          "STRANGER3_GATES; off unless named (`make test` names it)")
     ap.add_argument("--stranger4", default="",
                     help="the fourth stranger set (tests/nlu_stranger4/), totals only, gated by "
-                         "STRANGER4_GATES (none yet); off unless named")
+                         "STRANGER4_GATES; off unless named (`make test` names it)")
     ap.add_argument("--out", default="results/nlu")
     ap.add_argument("--no-fail", action="store_true", help="report only, always exit 0")
     ap.add_argument("--verbose", action="store_true", help="print every miss, not only the confusion lists")
@@ -691,7 +700,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     s4_m: Dict[str, Any] = {}
     if s4 is not None:
-        # totals only, like the exam; STRANGER4_GATES is empty until the lead sets it
+        # totals only, like the exam; gated by STRANGER4_GATES
         s4_m = score_exam(s4, s4_parses, known, prefix="stranger4")
         print(f"\nStranger4 {args.stranger4} (totals only; never train on it, never read it to write data):")
         for k, v in s4_m.items():
