@@ -271,6 +271,14 @@ def test_a_sure_faq_question_with_an_unsure_topic_is_clarified_not_refused():
         "faq/currency", "faq/repayment", "faq/loan_fees"]
 
 
+def test_the_topics_the_buyer_named_lead_even_when_a_guess_reaches_min_best():
+    # round 8's blended rankings for the widget sentence: faq 0.98, currency 0.24, loan fees 0.24,
+    # term 0.18; 0.98 x 0.24 passes min_best 0.2, but the buyer named the term and the app
+    blended = fell_back(0.984, [("faq/currency", 0.243), ("faq/loan_fees", 0.238), ("faq/term", 0.182),
+                                ("faq/repayment", 0.09)])
+    assert clarify_candidates(blended) == ["faq/term", "faq/how_to_pay", "faq/currency"]
+
+
 def test_only_a_sure_faq_reading_that_fell_back_gets_the_topic_buttons():
     assert clarify_candidates(fell_back(0.6, UNSURE_TOPICS)) == []  # the intent is not sure either
     assert not sure_faq_unsure_topic(fell_back(0.6, UNSURE_TOPICS))
