@@ -117,8 +117,18 @@ class LongMessageReader(GraphComponent):
                 "response_selector": message.get(RESPONSE_SELECTOR) or {}}
 
 
+class _StoredComponent(GraphComponent):
+    """A trained component built from its config and its place in the model storage
+    (subclasses take `(config, model_storage, resource)`)."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> GraphComponent:
+        return cls(config, model_storage, resource)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearSecondOpinion(GraphComponent):
+class LinearSecondOpinion(_StoredComponent):
     RESPONSES_FILE = "faq_responses.json"
 
     @staticmethod
@@ -134,11 +144,6 @@ class LinearSecondOpinion(GraphComponent):
         self._storage, self._resource = model_storage, resource
         self._reader = reader
         self._responses = responses or {}
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearSecondOpinion":
-        return cls(config, model_storage, resource)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -206,7 +211,7 @@ class LinearSecondOpinion(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class RetrievalGuard(GraphComponent):
+class RetrievalGuard(_StoredComponent):
     VOCAB_FILE = "vocabulary.json"
 
     @staticmethod
@@ -223,11 +228,6 @@ class RetrievalGuard(GraphComponent):
     def _set_vocab(self, vocab: Set[str]) -> None:
         self._vocab = set(vocab)
         self._index = decide.length_index(self._vocab)
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "RetrievalGuard":
-        return cls(config, model_storage, resource)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -384,9 +384,9 @@ def test_bench_scores_every_set_with_the_nlu_check_definitions():
     assert set(result["confusions"]) == {"held_out", "blind", "stranger_article", "stranger_long"}
 
 
-def test_the_third_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeypatch, capsys):
-    """--stranger3 parses the set with the others and prints its totals (stranger3.*), never a
-    text from it; the JSON keeps the totals only; every gate it has names one of those totals."""
+def _check_with_every_message_not_here(tmp_path, monkeypatch, capsys, *flags):
+    """bot.nlu_check.main with a model that reads every message as out of scope: (what it printed,
+    its JSON result)."""
     from bot import nlu_check
 
     async def says_not_here(model, texts):
@@ -399,16 +399,28 @@ def test_the_third_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeyp
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"")
     out = tmp_path / "out"
-    nlu_check.main(["--model", str(model), "--out", str(out), "--no-fail", "--stranger3", str(STRANGER3)])
-    printed = capsys.readouterr().out
-    s3 = __import__("json").loads((out / "nlu_check.json").read_text())["stranger3"]
+    nlu_check.main(["--model", str(model), "--out", str(out), "--no-fail", *flags])
+    return capsys.readouterr().out, __import__("json").loads((out / "nlu_check.json").read_text())
+
+
+def _prints_none_of_its_texts(printed, folder):
+    texts = stranger_texts(*KINDS, root=folder)
+    shown = {norm(line) for line in printed.splitlines()}
+    return not any(t in line for t in texts if len(t) > 20 for line in shown)
+
+
+def test_the_third_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeypatch, capsys):
+    """--stranger3 parses the set with the others and prints its totals (stranger3.*), never a
+    text from it; the JSON keeps the totals only; every gate it has names one of those totals."""
+    from bot import nlu_check
+
+    printed, result = _check_with_every_message_not_here(tmp_path, monkeypatch, capsys, "--stranger3", str(STRANGER3))
+    s3 = result["stranger3"]
     assert s3["stranger3.off_topic_kept_out"] == 1.0 and s3["stranger3.article_answered_right"] == 0.0
     assert s3["stranger3.article_questions"] >= 240 and s3["stranger3.off_topic_messages"] >= 150
     assert all(isinstance(v, (int, float)) for v in s3.values())
     assert "stranger3.long_answered_right" in printed
-    texts = stranger_texts(*KINDS, root=STRANGER3)
-    shown = {norm(line) for line in printed.splitlines()}
-    assert not any(t in line for t in texts if len(t) > 20 for line in shown)
+    assert _prints_none_of_its_texts(printed, STRANGER3)
     # its gates are its own (STRANGER3_GATES), checked only when the set is named
     assert not any("stranger3" in k for k in nlu_check.GATES) and not any("stranger3" in k for k in nlu_check.EXAM_GATES)
     assert set(nlu_check.STRANGER3_GATES) <= set(s3)
@@ -416,23 +428,11 @@ def test_the_third_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeyp
 
 def test_the_fourth_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeypatch, capsys):
     """--stranger4 parses the set with the others and prints its totals (stranger4.*), never a
-    text from it; the JSON keeps the totals only; its gates (none until the lead sets them) name
-    only those totals, and no other gate table names it."""
+    text from it; the JSON keeps the totals only; its gates (STRANGER4_GATES) name only those
+    totals, and no other gate table names it."""
     from bot import nlu_check
 
-    async def says_not_here(model, texts):
-        return ([{"text": t, "intent": {"name": "out_of_scope", "confidence": 0.9},
-                  "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]} for t in texts],
-                nlu_check.project_labels(ROOT / "domain.yml"))
-
-    monkeypatch.setattr(nlu_check, "parse_all", says_not_here)
-    monkeypatch.chdir(ROOT)
-    model = tmp_path / "model.tar.gz"
-    model.write_bytes(b"")
-    out = tmp_path / "out"
-    nlu_check.main(["--model", str(model), "--out", str(out), "--no-fail", "--stranger4", str(STRANGER4)])
-    printed = capsys.readouterr().out
-    result = __import__("json").loads((out / "nlu_check.json").read_text())
+    printed, result = _check_with_every_message_not_here(tmp_path, monkeypatch, capsys, "--stranger4", str(STRANGER4))
     s4 = result["stranger4"]
     assert s4["stranger4.off_topic_kept_out"] == 1.0 and s4["stranger4.article_answered_right"] == 0.0
     assert s4["stranger4.article_questions"] >= 245 and s4["stranger4.off_topic_messages"] >= 150
@@ -440,9 +440,7 @@ def test_the_fourth_stranger_set_is_reported_by_its_totals_only(tmp_path, monkey
     assert all(k.startswith("stranger4.") and isinstance(v, (int, float)) for k, v in s4.items())
     assert result["stranger3"] == {}  # not named: not parsed
     assert "stranger4.long_answered_right" in printed
-    texts = stranger_texts(*KINDS, root=STRANGER4)
-    shown = {norm(line) for line in printed.splitlines()}
-    assert not any(t in line for t in texts if len(t) > 20 for line in shown)
+    assert _prints_none_of_its_texts(printed, STRANGER4)
     assert not any("stranger4" in k for k in {**nlu_check.GATES, **nlu_check.EXAM_GATES, **nlu_check.STRANGER3_GATES})
     assert set(nlu_check.STRANGER4_GATES) <= set(s4)
 
