@@ -24,7 +24,7 @@ import math
 import re
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from bot.nlu.focus import question_spans
+from bot.nlu.focus import focus_text
 
 FAQ = "faq"
 NO_ANSWER = {"out_of_scope", "nlu_fallback"}
@@ -60,10 +60,7 @@ _WORD = re.compile(r"[a-z0-9$']+")
 
 def content_words(text: str) -> List[str]:
     """The words of the question sentence(s) that can carry a topic (no function words)."""
-    spans = question_spans(text or "")
-    if spans:
-        text = " ".join(text[s:e] for s, e in spans)
-    words = [w.strip("'") for w in _WORD.findall((text or "").lower())]
+    words = [w.strip("'") for w in _WORD.findall(focus_text(text).lower())]
     # numbers and amounts ("$200", "25000", order ids) are neither known nor unknown
     return [w for w in words if len(w) > 1 and w not in STOP_WORDS and not any(c.isdigit() for c in w)]
 

@@ -38,3 +38,9 @@ def question_spans(text: str, context: int = 0) -> Optional[List[Tuple[int, int]
     if not keep or len(keep) == len(sentences):
         return None
     return [(sentences[i][0], sentences[i][1]) for i in keep]
+
+
+def focus_text(text: str) -> str:
+    """The question sentence(s) of a long message joined, or the whole text when it has no focus."""
+    spans = question_spans(text or "")
+    return " ".join(text[s:e] for s, e in spans) if spans else (text or "")

@@ -27,17 +27,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bot.nlu.focus import question_spans
+from bot.nlu.focus import focus_text
 
 FAQ = "faq"
 OUT_OF_SCOPE = "out_of_scope"
 FLOOR = 1e-6  # a label one reading does not rank at all still gets a (tiny) share
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # one-letter words count ("i", "a" in "a 3 month loan")
-
-
-def focus_text(text: str) -> str:
-    spans = question_spans(text or "")
-    return " ".join(text[s:e] for s, e in spans) if spans else (text or "")
 
 
 def _analyzers(word_ngrams: Sequence[int], char_ngrams: Sequence[int]):
