@@ -304,7 +304,8 @@ def named_topics(text: str) -> List[str]:
 _QWORD = (r"(?:what|whats|wat|who|whos|how|hows|when|where|which|why|whether|is|are|can|could|do|does"
           r"|did|will|would|should|tell\s+me|explain)\b")
 _JOINED = rf"(?:{_QWORD}|(?:the|my|your|any|then|if)\b|for\s+(?:how|what|which)\b)"
-_SPLIT = re.compile(rf"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?={_JOINED})", re.I)
+_SPLIT = re.compile(rf"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?={_JOINED})"
+                    r"|[,.]\s*(?:and also|also|and|plus|as well as)\b[\s,]*", re.I)
 _SIDE = re.compile(rf"([,.]\s*)(?={_QWORD})", re.I)
 _ASKS = re.compile(rf"^\s*(?:(?:ok|okay|so|and|also|but)\s+)*{_QWORD}", re.I)
 # a clause that starts like this depends on the next one ("when I'm approved, how long ..."): one question
