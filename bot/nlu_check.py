@@ -231,7 +231,18 @@ def behaviour(parse: Dict[str, Any], intent: Optional[str] = None,
         if part_parses and not BASELINE["on"]:
             labels += decide.extra_topics(labels[0], part_parses)
         return {"kind": "answer", "labels": labels}
-    return {"kind": "answer", "labels": [intent]}
+    labels = [intent]
+    if intent in ACCOUNT_INTENTS and part_parses and not BASELINE["on"]:
+        # every account action (bot/actions/base.py BuyerAction) then answers a confident FAQ
+        # clause other than the topic its own answer covers (its `covers`, EQUIVALENT here)
+        covers = sorted(EQUIVALENT.get(intent, set()))
+        labels += decide.extra_topics(covers[0] if covers else None, part_parses)
+    return {"kind": "answer", "labels": labels}
+
+
+# the intents answered by a BuyerAction (data/rules/account.yml)
+ACCOUNT_INTENTS = {"list_orders", "order_status", "check_pay_later", "credit_line", "application_status",
+                   "disbursement_status", "loan_cost", "ask_refund"}
 
 
 def accepted(label: str) -> Set[str]:

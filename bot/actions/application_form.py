@@ -159,7 +159,7 @@ class ActionSubmitApplication(BuyerAction):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         if not _truthy(tracker.get_slot("application_confirmed")):
             return []  # the form was stopped or ended early: nothing to submit
-        events = await super().run(dispatcher, tracker, domain)
+        events = await self._answer(dispatcher, tracker, domain)  # a form's last answer: no second question
         return events + [SlotSet(slot, None) for slot in FORM_SLOTS]
 
     async def act(self, buyer, dispatcher, tracker, domain):

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.logging_setup import bind_from_metadata
 from bot.parsing import normalize_order_id
 from bot.ports import BackendError, BackendUnavailable, NotFound, PaymentsBackend, Refused
+from bot.actions.faq import answer_second_question, parse_parts
 from bot.actions.payloads import send_handoff
 from bot.actions.wording import Wording
 
@@ -106,11 +107,20 @@ class BuyerAction(Action, ABC):
     # gets its answer.
     general_answer: Text = ""
     sign_in_offer: Text = "utter_offer_sign_in"
+    # The FAQ topic this answer already gives (bot/nlu_check.py EQUIVALENT), not repeated as the
+    # answer to a second question of the message ("is my application approved, and what's the max?").
+    covers: Optional[Text] = None
+    parser = staticmethod(parse_parts)  # tests replace it
 
     def name(self) -> Text:
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        events = await self._answer(dispatcher, tracker, domain)
+        await answer_second_question(dispatcher, tracker, domain, self.covers, self.parser)
+        return events
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         w = Wording(domain)
         buyer = verified_buyer(tracker)
         if buyer is None:

@@ -43,6 +43,7 @@ def term_and_notes(w: Wording, asked: Optional[int], amount_text: str):
 class ActionLoanCost(BuyerAction):
     action_name = "action_loan_cost"
     general_answer = "utter_general_loan_cost"
+    covers = "faq/loan_fees"
 
     async def act(self, buyer, dispatcher, tracker, domain):
         w = Wording(domain)

@@ -63,6 +63,7 @@ async def without_line_text(w: Wording, buyer) -> str:
 class ActionCreditLine(BuyerAction):
     action_name = "action_credit_line"
     general_answer = "utter_general_credit_line"
+    covers = "faq/credit_limit"
 
     async def act(self, buyer, dispatcher, tracker, domain):
         w = Wording(domain)

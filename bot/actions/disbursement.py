@@ -27,6 +27,7 @@ class ActionDisbursementStatus(OrderAction):
     action_name = "action_disbursement_status"
     which_order_question = "utter_disbursement_which"
     general_answer = "utter_general_disbursement"
+    covers = "faq/payment_arrival"
 
     async def without_order(self, buyer, dispatcher, w):
         if await buyer.call("credit_line") is None:

@@ -50,6 +50,19 @@ def has_second_question(parse: Optional[Dict[str, Any]]) -> bool:
     return len(question_parts((parse or {}).get("text") or "")) >= 2
 
 
+async def answer_second_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict,
+                                 first: Optional[str], parser=parse_parts) -> None:
+    """The answer to a confident FAQ question of the latest message other than `first` (the topic
+    already answered): "what is it and who lends", "is my application approved, and what's the max"."""
+    parts = question_parts((tracker.latest_message or {}).get("text") or "")
+    if len(parts) < 2:  # has_second_question's test, on the parts already split
+        return
+    responses = (domain or {}).get("responses") or {}
+    for topic in extra_topics(first, await parser(parts, Settings.from_env())):
+        if not responses or f"utter_{topic}" in responses:
+            dispatcher.utter_message(response=f"utter_{topic}")
+
+
 class ActionFaqFollowup(Action):
     parser = staticmethod(parse_parts)  # tests replace it
 
@@ -57,14 +70,7 @@ class ActionFaqFollowup(Action):
         return "action_faq_followup"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        parse = tracker.latest_message or {}
-        parts = question_parts(parse.get("text") or "")
-        if len(parts) < 2:  # has_second_question's test, on the parts already split
-            return []
-        topics = topic_ranking(parse)
+        topics = topic_ranking(tracker.latest_message or {})
         first = topics[0][0] if topics else None
-        responses = (domain or {}).get("responses") or {}
-        for topic in extra_topics(first, await self.parser(parts, Settings.from_env())):
-            if not responses or f"utter_{topic}" in responses:
-                dispatcher.utter_message(response=f"utter_{topic}")
+        await answer_second_question(dispatcher, tracker, domain, first, self.parser)
         return []

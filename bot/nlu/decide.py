@@ -294,7 +294,33 @@ def named_topics(text: str) -> List[str]:
     return out
 
 
-_SPLIT = re.compile(r"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?=(?:what|who|how|when|where|which|why|whether|is|are|can|could|do|does|will|would|the|my|then|if|for\s+(?:how|what|which))\b)", re.I)
+# How people join two questions in English: "?", ";" or a new line; a joining word ("and", "also",
+# "plus", "as well as", "or", "and what about") before a question word or a noun phrase ("the max
+# and the term?", "and for how long"); and, after a clause that itself asks, a comma or a full stop
+# before a question word ("what's the limit, how long can I take it", "what is it. who lends").
+_QWORD = (r"(?:what|whats|wat|who|whos|how|hows|when|where|which|why|whether|is|are|can|could|do|does"
+          r"|did|will|would|should|tell\s+me|explain)\b")
+_JOINED = rf"(?:{_QWORD}|(?:the|my|your|any|then|if)\b|for\s+(?:how|what|which)\b)"
+_SPLIT = re.compile(rf"\?\s*|[;\n]+|\s+(?:and also|also|and|plus|as well as|or)\s+(?={_JOINED})"
+                    r"|[,.]\s*(?:and also|also|and|plus|as well as)\b[\s,]*", re.I)
+_SIDE = re.compile(rf"([,.]\s*)(?={_QWORD})", re.I)
+_ASKS = re.compile(rf"^\s*(?:(?:ok|okay|so|and|also|but)\s+)*{_QWORD}", re.I)
+# a clause that starts like this depends on the next one ("when I'm approved, how long ..."): one question
+_DEPENDENT = re.compile(r"^\s*when\s+(?:i|i'm|im|we|my|the|a|it|you)\b", re.I)
+
+
+def _side_by_side(part: str) -> List[str]:
+    """A clause split where a comma or full stop ends a question and another starts ("what is the
+    fee, how long is the term"); a statement before the comma stays with its question
+    ("I'm in the UK, can I use it", "we're a US company. do we qualify")."""
+    pieces = _SIDE.split(part)
+    out = [pieces[0]]
+    for sep, piece in zip(pieces[1::2], pieces[2::2]):
+        if _ASKS.match(out[-1]) and not _DEPENDENT.match(out[-1]):
+            out.append(piece)
+        else:
+            out[-1] += sep + piece
+    return out
 
 
 # A clause that asks what "it" is or how "it" works, in a message to the Pay Later assistant, asks
@@ -313,7 +339,10 @@ def _resolve(part: str) -> str:
 
 def question_parts(text: str) -> List[str]:
     """The question clauses of a message ("what is it and who lends" -> 2)."""
-    parts = [p.strip(" ,.!") for p in _SPLIT.split(text or "")]
+    parts = []
+    for part in _SPLIT.split(text or ""):
+        parts += _side_by_side(part)
+    parts = [p.strip(" ,.!") for p in parts]
     return [_resolve(p) for p in parts if len(p.split()) >= 2]
 
 

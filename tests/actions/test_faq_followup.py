@@ -86,3 +86,57 @@ async def test_an_off_topic_message_of_two_questions_is_still_not_answered():
     tracker = make_tracker("who won the game and what's the weather", intent="nlu_fallback", buyer=None)
     dispatcher, _ = await run(action, tracker)
     assert "can't help with that" in " ".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def account_answer(action, text, intent, answers):
+    action.parser = Parser(answers)
+    tracker = make_tracker(text, intent=intent, buyer=None)  # anonymous: the general answer, then sign in
+    dispatcher, events = await run(action, tracker)
+    return [m.get("response") for m in dispatcher.messages], events
+
+
+async def test_an_account_question_and_an_faq_question_get_both_answers():
+    from bot.actions.credit import ActionApplicationStatus
+
+    said, events = await account_answer(
+        ActionApplicationStatus(), "has my application been approved? what is the most I can borrow",
+        "application_status",
+        {"has my application been approved": {"text": "x", "intent": {"name": "application_status", "confidence": 0.9},
+                                               "intent_ranking": [{"name": "application_status", "confidence": 0.9}]},
+         "what is the most I can borrow": faq_parse("y", "faq/credit_limit")})
+    assert said[-1] == "utter_faq/credit_limit" and len(said) == 2 and events == []
+
+
+async def test_an_account_answer_does_not_repeat_the_faq_topic_it_covers():
+    from bot.actions.credit import ActionCreditLine
+
+    said, _ = await account_answer(
+        ActionCreditLine(), "how much credit do I have left? what is the limit", "credit_line",
+        {"how much credit do I have left": faq_parse("x", "faq/credit_limit"),
+         "what is the limit": faq_parse("y", "faq/credit_limit")})
+    assert "utter_faq/credit_limit" not in said
+
+
+def test_the_check_mirrors_the_account_actions():
+    import bot.actions  # noqa: F401  every action registered
+    from bot.actions.base import BuyerAction
+    from bot.nlu_check import ACCOUNT_INTENTS, EQUIVALENT
+    import inspect
+    from pathlib import Path
+
+    import yaml
+
+    rules = yaml.safe_load(Path("data/rules/account.yml").read_text())["rules"] + \
+        yaml.safe_load(Path("data/rules/chitchat.yml").read_text())["rules"]
+    by_action = {}
+    for rule in rules:
+        steps = rule["steps"]
+        if len(steps) == 2 and "intent" in steps[0] and "entities" not in steps[0]:
+            by_action[steps[1]["action"]] = steps[0]["intent"]
+    classes = BuyerAction.__subclasses__()
+    classes += [s for c in classes for s in c.__subclasses__()]
+    actions = [c() for c in classes if not inspect.isabstract(c)]
+    account = {by_action[a.name()]: a for a in actions if a.name() in by_action}
+    assert set(account) == ACCOUNT_INTENTS
+    for intent, action in account.items():
+        assert {action.covers} - {None} == EQUIVALENT.get(intent, set()), intent

@@ -176,9 +176,23 @@ def test_client_mentioned(text, expected):
 @pytest.mark.parametrize("text, n", [
     ("what is it and who lends", 2), ("the most I can borrow and for how long", 2),
     ("is there a fee? what currency?", 2), ("who lends the money", 1), ("terms and conditions", 1),
+    # two questions side by side: a comma or full stop after a clause that itself asks
+    ("what's the limit, how long can I take it", 2), ("what is it. who lends", 2),
+    ("is there a fee, what currency", 2), ("whats the fee. also, how long", 2),
+    ("what's the fee, and is there a limit", 2), ("the fee and your term?", 2),
+    # one question with a statement or condition before the comma stays whole
+    ("I'm in the UK, can I use pay later", 1), ("we are a US company. do we qualify", 1),
+    ("if I'm approved, how long is the term", 1), ("when I apply, what do I need", 1),
+    ("hi, what is pay later", 1), ("ok, how do I pay", 1),
 ])
 def test_question_parts(text, n):
     assert len(question_parts(text)) == n
+
+
+def test_two_questions_side_by_side_keep_their_words():
+    assert question_parts("what's the limit, how long can I take it") == ["what's the limit", "how long can I take it"]
+    assert question_parts("what is it. who lends") == ["what is Pay Later", "who lends"]
+    assert question_parts("when do I pay, and how much") == ["when do I pay", "how much"]
 
 
 def test_a_clause_asking_what_it_is_asks_about_pay_later():
