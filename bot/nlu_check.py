@@ -62,8 +62,10 @@ GATES: Dict[str, float] = {
     "stranger.article_answered_right": 0.92,     # r8 0.951 (329); r7 0.933
     "stranger.long_answered_right": 0.92,        # r8 0.953 (86: two more misses pass, three fail); r7 0.861
     "stranger.off_topic_kept_out": 0.97,         # r8 1.000 (123: three leaks pass, four fail); r7 0.943
-    "stranger.multi_all_answered": 0.59,         # r8 0.625 (32: one more miss passes, two fail); r7 0.563
-    "stranger.multi_label_coverage": 0.78,       # r8 0.813
+    # two questions: r8 0.625 / 0.813, then 0.688 / 0.844 with the side-by-side split and account
+    # actions answering a second FAQ question (helper multi, docs/ADDING_AN_FAQ.md)
+    "stranger.multi_all_answered": 0.65,         # 0.688 (32: one more miss passes, two fail); r7 0.563
+    "stranger.multi_label_coverage": 0.81,       # 0.844
     "stranger.clarify_rate_max": 0.04,           # r8 0.005; a maximum: asking too often is a regression too
     "blind.clarify_rate_max": 0.03,              # r8 0.008
     # off-topic messages offered Pay Later buttons (kept out, but a poor reply to trivia); 1 Dec,
@@ -90,7 +92,7 @@ EXAM_GATES: Dict[str, float] = {
     "exam.account_dialogue_answered_right": 0.805,  # r8 0.836 (152)
     "exam.long_answered_right": 0.845,              # r8 0.877 (81: two more misses pass, three fail)
     "exam.off_topic_kept_out": 0.945,               # r8 0.975 (121: three more leaks pass, four fail)
-    "exam.multi_all_answered": 0.46,                # r8 0.500 (32: one more miss passes, two fail)
+    "exam.multi_all_answered": 0.49,                # r8 0.500, 0.531 with multi's split (32: one more miss passes, two fail)
 }
 
 # The third stranger set (tests/nlu_stranger3/, written blind on 1 Dec after the exam had chosen
@@ -102,7 +104,7 @@ STRANGER3_GATES: Dict[str, float] = {
     "stranger3.account_dialogue_answered_right": 0.895, # r8 0.925 (80)
     "stranger3.long_answered_right": 0.90,             # r8 0.929 (85: two more misses pass, three fail)
     "stranger3.off_topic_kept_out": 0.935,             # r8 0.968 (155: four more leaks pass, five fail)
-    "stranger3.multi_all_answered": 0.65,              # r8 0.700 (40: two more misses pass, three fail)
+    "stranger3.multi_all_answered": 0.725,             # r8 0.700, 0.775 with multi's split (40: two more misses pass, three fail)
 }
 
 # The fourth stranger set (tests/nlu_stranger4/, written blind on 1 Dec by s4 to judge the session's
@@ -115,7 +117,7 @@ STRANGER4_GATES: Dict[str, float] = {
     "stranger4.account_dialogue_answered_right": 0.87,  # r8 0.904 (83)
     "stranger4.long_answered_right": 0.89,              # r8 0.920 (88: two more misses pass, three fail)
     "stranger4.off_topic_kept_out": 0.94,               # r8 0.974 (151: four more leaks pass, five fail)
-    "stranger4.multi_all_answered": 0.53,               # r8 0.575 (40: one more miss passes, two fail)
+    "stranger4.multi_all_answered": 0.65,               # r8 0.575, 0.700 with multi's split (40: two more misses pass, three fail)
 }
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).
