@@ -631,20 +631,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     texts = [t for name in SET_NAMES for t in set_texts(sets, name)]
     parts = part_texts(sets)
-    exam, exam_texts = load_exam(Path(args.exam)) if args.exam else (None, [])
-    if exam is None and args.exam:
-        problems.append(f"missing exam set {args.exam}")
-    s3, s3_texts = load_exam(Path(args.stranger3)) if args.stranger3 else (None, [])
-    if s3 is None and args.stranger3:
-        problems.append(f"missing stranger3 set {args.stranger3}")
-    s4, s4_texts = load_exam(Path(args.stranger4)) if args.stranger4 else (None, [])
-    if s4 is None and args.stranger4:
-        problems.append(f"missing stranger4 set {args.stranger4}")
-    parses, known = asyncio.run(parse_all(str(model), texts + parts + exam_texts + s3_texts + s4_texts))
+    # the sets reported by their totals only (name = key prefix, folder, gates), each parsed with the rest
+    totals_sets = [(name, folder, gates) for name, folder, gates in (
+        ("exam", args.exam, EXAM_GATES), ("stranger3", args.stranger3, STRANGER3_GATES),
+        ("stranger4", args.stranger4, STRANGER4_GATES)) if folder]
+    loaded: Dict[str, Tuple[Dict[str, list], List[str]]] = {}
+    for name, folder, _ in totals_sets:
+        ex, ex_texts = load_exam(Path(folder))
+        if ex is None:
+            problems.append(f"missing {name} set {folder}")
+        else:
+            loaded[name] = (ex, ex_texts)
+    all_texts = texts + parts + [t for _, ex_texts in loaded.values() for t in ex_texts]
+    parses, known = asyncio.run(parse_all(str(model), all_texts))
     n_team = len(texts) + len(parts)
-    exam_parses = parses[n_team:n_team + len(exam_texts)]
-    s3_parses = parses[n_team + len(exam_texts):n_team + len(exam_texts) + len(s3_texts)]
-    s4_parses = parses[n_team + len(exam_texts) + len(s3_texts):]
+    totals_parses, i = {}, n_team
+    for name, (_, ex_texts) in loaded.items():
+        totals_parses[name], i = parses[i:i + len(ex_texts)], i + len(ex_texts)
     parses = parses[:n_team]
     known |= project_labels()  # a label the project answers but this model does not know is a miss
     P: Dict[str, List[Dict[str, Any]]] = {}
@@ -696,27 +699,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         for f in ent_fails:
             print(f"  {f['gold']} in {f['text']!r}: got {f['got']}")
 
-    exam_m: Dict[str, Any] = {}
-    if exam is not None:
-        exam_m = score_exam(exam, exam_parses, known)
-        print(f"\nExam {args.exam} (totals only; never train on it, never read it to write data):")
-        for k, v in exam_m.items():
-            print(f"  {k:45s} {v}")
-
-    s3_m: Dict[str, Any] = {}
-    if s3 is not None:
-        # totals only, like the exam; gated by STRANGER3_GATES
-        s3_m = score_exam(s3, s3_parses, known, prefix="stranger3")
-        print(f"\nStranger3 {args.stranger3} (totals only; never train on it, never read it to write data):")
-        for k, v in s3_m.items():
-            print(f"  {k:45s} {v}")
-
-    s4_m: Dict[str, Any] = {}
-    if s4 is not None:
-        # totals only, like the exam; gated by STRANGER4_GATES
-        s4_m = score_exam(s4, s4_parses, known, prefix="stranger4")
-        print(f"\nStranger4 {args.stranger4} (totals only; never train on it, never read it to write data):")
-        for k, v in s4_m.items():
+    totals: Dict[str, Dict[str, Any]] = {name: {} for name in ("exam", "stranger3", "stranger4")}
+    for name, folder, _ in totals_sets:
+        if name not in loaded:
+            continue
+        totals[name] = score_exam(loaded[name][0], totals_parses[name], known, prefix=name)
+        print(f"\n{name.capitalize()} {folder} (totals only; never train on it, never read it to write data):")
+        for k, v in totals[name].items():
             print(f"  {k:45s} {v}")
 
     threshold, ambiguity, guard = model_settings()
@@ -738,19 +727,18 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "nlu_check.json").write_text(json.dumps({
-        "metrics": metrics, "gates": GATES, "exam": exam_m, "exam_gates": EXAM_GATES, "stranger3": s3_m, "stranger3_gates": STRANGER3_GATES,
-        "stranger4": s4_m, "stranger4_gates": STRANGER4_GATES, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
+        "metrics": metrics, "gates": GATES, **totals, "exam_gates": EXAM_GATES, "stranger3_gates": STRANGER3_GATES,
+        "stranger4_gates": STRANGER4_GATES, "equivalent": {k: sorted(v) for k, v in EQUIVALENT.items()},
         "held_out": held_s, "held_out_oos": held_o, "blind": blind_s, "stranger_article": art_s,
         "stranger_long": long_s, "stranger_off_topic": off_s, "stranger_multi": multi_s,
         "entity_failures": ent_fails, "sweep": sweep_rows,
         **{k: d[k] for k in ("dev_article", "dev_long", "dev_off_topic", "dev_multi") if k in d},
     }, indent=1, default=str))
 
-    for key, minimum in (list(GATES.items()) + list(EXAM_GATES.items() if exam_m else [])
-                         + list(STRANGER3_GATES.items() if s3_m else [])
-                         + list(STRANGER4_GATES.items() if s4_m else [])):
-        metrics_k = (exam_m if key.startswith("exam.") else s3_m if key.startswith("stranger3.")
-                     else s4_m if key.startswith("stranger4.") else metrics)
+    checked = [(key, minimum, metrics) for key, minimum in GATES.items()]
+    checked += [(key, minimum, totals[name]) for name, _, gates in totals_sets if totals[name]
+                for key, minimum in gates.items()]
+    for key, minimum, metrics_k in checked:
         if key.endswith("_max"):
             k = key[: -len("_max")]
             if k in metrics_k and metrics_k[k] > minimum:
