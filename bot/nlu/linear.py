@@ -23,11 +23,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from bot.nlu.focus import focus_text
+
+Encoder = Callable[[Sequence[str]], np.ndarray]  # texts -> one L2-normalised row per text
 
 FAQ = "faq"
 OUT_OF_SCOPE = "out_of_scope"
@@ -48,7 +50,8 @@ def _analyzers(word_ngrams: Sequence[int], char_ngrams: Sequence[int]):
 class LinearReader:
     def __init__(self, classes: List[str], vocabs: List[Dict[str, int]], idfs: List[np.ndarray],
                  coef: np.ndarray, intercept: np.ndarray, word_ngrams: Sequence[int] = (1, 2),
-                 char_ngrams: Sequence[int] = (2, 5)) -> None:
+                 char_ngrams: Sequence[int] = (2, 5), embed_scale: float = 0.0,
+                 encoder: Optional[Encoder] = None) -> None:
         self.classes = list(classes)
         self.vocabs = vocabs
         self.idfs = [np.asarray(i, dtype=np.float64) for i in idfs]
@@ -56,6 +59,12 @@ class LinearReader:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.word_ngrams, self.char_ngrams = tuple(word_ngrams), tuple(char_ngrams)
         self._offsets = np.cumsum([0] + [len(v) for v in vocabs])[:-1]
+        # the sentence embedding's columns follow the n-gram columns (round 9, bot.nlu.minilm)
+        self.embed_scale = float(embed_scale)
+        self._dense = int(sum(len(v) for v in vocabs))
+        if self.embed_scale > 0 and encoder is None:
+            raise ValueError("this reader was trained with sentence embeddings: an encoder is needed")
+        self._encoder = encoder if self.embed_scale > 0 else None
         word, char = _analyzers(self.word_ngrams, self.char_ngrams)
         self._analyze = [word.build_analyzer(), char.build_analyzer()]
         self._faq = np.array([c.startswith(FAQ + "/") for c in self.classes])
@@ -63,19 +72,29 @@ class LinearReader:
     # -------------------------------------------------------------- training
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str], C: float = 30.0,
-            word_ngrams: Sequence[int] = (1, 2), char_ngrams: Sequence[int] = (2, 5)) -> "LinearReader":
-        from scipy.sparse import hstack
+            word_ngrams: Sequence[int] = (1, 2), char_ngrams: Sequence[int] = (2, 5),
+            embed_scale: float = 0.0, encoder: Optional[Encoder] = None) -> "LinearReader":
+        """`embed_scale` > 0: the encoder's sentence embedding of each text, times the scale, is
+        appended to its n-gram features (the scale sets its weight against the two L2-normalised
+        n-gram blocks)."""
+        from scipy.sparse import csr_matrix, hstack
         from sklearn.linear_model import LogisticRegression
 
         if len(set(labels)) < 2:
             raise ValueError("the linear reader needs at least two labels")
         focused = [focus_text(t) for t in texts]
         vectorizers = _analyzers(word_ngrams, char_ngrams)
-        X = hstack([v.fit_transform(focused) for v in vectorizers]).tocsr()
+        blocks = [v.fit_transform(focused) for v in vectorizers]
+        if embed_scale > 0:
+            if encoder is None:
+                raise ValueError("embed_scale > 0 needs an encoder")
+            blocks.append(csr_matrix(np.asarray(encoder(focused), dtype=np.float64) * embed_scale))
+        X = hstack(blocks).tocsr()
         clf = LogisticRegression(C=C, max_iter=3000)
         clf.fit(X, list(labels))
         return cls(list(clf.classes_), [{k: int(i) for k, i in v.vocabulary_.items()} for v in vectorizers],
-                   [v.idf_ for v in vectorizers], clf.coef_, clf.intercept_, word_ngrams, char_ngrams)
+                   [v.idf_ for v in vectorizers], clf.coef_, clf.intercept_, word_ngrams, char_ngrams,
+                   embed_scale, encoder)
 
     # -------------------------------------------------------------- reading
     def _features(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -101,9 +120,11 @@ class LinearReader:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(cols), np.concatenate(vals)
 
-    def _proba(self, text: str) -> np.ndarray:
+    def _proba(self, text: str, embedding: Optional[np.ndarray] = None) -> np.ndarray:
         idx, val = self._features(text)
         scores = self.intercept + (self.coef[:, idx] @ val if len(idx) else 0.0)
+        if embedding is not None:
+            scores = scores + self.coef[:, self._dense:] @ (embedding * self.embed_scale)
         scores = scores - scores.max()
         e = np.exp(scores)
         return e / e.sum()
@@ -118,9 +139,11 @@ class LinearReader:
         """label -> probability; a long message keeps, per head, its surer reading."""
         text = text or ""
         focus = focus_text(text)
-        p = self._proba(focus)
+        readings = [focus] if focus == text else [focus, text]
+        embeddings = list(self._encoder(readings)) if self._encoder is not None else [None, None]
+        p = self._proba(focus, embeddings[0])
         if focus != text:
-            whole = self._proba(text)
+            whole = self._proba(text, embeddings[1])
             (fi, ft), (wi, wt) = self._heads(p), self._heads(whole)
             src_i, src_t = (whole if wi > fi else p), (whole if wt > ft else p)
             if src_i is not src_t:
@@ -137,14 +160,14 @@ class LinearReader:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "linear.json").write_text(json.dumps({
             "classes": self.classes, "vocabs": self.vocabs, "word_ngrams": list(self.word_ngrams),
-            "char_ngrams": list(self.char_ngrams)}), encoding="utf-8")
+            "char_ngrams": list(self.char_ngrams), "embed_scale": self.embed_scale}), encoding="utf-8")
         np.save(folder / "linear_coef.npy", self.coef)
         np.save(folder / "linear_intercept.npy", self.intercept)
         for i, idf in enumerate(self.idfs):
             np.save(folder / f"linear_idf{i}.npy", idf)
 
     @classmethod
-    def load(cls, folder: Path) -> Optional["LinearReader"]:
+    def load(cls, folder: Path, encoder: Optional[Encoder] = None) -> Optional["LinearReader"]:
         meta_path = folder / "linear.json"
         if not meta_path.exists():
             return None
@@ -153,7 +176,7 @@ class LinearReader:
         return cls(meta["classes"], meta["vocabs"], idfs,
                    np.load(folder / "linear_coef.npy", allow_pickle=False),
                    np.load(folder / "linear_intercept.npy", allow_pickle=False),
-                   meta["word_ngrams"], meta["char_ngrams"])
+                   meta["word_ngrams"], meta["char_ngrams"], meta.get("embed_scale", 0.0), encoder)
 
 
 def split_heads(probs: Dict[str, float]) -> Tuple[Dict[str, float], Dict[str, float]]:
@@ -198,6 +221,23 @@ def blend(intents: Iterable[Tuple[str, float]], topics: Iterable[Tuple[str, floa
             _top(first) == OUT_OF_SCOPE or _top(lin_intents) == OUT_OF_SCOPE):
         mixed = [(OUT_OF_SCOPE, 1.0)] + [(k, v) for k, v in mixed if k != OUT_OF_SCOPE]
     return mixed, geometric_mix(dict(topics), lin_topics, weight)
+
+
+def settled(diet: Tuple[List[Tuple[str, float]], List[Tuple[str, float]]], probs: Dict[str, float],
+            mixed: Tuple[List[Tuple[str, float]], List[Tuple[str, float]]], sure: float) -> bool:
+    """Whether the blend of DIET's reading (intent ranking, topic ranking) and a linear reading
+    needs no further reader: both name the same intent (and, for an FAQ question, the same topic),
+    and the blend gives that intent (and topic) at least `sure`."""
+    (diet_intents, diet_topics), (intents, topics) = diet, mixed
+    lin_intents, lin_topics = split_heads(probs)
+    if not intents or not diet_intents or intents[0][1] < sure:
+        return False
+    top = intents[0][0]
+    if _top(dict(diet_intents)) != top or _top(lin_intents) != top:
+        return False
+    if top != FAQ:
+        return True
+    return bool(topics) and topics[0][1] >= sure and _top(dict(diet_topics)) == topics[0][0] == _top(lin_topics)
 
 
 def _top(dist: Dict[str, float]) -> Optional[str]:

@@ -155,3 +155,97 @@ def test_a_message_either_reader_puts_out_of_scope_stays_out_of_scope():
     assert intents[0][0] == "faq"
     intents, _ = blend(diet_sure, [("faq/term", 1.0)], linear_says_off, 0.7, scope_veto=False)
     assert intents[0][0] == "faq"
+
+
+# ------------------------------------------------------------------ round 9: sentence embeddings
+def _bag_encoder(texts):
+    """A stand-in encoder for the reader's own logic (the real one: tests/nlu_data/test_minilm.py):
+    a normalised bag of hashed words, deterministic."""
+    out = np.zeros((len(texts), 16))
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, sum(map(ord, w)) % 16] += 1.0
+        out[i] /= np.linalg.norm(out[i]) or 1.0
+    return out
+
+
+def test_with_embeddings_the_reader_scores_ngrams_plus_the_scaled_embedding(tmp_path: Path):
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts, labels = zip(*EXAMPLES)
+    seen = []
+    enc = lambda ts: (seen.append(list(ts)), _bag_encoder(ts))[1]
+    r = LinearReader.fit(list(texts), list(labels), C=30.0, embed_scale=2.0, encoder=enc)
+    vw = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", sublinear_tf=True)
+    vc = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    X = hstack([vw.fit_transform(texts), vc.fit_transform(texts), csr_matrix(_bag_encoder(texts) * 2.0)]).tocsr()
+    clf = LogisticRegression(C=30.0, max_iter=3000).fit(X, labels)
+    probe = ["who is the lender of my loan", "a 6 month term?"]
+    expected = clf.predict_proba(hstack([vw.transform(probe), vc.transform(probe),
+                                         csr_matrix(_bag_encoder(probe) * 2.0)]).tocsr())
+    for text, row in zip(probe, expected):
+        got = r.probabilities(text)
+        assert np.allclose([got[c] for c in clf.classes_], row, atol=1e-6)
+    # a long message: its focus and its whole text are encoded in one call
+    seen.clear()
+    r.probabilities(LONG)
+    assert seen == [[focus_text(LONG), LONG]]
+    # saved and loaded with an encoder: the same numbers; without one it refuses, it does not guess
+    r.save(tmp_path)
+    assert LinearReader.load(tmp_path, _bag_encoder).probabilities(LONG) == r.probabilities(LONG)
+    with pytest.raises(ValueError):
+        LinearReader.load(tmp_path)
+    with pytest.raises(ValueError):
+        LinearReader.fit(list(texts), list(labels), embed_scale=1.0)
+
+
+def test_settled_when_both_readers_name_the_same_label_surely():
+    from bot.nlu.linear import settled
+
+    diet = ([("faq", 0.98), ("greet", 0.02)], [("faq/term", 0.95), ("faq/lender", 0.05)])
+    sure = {"faq/term": 0.97, "greet": 0.03}
+    assert settled(diet, sure, blend(*diet, sure, 0.7), 0.9)
+    # the linear reader names another topic, or the blend is not sure enough, or a veto
+    other = {"faq/lender": 0.97, "greet": 0.03}
+    assert not settled(diet, other, blend(*diet, other, 0.7), 0.9)
+    unsure = {"faq/term": 0.55, "greet": 0.45}
+    assert not settled(diet, unsure, blend(*diet, unsure, 0.7), 0.9)
+    off = {"out_of_scope": 0.8, "faq/term": 0.2}
+    assert not settled(diet, off, blend(*diet, off, 0.7), 0.9)
+    # an account intent: no topic needed
+    acct = ([("list_orders", 0.99)], [("faq/term", 0.4)])
+    assert settled(acct, {"list_orders": 0.98, "faq/term": 0.02}, blend(*acct, {"list_orders": 0.98, "faq/term": 0.02}, 0.7), 0.9)
+
+
+def test_the_component_encodes_only_what_the_cheap_readers_do_not_settle(reader):
+    """Round 9: the embedding reader (costly: the encoder) reads a message only when DIET and the
+    n-gram reader do not settle it together; its reading then replaces the n-gram reader's."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.components import LinearSecondOpinion
+
+    texts, labels = zip(*EXAMPLES)
+    encoded = []
+    embedded = LinearReader.fit(list(texts), list(labels), C=30.0, embed_scale=1.0,
+                                encoder=lambda ts: (encoded.extend(ts), _bag_encoder(ts))[1])
+    comp = LinearSecondOpinion({"weight": 0.7, "settled": 0.9}, reader=reader, embedded=embedded)
+
+    def msg(text, intent, conf, topic=None):
+        rs = {"faq": {"response": {"intent_response_key": topic, "confidence": conf},
+                      "ranking": [{"intent_response_key": topic, "confidence": conf}]}} if topic else {}
+        return Message(data={"text": text, "intent": {"name": intent, "confidence": conf},
+                             "intent_ranking": [{"name": intent, "confidence": conf}], "response_selector": rs})
+
+    encoded.clear()
+    comp.process([msg("show me my orders", "list_orders", 0.99)])  # both readers agree, sure
+    assert encoded == [] and comp.encoded == 0
+    unsure = msg("who won the world cup", "faq", 0.99, "faq/lender")  # DIET: the lender; n-grams: off
+    comp.process([unsure])
+    assert encoded == ["who won the world cup"] and comp.encoded == 1
+    assert unsure.get("intent")["name"] == "out_of_scope"
+    # settled above 1: every message is read by the embedding reader
+    always = LinearSecondOpinion({"weight": 0.7, "settled": 2.0}, reader=reader, embedded=embedded)
+    always.process([msg("show me my orders", "list_orders", 0.99)])
+    assert always.encoded == 1
