@@ -14,8 +14,9 @@
   the ResponseSelector's topic ranking, so the FallbackClassifier and the guard judge the two
   readers together (issue 10, round 8). Round 9: a second such reader whose features also hold
   the message's all-MiniLM-L6-v2 sentence embedding (bot.nlu.minilm) reads every message that
-  DIET and the n-gram reader do not settle together (`settled`): the encoder costs ~5-10 ms a
-  message, so the messages the cheap readers agree on are not encoded.
+  DIET and the n-gram reader do not settle together (`settled`): the encoder costs ~13 ms a
+  message alone and ~35 ms inside the Rasa process here, so the messages the cheap readers agree on
+  are not encoded.
 * `RetrievalGuard`: after the FallbackClassifier. An `faq` reading is let through only when the
   intent classifier and the response selector agree confidently (bot.nlu.decide.faq_passes);
   otherwise the message becomes `nlu_fallback` (ranking kept), so action_fallback clarifies
@@ -186,10 +187,9 @@ class LinearSecondOpinion(_StoredComponent):
                 labels.append(label)
         settings = dict(C=float(self._config["C"]), word_ngrams=self._config["word_ngrams"],
                         char_ngrams=self._config["char_ngrams"])
-        self._reader = LinearReader.fit(texts, labels, **settings)
         scale = float(self._config["embed_scale"])
-        self._embedded = (LinearReader.fit(texts, labels, **settings, embed_scale=scale,
-                                           encoder=minilm.shared().encode_many) if scale > 0 else None)
+        self._reader, self._embedded = LinearReader.fit_pair(
+            texts, labels, **settings, embed_scale=scale, encoder=minilm.shared().encode_many if scale > 0 else None)
         self._responses = {k: v for k, v in (training_data.responses or {}).items()
                            if k.startswith(f"utter_{decide.FAQ}/")}
         if self._storage is not None and self._resource is not None:
