@@ -161,7 +161,7 @@ class LinearSecondOpinion(_StoredComponent):
         self._reader = reader
         self._embedded = embedded
         self._responses = responses or {}
-        self.encoded = 0  # messages read by the embedding reader (for the NLU check's report)
+        self.encoded = 0  # messages read by the embedding reader (read by measurement scripts)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -65,6 +65,8 @@ class LinearReader:
         if self.embed_scale > 0 and encoder is None:
             raise ValueError("this reader was trained with sentence embeddings: an encoder is needed")
         self._encoder = encoder if self.embed_scale > 0 else None
+        # the embedding's weights, scaled and contiguous once (not sliced and copied per message)
+        self._embed_coef = np.ascontiguousarray(self.coef[:, self._dense:]) * np.float32(self.embed_scale)
         word, char = _analyzers(self.word_ngrams, self.char_ngrams)
         self._analyze = [word.build_analyzer(), char.build_analyzer()]
         self._faq = np.array([c.startswith(FAQ + "/") for c in self.classes])
@@ -142,7 +144,7 @@ class LinearReader:
         idx, val = self._features(text)
         scores = self.intercept + (self.coef[:, idx] @ val if len(idx) else 0.0)
         if embedding is not None:
-            scores = scores + self.coef[:, self._dense:] @ (embedding * self.embed_scale)
+            scores = scores + self._embed_coef @ embedding
         scores = scores - scores.max()
         e = np.exp(scores)
         return e / e.sum()

