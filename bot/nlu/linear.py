@@ -133,7 +133,7 @@ class LinearReader:
             idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
             v = tf * idf[idx]
-            norm = math.sqrt(float(v @ v)) or 1.0
+            norm = math.sqrt(float((v * v).sum())) or 1.0
             cols.append(idx + offset)
             vals.append(v / norm)
         if not cols:
@@ -141,10 +141,13 @@ class LinearReader:
         return np.concatenate(cols), np.concatenate(vals)
 
     def _proba(self, text: str, embedding: Optional[np.ndarray] = None) -> np.ndarray:
+        # products summed with numpy's ufuncs, not `@`: a matrix-vector product this small goes to
+        # OpenBLAS, whose worker threads then spin on both cores for ~50 ms of CPU after each call
+        # (measured: 0.5 ms wall, 49.6 ms CPU for the embedding's 48 x 384; 0.1 ms CPU this way)
         idx, val = self._features(text)
-        scores = self.intercept + (self.coef[:, idx] @ val if len(idx) else 0.0)
+        scores = self.intercept + ((self.coef[:, idx] * val).sum(axis=1) if len(idx) else 0.0)
         if embedding is not None:
-            scores = scores + self._embed_coef @ embedding
+            scores = scores + (self._embed_coef * embedding).sum(axis=1)
         scores = scores - scores.max()
         e = np.exp(scores)
         return e / e.sum()
