@@ -1,4 +1,4 @@
-"""The training entry point of the product: `rasa train` with its two neural trainings at once.
+"""The training entry point of the product: `rasa train` with its trainings in two processes.
 
     python -m bot.train train --fixed-model-name paylater --out models (same arguments as `rasa`)
 
@@ -6,20 +6,25 @@ Rasa 3.6 runs the training graph through dask's synchronous scheduler: one node 
 in one thread. DIETClassifier and the ResponseSelector both train only from the featurized
 training data, need nothing from each other, and were ~90 % of `make train` (docs/ADDING_AN_FAQ.md
 "Training time (trainfast)"); TensorFlow keeps about 1.4 of the 2 cores busy with one of them. Here the
-ResponseSelector's training node (`CONCURRENT_COMPONENTS`) starts in a second process as soon as its
-inputs are ready, while the rest of the graph (DIET included) goes on in this one; nodes that
-need its output wait for it. A process, not a thread: each of Rasa's models sets the process's
-global random seeds (Python, NumPy, TensorFlow) when it is built and draws from them while it
-trains (batch shuffling, initial weights), so two models in one process would interleave their
-draws and train differently from run to run. In its own process the selector sees exactly the
-seeds and inputs it sees in the sequential run: the same model (tests/shared/test_train.py
-trains both ways and compares the parses).
+training nodes of `CONCURRENT_COMPONENTS` run in a second process, one after the other, while the
+rest of the graph (DIET included) goes on in this one; nodes that need their output wait for it.
+Each is handed over as soon as its inputs are ready, in the tuple's order: the policies first
+(they need only the stories and the domain, so they train while this process featurizes the NLU
+data), then the ResponseSelector, then the linear second opinion (two logistic regressions and
+the sentence encoder over every example, ~70 s here: it trained after DIET, alone, until
+round 10). A process, not a thread: each of Rasa's models sets the process's global random seeds
+(Python, NumPy, TensorFlow) when it is built and draws from them while it trains (batch
+shuffling, initial weights), so two models in one process would interleave their draws and train
+differently from run to run. In its own process each sees exactly the seeds and inputs it sees
+in the sequential run: the same model (tests/shared/test_train.py trains both ways and compares
+the parses and the replies).
 
 The second process gets the node (without its hooks) and its inputs pickled, trains into the
 same model storage directory and returns the node's output (a `Resource`); the node's hooks
 (Rasa's training cache, logging) run here before and after, as in `GraphNode.__call__`.
-Everything else is Rasa's: the same nodes, the same order of the nodes left in this process.
-PAYLATER_CONCURRENT_TRAINING=0 trains sequentially (Rasa's own runner).
+Everything else is Rasa's: the same nodes; the nodes left in this process keep their order,
+except that the ones an offloaded node needs come before it. PAYLATER_CONCURRENT_TRAINING=0
+trains sequentially (Rasa's own runner).
 """
 from __future__ import annotations
 
@@ -29,28 +34,39 @@ import os
 import pickle
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 # training nodes of these components run in a second process; chosen by class, not node name, so a
 # subclass named by module path in config.yml (node `train_bot.nlu.components.X5`) is one too
-CONCURRENT_COMPONENTS = ("ResponseSelector",)
+CONCURRENT_COMPONENTS = ("RulePolicy", "MemoizationPolicy", "ResponseSelector", "LinearSecondOpinion")
+
+
+def rank(component_class: type) -> int:
+    """The place of a component's class in CONCURRENT_COMPONENTS (len() if it is not there)."""
+    names = [cls.__name__ for cls in getattr(component_class, "__mro__", ())]
+    return min((CONCURRENT_COMPONENTS.index(n) for n in names if n in CONCURRENT_COMPONENTS),
+               default=len(CONCURRENT_COMPONENTS))
 
 
 def offloaded(fn_name: str, component_class: type) -> bool:
     """Whether a graph node runs in the second process: the `train` of a CONCURRENT_COMPONENTS class."""
-    return fn_name == "train" and any(cls.__name__ in CONCURRENT_COMPONENTS
-                                      for cls in getattr(component_class, "__mro__", ()))
+    return fn_name == "train" and rank(component_class) < len(CONCURRENT_COMPONENTS)
 
 
 def _run_node_in_child(payload: bytes) -> Tuple[str, Any]:
     """In the second process: the node as `GraphNode.__call__` runs it (hooks stripped)."""
+    from rasa.utils.tensorflow.environment import setup_tf_environment
+
+    setup_tf_environment()  # TensorFlow's thread pools as in the first process (Rasa's __main__ does it there)
     node, args = pickle.loads(payload)
     return node(*args)
 
 
-def _plan(schema, targets, offload) -> List[Tuple[str, List[str]]]:
-    """Nodes in Rasa's order (dask's), each offloaded node moved up to just after the last node
-    it needs, so that it starts as early as it can."""
+def _plan(schema, targets, offload: Sequence[str]) -> List[Tuple[str, List[str]]]:
+    """Nodes in Rasa's order (dask's), except that the offloaded nodes come first, in the order
+    given, each right after the nodes it needs (and theirs): each starts as early as it can, and
+    the second process takes them in that order (the policies need only the stories and the
+    domain, so they train there while this process featurizes the NLU data)."""
     from dask.order import order
 
     from bot.rasa_server import _run_order
@@ -62,16 +78,23 @@ def _plan(schema, targets, offload) -> List[Tuple[str, List[str]]]:
     graph = {name: (lambda *a: None, *needs) for name, needs in plan}
     priority = order(graph)
     plan.sort(key=lambda item: priority[item[0]])
-    moved = [item for item in plan if item[0] in offload]
-    rest = [item for item in plan if item[0] not in offload]
-    for item in moved:
-        needs = set(item[1])
-        at = 0
-        for i, (name, _) in enumerate(rest):
-            if name in needs:
-                at = i + 1
-        rest.insert(at, item)
-    return rest
+    needs_of = dict(plan)
+    out: List[Tuple[str, List[str]]] = []
+    done: set = set()
+
+    def emit(name: str) -> None:
+        if name in done or name not in needs_of:
+            return
+        done.add(name)
+        for need in needs_of[name]:
+            emit(need)
+        out.append((name, needs_of[name]))
+
+    for name in offload:
+        emit(name)
+    for name, _ in plan:
+        emit(name)
+    return out
 
 
 def install_concurrent_training() -> None:
@@ -88,7 +111,8 @@ def install_concurrent_training() -> None:
     def run(self, inputs=None, targets=None):
         run_targets = targets if targets else self._graph_schema.target_names
         nodes = self._instantiated_nodes
-        offload = {name for name, node in nodes.items() if offloaded(node._fn_name, node._component_class)}
+        offload = sorted((name for name, node in nodes.items() if offloaded(node._fn_name, node._component_class)),
+                         key=lambda name: (rank(nodes[name]._component_class), name))
         if not offload:  # e.g. the fingerprint run before training, or a model's parse
             return original(self, inputs, targets)
         plan = _plan(self._graph_schema.minimal_graph_schema(run_targets), run_targets, offload)

@@ -1,8 +1,9 @@
-"""bot/train.py: `make train` trains the ResponseSelector in a second process while DIET trains in
-the first. The model must be the one the sequential training (Rasa's own runner) makes: the same
-parses, confidences and FAQ answers, trained from the same seeds. A small assistant with the
-product's kinds of data (intents, a retrieval intent with answers, an entity) and few epochs, so
-that each training takes seconds."""
+"""bot/train.py: `make train` trains the policies, the ResponseSelector and the linear second
+opinion in a second process while DIET trains in the first. The model must be the one the
+sequential training (Rasa's own runner) makes: the same parses, confidences, FAQ answers and next
+actions, trained from the same seeds. A small assistant with the product's kinds of data
+(intents, a retrieval intent with answers, an entity, a rule) and few epochs, so that each
+training takes seconds."""
 from __future__ import annotations
 
 import os
@@ -21,6 +22,10 @@ version: "3.1"
 intents: [greet, goodbye, faq, check_order]
 entities: [order_id]
 responses:
+  utter_greet:
+  - text: "Hello! Ask me about Pay Later."
+  utter_goodbye:
+  - text: "Goodbye."
   utter_faq/what_is:
   - text: "Pay Later is trade credit from a lender."
   utter_faq/fees:
@@ -71,6 +76,23 @@ nlu:
     - do you support other currencies
 """
 
+RULES = """\
+version: "3.1"
+rules:
+- rule: greet
+  steps:
+  - intent: greet
+  - action: utter_greet
+- rule: goodbye
+  steps:
+  - intent: goodbye
+  - action: utter_goodbye
+- rule: faq
+  steps:
+  - intent: faq
+  - action: utter_faq
+"""
+
 CONFIG = """\
 recipe: default.v1
 assistant_id: train-test
@@ -91,8 +113,11 @@ pipeline:
     retrieval_intent: faq
     epochs: 8
     random_seed: 42
+  - name: bot.nlu.components.LinearSecondOpinion
+    embed_scale: 1.5
 policies:
   - name: RulePolicy
+  - name: MemoizationPolicy
 """
 
 TEXTS = ["hello there", "what is pay later?", "any fee for this", "can I use euros",
@@ -104,7 +129,7 @@ def train(tmp: Path, name: str, concurrent: bool) -> Path:
            "RASA_CACHE_DIRECTORY": str(tmp / f"cache-{name}"), "TF_CPP_MIN_LOG_LEVEL": "2",
            "PYTHONPATH": str(PROJECT_ROOT)}
     subprocess.run(
-        [sys.executable, "-m", "bot.train", "train", "nlu", "--config", "config.yml", "--nlu", "nlu.yml",
+        [sys.executable, "-m", "bot.train", "train", "--config", "config.yml", "--data", "nlu.yml", "rules.yml",
          "--domain", "domain.yml", "--fixed-model-name", name, "--out", "models", "--quiet"],
         cwd=tmp, env=env, check=True, timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return tmp / "models" / f"{name}.tar.gz"
@@ -118,7 +143,9 @@ def parses(model: Path):
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
     try:
-        return [loop.run_until_complete(agent.parse_message(text)) for text in TEXTS]
+        return [(loop.run_until_complete(agent.parse_message(text)),
+                 loop.run_until_complete(agent.handle_text(text, sender_id=f"test-{i}")))
+                for i, text in enumerate(TEXTS)]
     finally:
         loop.close()
 
@@ -126,7 +153,7 @@ def parses(model: Path):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("train")
-    for name, text in (("domain.yml", DOMAIN), ("nlu.yml", NLU), ("config.yml", CONFIG)):
+    for name, text in (("domain.yml", DOMAIN), ("nlu.yml", NLU), ("rules.yml", RULES), ("config.yml", CONFIG)):
         (tmp / name).write_text(textwrap.dedent(text))
     return {"sequential": train(tmp, "sequential", False), "concurrent": train(tmp, "concurrent", True)}
 
@@ -134,9 +161,11 @@ def models(tmp_path_factory):
 def test_concurrent_training_gives_the_sequential_model(models):
     sequential, concurrent = parses(models["sequential"]), parses(models["concurrent"])
     assert concurrent == sequential
-    # (8 epochs: the answers need not be right, only the same; the selector did answer)
-    assert all(p["response_selector"]["faq"]["response"]["intent_response_key"] for p in concurrent)
-    assert all(p["intent_ranking"] for p in concurrent)
+    # (8 epochs: the answers need not be right, only the same; the selector did answer, the
+    # policies did reply)
+    assert all(p["response_selector"]["faq"]["response"]["intent_response_key"] for p, _ in concurrent)
+    assert all(p["intent_ranking"] for p, _ in concurrent)
+    assert any(replies for _, replies in concurrent)
 
 
 def test_both_models_hold_the_same_components(models):
@@ -145,30 +174,63 @@ def test_both_models_hold_the_same_components(models):
             return sorted(m.name for m in tar.getmembers())
 
     assert members(models["concurrent"]) == members(models["sequential"])
-    assert any("train_ResponseSelector" in name for name in members(models["concurrent"]))
+    for node in ("train_ResponseSelector", "train_RulePolicy", "train_MemoizationPolicy",
+                 "train_bot.nlu.components.LinearSecondOpinion"):
+        assert any(node in name for name in members(models["concurrent"])), node
 
 
-def test_the_products_selector_trains_in_the_second_process():
-    """Exactly the product's selector node, and no other (DIET is the subclass
-    bot.nlu.components.BucketedDIETClassifier), is the one `make train` runs in the second process;
-    a subclass of the selector would be too (its node is named after its module path)."""
+def product_train_schema():
     import rasa.shared.utils.io
     from rasa.engine.recipes.recipe import Recipe
     from rasa.shared.data import TrainingType
 
+    config = rasa.shared.utils.io.read_model_configuration(PROJECT_ROOT / "config.yml")
+    recipe = Recipe.recipe_for_name(config.get("recipe"))
+    return recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH).train_schema
+
+
+def test_the_products_second_process_trains_the_policies_selector_and_linear_reader():
+    """Exactly the product's policies, selector and linear reader, and no other node (DIET is the
+    subclass bot.nlu.components.BucketedDIETClassifier), are the ones `make train` runs in the
+    second process; a subclass of the selector would be too (its node is named after its module
+    path)."""
     from rasa.nlu.selectors.response_selector import ResponseSelector
 
     from bot.nlu.components import BucketedDIETClassifier
     from bot.train import offloaded
 
-    config = rasa.shared.utils.io.read_model_configuration(PROJECT_ROOT / "config.yml")
-    recipe = Recipe.recipe_for_name(config.get("recipe"))
-    schema = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH).train_schema
+    schema = product_train_schema()
     names = sorted(name for name, node in schema.nodes.items() if offloaded(node.fn, node.uses))
-    assert len(names) == 1 and names[0].startswith("train_ResponseSelector")
+    assert [name.rstrip("0123456789") for name in names] == [
+        "train_MemoizationPolicy", "train_ResponseSelector", "train_RulePolicy",
+        "train_bot.nlu.components.LinearSecondOpinion"]
 
     class OurSelector(ResponseSelector):
         pass
 
     assert offloaded("train", OurSelector) and not offloaded("process", OurSelector)
     assert not offloaded("train", BucketedDIETClassifier)
+
+
+def test_the_plan_starts_each_offloaded_node_as_soon_as_its_inputs_are_ready():
+    """The second process takes the policies first (they need only the stories and the domain, so
+    they train while this process featurizes), then the selector, then the linear reader; each is
+    handed over right after the last node it needs, before DIET, and every node still comes after
+    the nodes it needs."""
+    from bot.train import _plan, offloaded, rank
+
+    schema = product_train_schema()
+    targets = schema.target_names
+    offload = sorted((name for name, node in schema.nodes.items() if offloaded(node.fn, node.uses)),
+                     key=lambda name: (rank(schema.nodes[name].uses), name))
+    plan = _plan(schema.minimal_graph_schema(targets), targets, offload)
+    at = {name: i for i, (name, _) in enumerate(plan)}
+    for name, needs in plan:
+        assert all(at[need] < at[name] for need in needs if need in at), name
+    order = [name.rstrip("0123456789") for name, _ in plan if name in offload]
+    assert order == ["train_RulePolicy", "train_MemoizationPolicy", "train_ResponseSelector",
+                     "train_bot.nlu.components.LinearSecondOpinion"]
+    diet = next(name for name in at if name.startswith("train_bot.nlu.components.BucketedDIETClassifier"))
+    assert max(at[name] for name in offload) < at[diet]
+    first_featurizer = next(name for name in at if name.startswith("run_RegexFeaturizer"))
+    assert at[next(n for n in offload if n.startswith("train_MemoizationPolicy"))] < at[first_featurizer]
