@@ -37,8 +37,7 @@ def one_run(stack, name: str, conversations: int) -> Dict[str, float]:
     r = asyncio.run(run_load("sequential", stack.target(), product.SCRIPTS, 1, f"ab-{name}-{time.time_ns()}",
                              conversations=conversations, deadline_s=600))
     cpu1 = stack_cpu_s(stack.pids())
-    lat = sorted(r.latencies_ms)
-    return {"p50_ms": r.p50_ms, "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+    return {"p50_ms": r.p50_ms, "mean_ms": round(statistics.fmean(r.latencies_ms), 1) if r.latencies_ms else None,
             "p95_ms": r.p95_ms, "ok": r.ok,
             "rasa_cpu_ms_per_message": round((cpu1["rasa"] - cpu0["rasa"]) * 1000 / max(r.ok, 1), 1)}
 

@@ -14,9 +14,9 @@
   the ResponseSelector's topic ranking, so the FallbackClassifier and the guard judge the two
   readers together (issue 10, round 8). Round 9: a second such reader whose features also hold
   the message's all-MiniLM-L6-v2 sentence embedding (bot.nlu.minilm) reads every message that
-  DIET and the n-gram reader do not settle together (`settled`): the encoder costs ~13 ms a
-  message alone and ~35 ms inside the Rasa process here, so the messages the cheap readers agree on
-  are not encoded.
+  DIET and the n-gram reader do not settle together (`settled`): the encoder costs ~13-18 ms a
+  message here (the ~35 ms once seen inside the Rasa process was OpenBLAS's threads after the
+  reader's products, round 10), so the messages the cheap readers agree on are not encoded.
 * `RetrievalGuard`: after the FallbackClassifier. An `faq` reading is let through only when the
   intent classifier and the response selector agree confidently (bot.nlu.decide.faq_passes);
   otherwise the message becomes `nlu_fallback` (ranking kept), so action_fallback clarifies
