@@ -148,11 +148,24 @@ def find_amount(text: Optional[str]) -> Optional[Decimal]:
 
     Order ids and small counts ("6 months") are ignored.
     """
+    found = find_amount_span(text)
+    return found[2] if found else None
+
+
+# what a buyer writes around an amount, kept in its span: "USD 8,000", "$ 20k", "9,000 dollars"
+_BEFORE_AMOUNT = re.compile(r"(?:\b(?:usd|us\$|us)\s?|\$\s?)$", re.I)
+_AFTER_AMOUNT = re.compile(r"^\s?(?:us dollars|dollars|dollar|usd|bucks)\b", re.I)
+
+
+def find_amount_span(text: Optional[str]) -> Optional[Tuple[int, int, Decimal]]:
+    """(start, end, amount) of the money amount inside a sentence, or None: what `find_amount`
+    reads, with where the buyer wrote it ("USD 8,000", "twenty five thousand dollars")."""
     if not text:
         return None
-    clean = _ORDER_RE.sub(" ", text)
-    best: Optional[Decimal] = None
-    strong = set()
+    # order ids blanked to the same length, so that positions in `clean` are positions in `text`
+    clean = _ORDER_RE.sub(lambda m: " " * len(m.group(0)), text)
+    best: Optional[Tuple[int, int, Decimal]] = None
+    strong = {}
     for m in _AMOUNT_IN_TEXT.finditer(clean):
         after = clean[m.end(): m.end() + 8].lower()
         if re.match(r"\s*(months?|mos?\b|years?|days?|weeks?|%|percent|monthly|instal|payments)", after):
@@ -164,18 +177,36 @@ def find_amount(text: Optional[str]) -> Optional[Decimal]:
         if value is None:
             continue
         if "$" in m.group(0) or m.group(3) or value >= 100:
-            strong.add(value)
+            strong.setdefault(value, (m.start(), m.end(), value))
         elif best is None:
-            best = value
+            best = (m.start(), m.end(), value)
     if len(strong) > 1:
         return None  # "20k or 30k": ask instead of guessing
-    if strong or best is not None:
-        return strong.pop() if strong else best
-    for m in _WORD_RUN.finditer(clean):
-        value = parse_amount(m.group(0))
-        if value is not None and m.group(0).strip().lower() not in ("a", "and", "a and"):
-            return value
-    return None
+    found = next(iter(strong.values())) if strong else best
+    if found is None:
+        for m in _WORD_RUN.finditer(clean):
+            value = parse_amount(m.group(0))
+            if value is not None and m.group(0).strip().lower() not in ("a", "and", "a and"):
+                words = m.group(0).rstrip(" -")
+                if words.lower().endswith(" and"):
+                    words = words[: -len(" and")]
+                # "a twenty thousand dollar loan" -> "twenty thousand dollar"; "a hundred" stays whole
+                lead = re.match(r"(?:an?|and)\s+(\w+)", words, re.I)
+                skip = lead.start(1) if lead and lead.group(1).lower() in _UNITS else 0
+                found = (m.start() + skip, m.start() + len(words), value)
+                break
+    if found is None:
+        return None
+    start, end, value = found
+    lead = _BEFORE_AMOUNT.search(clean[max(0, start - 4): start]) if clean[start:start + 1] != "$" else None
+    if lead:
+        start -= len(lead.group(0))
+    tail = _AFTER_AMOUNT.match(clean[end:])
+    if tail:
+        end += len(tail.group(0))
+    while end > start and text[end - 1] in " .,!?;:":
+        end -= 1
+    return start, end, value
 
 
 # ----------------------------------------------------------------------------- yes / no

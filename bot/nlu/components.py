@@ -25,11 +25,16 @@
   reading (faq or an account intent) of a message whose content words are mostly unknown to it
   (`min_known_share`, bot.nlu.decide.domain_share) becomes `out_of_scope`: trivia gets the
   honest "not here" with what the bot can do and a person, not a Pay Later fact.
+* `AmountExtractor`: after DIET, the `amount` entity is read by bot.parsing (the same reading the
+  loan-cost action and the application form use: "20k", "USD 8,000", "twenty five thousand
+  dollars" whole), not learnt: DIET's amount tags are replaced by it (DIET could tag a spelled-out
+  amount in pieces, and how well it tags depends on its epochs). Round 11.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from typing import Any, Dict, List, Optional, Set, Text
 
@@ -38,6 +43,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, RESPONSE_SELECTOR, TEXT
@@ -45,6 +51,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import decide
+from bot.parsing import find_amount_span
 from bot.nlu.batching import length_bucketed
 from bot.nlu.focus import question_spans
 from bot.nlu import minilm
@@ -310,6 +317,45 @@ class RetrievalGuard(_StoredComponent):
         message.data[INTENT] = reading
         message.data.setdefault(INTENT_RANKING_KEY, [])
         message.data[INTENT_RANKING_KEY].insert(0, dict(reading))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class AmountExtractor(GraphComponent, EntityExtractorMixin):
+    """The `amount` entity from bot.parsing.find_amount_span, replacing any other extractor's.
+
+    `min_plain`: a bare number without "$", "USD", "dollars" or a scale ("k", "thousand") is an
+    amount only from this value up ("I have 2 orders" sets no amount; "borrow 5000" does)."""
+
+    ENTITY = "amount"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"min_plain": 100}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "AmountExtractor":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            entities = [e for e in message.get("entities") or [] if e.get("entity") != self.ENTITY]
+            found = find_amount_span(text) if isinstance(text, str) else None
+            if found is not None and self._plausible(text[found[0]:found[1]], found[2]):
+                start, end, _ = found
+                entities += self.add_extractor_name([{"entity": self.ENTITY, "start": start, "end": end,
+                                                      "value": text[start:end], "confidence_entity": 1.0}])
+            message.set("entities", sorted(entities, key=lambda e: e.get("start", 0)), add_to_output=True)
+        return messages
+
+    _MARKED = re.compile(r"\$|\b(?:usd|dollars?|bucks|thousand|million|billion|grand)\b|\d\s?(?:k|m|mm|bn)\b", re.I)
+
+    def _plausible(self, span: str, value) -> bool:
+        return bool(self._MARKED.search(span)) or value >= self._config["min_plain"]
 
 
 # Rasa's recipe validator checks for DIETClassifier by identity (`type in set`), not by subclass: with

@@ -9,6 +9,7 @@ import pytest
 from bot.parsing import (
     decimal_str,
     find_amount,
+    find_amount_span,
     find_order_ids,
     normalize_order_id,
     parse_amount,
@@ -207,3 +208,28 @@ def test_parse_correction(text, need_trigger, expected):
 @pytest.mark.parametrize("text", ["20k or 30k", "between 20,000 and 30,000 dollars", "borrow $5k to $10k"])
 def test_find_amount_is_none_when_ambiguous(text):
     assert find_amount(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, span, expected",
+    [
+        ("what would borrowing 20k cost?", "20k", "20000"),
+        ("cost of USD 8,000 over 3 months", "USD 8,000", "8000"),
+        ("I need twenty five thousand dollars for TA-100245", "twenty five thousand dollars", "25000"),
+        ("what about a twenty thousand dollar loan", "twenty thousand dollar", "20000"),
+        ("about a hundred thousand", "a hundred thousand", "100000"),
+        ("$ 20,000 please", "$ 20,000", "20000"),
+        ("how much for 9,000 dollars.", "9,000 dollars", "9000"),
+        ("order TA-100245 for $12,000", "$12,000", "12000"),
+        ("eight thousand five hundred over 3 months", "eight thousand five hundred", "8500"),
+    ],
+)
+def test_find_amount_span_says_where_the_buyer_wrote_the_amount(text, span, expected):
+    start, end, value = find_amount_span(text)
+    assert text[start:end] == span
+    assert value == Decimal(expected).quantize(Decimal("0.01")) == find_amount(text)
+
+
+@pytest.mark.parametrize("text", ["20k or 30k", "how much does it cost", "cost for 6 months", "status of TA-100245"])
+def test_find_amount_span_is_none_where_find_amount_is(text):
+    assert find_amount_span(text) is None and find_amount(text) is None
