@@ -38,7 +38,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 # training nodes of these components run in a second process; chosen by class, not node name, so a
 # subclass named by module path in config.yml (node `train_bot.nlu.components.X5`) is one too
-CONCURRENT_COMPONENTS = ("RulePolicy", "MemoizationPolicy", "ResponseSelector", "LinearSecondOpinion")
+CONCURRENT_COMPONENTS = ("RulePolicy", "MemoizationPolicy", "LinearSecondOpinion", "ResponseSelector")
+# components whose training reads only the examples' texts and labels (and the responses): their
+# train node is handed the NLU training data as read from the files, not the featurized copy, so it
+# starts in the second process while this one tokenizes and featurizes (round 11). Same texts, same
+# labels, same model (tests/shared/test_train.py compares the parses and replies).
+TEXT_ONLY_COMPONENTS = ("LinearSecondOpinion",)
+RAW_NLU_DATA = "nlu_training_data_provider"
 
 
 def rank(component_class: type) -> int:
@@ -51,6 +57,27 @@ def rank(component_class: type) -> int:
 def offloaded(fn_name: str, component_class: type) -> bool:
     """Whether a graph node runs in the second process: the `train` of a CONCURRENT_COMPONENTS class."""
     return fn_name == "train" and rank(component_class) < len(CONCURRENT_COMPONENTS)
+
+
+def reads_text_only(component_class: type) -> bool:
+    return any(cls.__name__ in TEXT_ONLY_COMPONENTS for cls in getattr(component_class, "__mro__", ()))
+
+
+def on_raw_data(schema, offload: Sequence[str]):
+    """(the schema as `_plan` reads it: `.nodes[name].needs`, the names of the nodes rerouted):
+    the training data of each offloaded text-only node taken from the NLU data provider instead
+    of the last featurizer. Unchanged when the schema has no provider (a core-only training)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    graph = dict(schema.nodes)
+    if RAW_NLU_DATA not in graph:
+        return schema, []
+    rerouted = [name for name in offload
+                if reads_text_only(graph[name].uses) and "training_data" in graph[name].needs]
+    for name in rerouted:
+        graph[name] = dataclasses.replace(graph[name], needs={**graph[name].needs, "training_data": RAW_NLU_DATA})
+    return SimpleNamespace(nodes=graph), rerouted
 
 
 def _run_node_in_child(payload: bytes) -> Tuple[str, Any]:
@@ -115,7 +142,12 @@ def install_concurrent_training() -> None:
                          key=lambda name: (rank(nodes[name]._component_class), name))
         if not offload:  # e.g. the fingerprint run before training, or a model's parse
             return original(self, inputs, targets)
-        plan = _plan(self._graph_schema.minimal_graph_schema(run_targets), run_targets, offload)
+        schema, rerouted = on_raw_data(self._graph_schema.minimal_graph_schema(run_targets), offload)
+        nodes = dict(nodes)
+        for name in rerouted:  # the node reads its `training_data` from the provider too
+            nodes[name] = copy.copy(nodes[name])
+            nodes[name]._inputs = {**nodes[name]._inputs, "training_data": RAW_NLU_DATA}
+        plan = _plan(schema, run_targets, offload)
         values: Dict[str, Any] = _input_values(inputs, plan)
 
         def value(need):

@@ -214,22 +214,28 @@ def test_the_products_second_process_trains_the_policies_selector_and_linear_rea
 
 def test_the_plan_starts_each_offloaded_node_as_soon_as_its_inputs_are_ready():
     """The second process takes the policies first (they need only the stories and the domain, so
-    they train while this process featurizes), then the selector, then the linear reader; each is
-    handed over right after the last node it needs, before DIET, and every node still comes after
-    the nodes it needs."""
-    from bot.train import _plan, offloaded, rank
+    they train while this process featurizes), then the linear reader (it reads only texts and
+    labels, so it is handed the data as read from the files and also trains while this process
+    featurizes), then the selector; each is handed over right after the last node it needs, before
+    DIET, and every node still comes after the nodes it needs."""
+    from bot.train import RAW_NLU_DATA, _plan, offloaded, on_raw_data, rank
 
     schema = product_train_schema()
     targets = schema.target_names
     offload = sorted((name for name, node in schema.nodes.items() if offloaded(node.fn, node.uses)),
                      key=lambda name: (rank(schema.nodes[name].uses), name))
-    plan = _plan(schema.minimal_graph_schema(targets), targets, offload)
+    rerouted_schema, rerouted = on_raw_data(schema.minimal_graph_schema(targets), offload)
+    assert [name.rstrip("0123456789") for name in rerouted] == ["train_bot.nlu.components.LinearSecondOpinion"]
+    assert rerouted_schema.nodes[rerouted[0]].needs["training_data"] == RAW_NLU_DATA
+    plan = _plan(rerouted_schema, targets, offload)
     at = {name: i for i, (name, _) in enumerate(plan)}
     for name, needs in plan:
         assert all(at[need] < at[name] for need in needs if need in at), name
     order = [name.rstrip("0123456789") for name, _ in plan if name in offload]
-    assert order == ["train_RulePolicy", "train_MemoizationPolicy", "train_ResponseSelector",
-                     "train_bot.nlu.components.LinearSecondOpinion"]
+    assert order == ["train_RulePolicy", "train_MemoizationPolicy",
+                     "train_bot.nlu.components.LinearSecondOpinion", "train_ResponseSelector"]
+    tokenizer = next(name for name in at if name.startswith("run_bot.nlu.components.QuestionFocusTokenizer"))
+    assert at[rerouted[0]] < at[tokenizer]
     diet = next(name for name in at if name.startswith("train_bot.nlu.components.BucketedDIETClassifier"))
     assert max(at[name] for name in offload) < at[diet]
     first_featurizer = next(name for name in at if name.startswith("run_RegexFeaturizer"))
