@@ -47,9 +47,14 @@ TEXT_ONLY_COMPONENTS = ("LinearSecondOpinion",)
 RAW_NLU_DATA = "nlu_training_data_provider"
 
 
+def _class_names(component_class: type) -> List[str]:
+    """The names of the class and its bases: a subclass of a listed component counts as it."""
+    return [cls.__name__ for cls in getattr(component_class, "__mro__", ())]
+
+
 def rank(component_class: type) -> int:
     """The place of a component's class in CONCURRENT_COMPONENTS (len() if it is not there)."""
-    names = [cls.__name__ for cls in getattr(component_class, "__mro__", ())]
+    names = _class_names(component_class)
     return min((CONCURRENT_COMPONENTS.index(n) for n in names if n in CONCURRENT_COMPONENTS),
                default=len(CONCURRENT_COMPONENTS))
 
@@ -60,7 +65,7 @@ def offloaded(fn_name: str, component_class: type) -> bool:
 
 
 def reads_text_only(component_class: type) -> bool:
-    return any(cls.__name__ in TEXT_ONLY_COMPONENTS for cls in getattr(component_class, "__mro__", ()))
+    return any(name in TEXT_ONLY_COMPONENTS for name in _class_names(component_class))
 
 
 def on_raw_data(schema, offload: Sequence[str]):

@@ -51,12 +51,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import decide
-from bot.parsing import find_amount_span
 from bot.nlu.batching import length_bucketed
 from bot.nlu.focus import question_spans
 from bot.nlu import minilm
 from bot.nlu.linear import LinearReader, blend, settled
 from bot.nlu.minilm import WeightsMismatch
+from bot.parsing import find_amount_span
 
 logger = logging.getLogger(__name__)
 
