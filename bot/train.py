@@ -9,10 +9,10 @@ training data, need nothing from each other, and were ~90 % of `make train` (doc
 training nodes of `CONCURRENT_COMPONENTS` run in a second process, one after the other, while the
 rest of the graph (DIET included) goes on in this one; nodes that need their output wait for it.
 Each is handed over as soon as its inputs are ready, in the tuple's order: the policies first
-(they need only the stories and the domain, so they train while this process featurizes the NLU
-data), then the ResponseSelector, then the linear second opinion (two logistic regressions and
-the sentence encoder over every example, ~70 s here: it trained after DIET, alone, until
-round 10). A process, not a thread: each of Rasa's models sets the process's global random seeds
+(they need only the stories and the domain), then the linear second opinion (two logistic
+regressions and the sentence encoder over every example, ~60 s; it reads only texts and labels,
+so since round 11 it is handed the NLU data as read from the files: `TEXT_ONLY_COMPONENTS`), both
+while this process featurizes the NLU data; then the ResponseSelector, beside DIET. A process, not a thread: each of Rasa's models sets the process's global random seeds
 (Python, NumPy, TensorFlow) when it is built and draws from them while it trains (batch
 shuffling, initial weights), so two models in one process would interleave their draws and train
 differently from run to run. In its own process each sees exactly the seeds and inputs it sees
@@ -149,9 +149,9 @@ def install_concurrent_training() -> None:
             return original(self, inputs, targets)
         schema, rerouted = on_raw_data(self._graph_schema.minimal_graph_schema(run_targets), offload)
         nodes = dict(nodes)
-        for name in rerouted:  # the node reads its `training_data` from the provider too
+        for name in rerouted:  # the node reads its inputs where the rerouted schema says
             nodes[name] = copy.copy(nodes[name])
-            nodes[name]._inputs = {**nodes[name]._inputs, "training_data": RAW_NLU_DATA}
+            nodes[name]._inputs = dict(schema.nodes[name].needs)
         plan = _plan(schema, run_targets, offload)
         values: Dict[str, Any] = _input_values(inputs, plan)
 
