@@ -48,7 +48,12 @@ def _app(app_id, buyer_id, name, state, limit, today):
 
 
 def load(engine, today: dt.date) -> None:
-    with SqlAlchemyUnitOfWork(engine) as uow:
+    # Every unit of work here writes after it reads, so on SQLite each takes the write lock up
+    # front (BEGIN IMMEDIATE): a running backend commits on the same file (its outbox dispatcher
+    # marks the new draws' events delivered), and a deferred transaction whose snapshot is older
+    # than that commit fails at its first write with "database is locked" at once, whatever the
+    # busy timeout (SQLite's BUSY_SNAPSHOT). With the lock taken first it waits its turn instead.
+    with SqlAlchemyUnitOfWork(engine, write_lock=True) as uow:
         _delete_demo_rows(uow.conn)
         for bid, name, country, years, revenue in (
             ("buyer-001", "Acme Outdoor Supply LLC", "US", "6", "1200000.00"),
@@ -93,7 +98,7 @@ def load(engine, today: dt.date) -> None:
                (("draw", "DRW"), ("agreement", "AGR"), ("payment", "PAY-PL"), ("disbursement", "DSB"))}
         services.take_draw(SqlAlchemyUnitOfWork(engine, write_lock=True), "buyer-001", oid,
                            dt.datetime.combine(completed, dt.time(10, 0)), 6, completed, ids)
-    services.record_arrival(SqlAlchemyUnitOfWork(engine), "DRW-TA-100198", add_working_days(c198, 2))
+    services.record_arrival(SqlAlchemyUnitOfWork(engine, write_lock=True), "DRW-TA-100198", add_working_days(c198, 2))
 
 
 def main(argv=None) -> None:
