@@ -240,3 +240,25 @@ def test_the_plan_starts_each_offloaded_node_as_soon_as_its_inputs_are_ready():
     assert max(at[name] for name in offload) < at[diet]
     first_featurizer = next(name for name in at if name.startswith("run_RegexFeaturizer"))
     assert at[next(n for n in offload if n.startswith("train_MemoizationPolicy"))] < at[first_featurizer]
+
+
+@pytest.mark.parametrize("cores, env, threads", [
+    ({0, 1}, None, 1),       # this machine: the selector's process one thread, DIET's the default
+    ({0, 1, 2, 3}, None, 2),
+    ({0}, None, 1),
+    ({0, 1}, "0", 0),        # TensorFlow's own choice, as before round 12
+    ({0, 1}, "3", 3),
+    ({0, 1}, " ", 1),
+])
+def test_the_second_process_takes_half_the_cores_for_tensorflow(monkeypatch, cores, env, threads):
+    """Both processes' TensorFlow would size their pools to every core and share two cores while
+    the selector and DIET train side by side; the second one gets half (the sequential-equals-
+    concurrent test above trains with this default)."""
+    from bot.train import child_tf_threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cores)
+    if env is None:
+        monkeypatch.delenv("PAYLATER_CHILD_TF_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("PAYLATER_CHILD_TF_THREADS", env)
+    assert child_tf_threads() == threads
