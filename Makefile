@@ -120,7 +120,7 @@ test: $(STAMP)/installed $(STAMP)/browsers $(MODEL) deploy-check
 	$(RASA) data validate --fail-on-warnings
 	$(BIN)/pytest -q -ra
 	$(PY) -m bot.rasa_server test core --stories tests/test_stories.yml --model $(MODEL) --fail-on-prediction-errors --out results/core
-	$(PY) -m bot.nlu_check --model $(MODEL) --data tests/nlu --stranger3 tests/nlu_stranger3 --stranger4 tests/nlu_stranger4 --out results/nlu
+	$(PY) -m bot.nlu_check --model $(MODEL) --data tests/nlu --stranger3 tests/nlu_stranger3 --stranger4 tests/nlu_stranger4 --stranger5 tests/nlu_stranger5 --out results/nlu
 
 BENCH_ARGS ?= --compare-plain-rasa
 bench: $(STAMP)/installed $(MODEL)
