@@ -458,40 +458,31 @@ def test_the_third_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeyp
     assert set(nlu_check.STRANGER3_GATES) <= set(s3)
 
 
-def test_the_fourth_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeypatch, capsys):
-    """--stranger4 parses the set with the others and prints its totals (stranger4.*), never a
-    text from it; the JSON keeps the totals only; its gates (STRANGER4_GATES) name only those
-    totals, and no other gate table names it."""
+@pytest.mark.parametrize("name, root, article, off_topic, long_, multi, not_named", [
+    ("stranger4", STRANGER4, 245, 150, 80, 40, "stranger3"),
+    ("stranger5", STRANGER5, 220, 130, 80, 30, "stranger4"),
+])
+def test_the_fourth_and_fifth_stranger_sets_are_reported_by_their_totals_only(
+        tmp_path, monkeypatch, capsys, name, root, article, off_topic, long_, multi, not_named):
+    """--stranger4 / --stranger5 parse the set with the others and print its totals (<name>.*),
+    never a text from it; the JSON keeps the totals only; its gates (STRANGER4_GATES /
+    STRANGER5_GATES) name only those totals, and no other gate table names it."""
     from bot import nlu_check
 
-    printed, result = _check_with_every_message_not_here(tmp_path, monkeypatch, capsys, "--stranger4", str(STRANGER4))
-    s4 = result["stranger4"]
-    assert s4["stranger4.off_topic_kept_out"] == 1.0 and s4["stranger4.article_answered_right"] == 0.0
-    assert s4["stranger4.article_questions"] >= 245 and s4["stranger4.off_topic_messages"] >= 150
-    assert s4["stranger4.long_messages"] >= 80 and s4["stranger4.multi_messages"] >= 40
-    assert all(k.startswith("stranger4.") and isinstance(v, (int, float)) for k, v in s4.items())
-    assert result["stranger3"] == {}  # not named: not parsed
-    assert "stranger4.long_answered_right" in printed
-    assert _prints_none_of_its_texts(printed, STRANGER4)
-    assert not any("stranger4" in k for k in {**nlu_check.GATES, **nlu_check.EXAM_GATES, **nlu_check.STRANGER3_GATES})
-    assert set(nlu_check.STRANGER4_GATES) <= set(s4)
-
-
-def test_the_fifth_stranger_set_is_reported_by_its_totals_only(tmp_path, monkeypatch, capsys):
-    """--stranger5 as --stranger4: its totals (stranger5.*), never a text from it, its own gates."""
-    from bot import nlu_check
-
-    printed, result = _check_with_every_message_not_here(tmp_path, monkeypatch, capsys, "--stranger5", str(STRANGER5))
-    s5 = result["stranger5"]
-    assert s5["stranger5.off_topic_kept_out"] == 1.0 and s5["stranger5.article_answered_right"] == 0.0
-    assert s5["stranger5.article_questions"] >= 220 and s5["stranger5.off_topic_messages"] >= 130
-    assert s5["stranger5.long_messages"] >= 80 and s5["stranger5.multi_messages"] >= 30
-    assert all(k.startswith("stranger5.") and isinstance(v, (int, float)) for k, v in s5.items())
-    assert result["stranger4"] == {}  # not named: not parsed
-    assert _prints_none_of_its_texts(printed, STRANGER5)
-    assert not any("stranger5" in k for k in {**nlu_check.GATES, **nlu_check.EXAM_GATES, **nlu_check.STRANGER3_GATES,
-                                             **nlu_check.STRANGER4_GATES})
-    assert set(nlu_check.STRANGER5_GATES) <= set(s5)
+    printed, result = _check_with_every_message_not_here(tmp_path, monkeypatch, capsys, f"--{name}", str(root))
+    totals = result[name]
+    assert totals[f"{name}.off_topic_kept_out"] == 1.0 and totals[f"{name}.article_answered_right"] == 0.0
+    assert totals[f"{name}.article_questions"] >= article and totals[f"{name}.off_topic_messages"] >= off_topic
+    assert totals[f"{name}.long_messages"] >= long_ and totals[f"{name}.multi_messages"] >= multi
+    assert all(k.startswith(f"{name}.") and isinstance(v, (int, float)) for k, v in totals.items())
+    assert result[not_named] == {}  # not named: not parsed
+    assert f"{name}.long_answered_right" in printed
+    assert _prints_none_of_its_texts(printed, root)
+    own = {"stranger4": nlu_check.STRANGER4_GATES, "stranger5": nlu_check.STRANGER5_GATES}
+    others = [nlu_check.GATES, nlu_check.EXAM_GATES, nlu_check.STRANGER3_GATES,
+              *(gates for n, gates in own.items() if n != name)]
+    assert not any(name in k for gates in others for k in gates)
+    assert set(own[name]) <= set(totals)
 
 
 def test_a_missing_evaluation_file_is_a_failure_not_a_pass(tmp_path):
