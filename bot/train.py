@@ -104,11 +104,12 @@ def child_tf_threads() -> int:
 
 def _run_node_in_child(payload: bytes) -> Tuple[str, Any]:
     """In the second process: the node as `GraphNode.__call__` runs it (hooks stripped)."""
+    from rasa.constants import ENV_CPU_INTER_OP_CONFIG, ENV_CPU_INTRA_OP_CONFIG
     from rasa.utils.tensorflow.environment import setup_tf_environment
 
     threads = child_tf_threads()
     if threads:  # before TensorFlow starts its pools (this process is spawned: it has not yet)
-        for name in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS"):
+        for name in (ENV_CPU_INTRA_OP_CONFIG, ENV_CPU_INTER_OP_CONFIG):
             os.environ.setdefault(name, str(threads))  # Rasa's own variables, if set, win
     setup_tf_environment()  # TensorFlow's thread pools (Rasa's __main__ does it in the first process)
     node, args = pickle.loads(payload)
